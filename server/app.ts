@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Db, DbHandle } from './db/kysely.js';
+import { migrateToLatest, openDatabase } from './db/kysely.js';
+import { registerErrorHandlers, sendProblem } from './errors.js';
+import { type Limiter, MemoryLimiter, RedisLimiter } from './lib/limiter.js';
+import { projectRoot, version } from './lib/package-info.js';
+import { createRedis } from './lib/redis.js';
+import { loadSecret } from './lib/secret.js';
+import { LIMITS } from '../common/limits.js';
+import authPlugin from './plugins/auth.plugin.js';
+import authRoutes from './modules/auth/auth.routes.js';
+import { ensureFirstAdmin } from './modules/auth/setup.service.js';
+import { TokenService } from './modules/auth/tokens.service.js';
+import healthRoutes from './modules/health/health.routes.js';
+import usersRoutes from './modules/users/users.routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Db;
+    dialect: DbHandle['dialect'];
+    redis: Redis | null;
+    limiter: Limiter;
+    /** The address students' phones should open. */
+    publicUrl: string;
+    /** Set when the database has no administrator and no ADMIN_USERNAME was given. */
+    setupToken: string | null;
+  }
+}
+
+export interface BuildOptions {
+  /** Use this database instead of opening DATABASE_URL (tests); it is not closed with the app. */
+  database?: DbHandle;
+}
+
+/** The address phones on the classroom network can reach: PUBLIC_URL, else the first LAN IPv4. */
+export function resolvePublicUrl(config: Config, port: number): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return `http://${a.address}:${port}`;
+    }
+  }
+  return `http://localhost:${port}`;
+}
+
+/** Builds the whole app: external plugins → app plugins → modules. Migrates the database first. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: LIMITS.bodyMaxBytes,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandlers(app);
+
+  const handle = options.database ?? openDatabase(config.DATABASE_URL);
+  await migrateToLatest(handle.db);
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'main') : null;
+
+  app.decorate('config', config);
+  app.decorate('db', handle.db);
+  app.decorate('dialect', handle.dialect);
+  app.decorate('redis', redis);
+  app.decorate<Limiter>('limiter', redis ? new RedisLimiter(redis) : new MemoryLimiter());
+  app.decorate('publicUrl', resolvePublicUrl(config, config.PORT));
+  app.decorate('setupToken', null);
+  app.addHook('onClose', async () => {
+    if (redis) await redis.quit().catch(() => redis.disconnect());
+    if (!options.database) await handle.db.destroy();
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        upgradeInsecureRequests: null,
+      },
+    },
+    // Phones on a plain-http classroom network must not be told to upgrade to https.
+    strictTransportSecurity: config.PUBLIC_URL?.startsWith('https://') ? undefined : false,
+  });
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Rollbook API', version, description: 'Real-time attendance. See docs/ and API.md.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'rb_access' } },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(authPlugin, {
+    tokens: new TokenService({
+      secret: loadSecret(config.SECRET, config.DATA_DIR),
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+    }),
+  });
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(usersRoutes);
+
+  await registerWeb(app, config);
+
+  const { setupToken } = await ensureFirstAdmin(handle.db, config, app.log);
+  app.setupToken = setupToken;
+  return app;
+}
+
+/** Serves the built SPA; unknown non-API GETs get index.html so client-side routes work on reload. */
+async function registerWeb(app: FastifyInstance, config: Config) {
+  const webDir = path.resolve(projectRoot, config.WEB_DIR);
+  const hasWeb = existsSync(path.join(webDir, 'index.html'));
+  if (hasWeb) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false, cacheControl: false });
+    app.get('/assets/*', (request, reply) => {
+      const file = (request.params as { '*': string })['*'];
+      return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(path.join('assets', file));
+    });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?')[0];
+    if (hasWeb && (request.method === 'GET' || request.method === 'HEAD') && !url.startsWith('/api/') && url !== '/api') {
+      const file = url.slice(1);
+      if (file && !file.includes('..') && existsSync(path.join(webDir, file)) && path.extname(file)) {
+        return reply.sendFile(file);
+      }
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      code: 'not_found',
+      detail: `No route for ${request.method} ${url}`,
+    });
+  });
+}

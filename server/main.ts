@@ -1,0 +1,52 @@
+import { ConfigError, loadEnv, parseConfig } from './config.js';
+import { buildApp } from './app.js';
+
+async function main() {
+  let config;
+  try {
+    config = parseConfig(loadEnv());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const app = await buildApp(config);
+  await app.listen({ port: config.PORT, host: config.HOST });
+
+  const local = `http://localhost:${config.PORT}`;
+  const lines = [
+    '',
+    `  Rollbook is running (${config.dialect}${config.REDIS_URL ? ' + redis' : ''}).`,
+    `  On this computer:     ${local}`,
+    `  Students' phones:     ${app.publicUrl}`,
+  ];
+  if (app.setupToken) {
+    lines.push(`  First start: create the administrator at ${local}/setup?token=${app.setupToken}`);
+  }
+  console.log(lines.join('\n') + '\n');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error while shutting down');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { statusSchema } from '../../../common/user.schemas.js';
+import { version } from '../../lib/package-info.js';
+
+
+export default async function healthRoutes(app: FastifyInstance) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/api/health',
+    { schema: { tags: ['health'], summary: 'Liveness', response: { 200: z.object({ ok: z.literal(true) }) } } },
+    async () => ({ ok: true as const }),
+  );
+
+  r.get(
+    '/api/status',
+    { schema: { tags: ['health'], summary: 'Database, Redis and mail status, version', response: { 200: statusSchema } } },
+    async () => {
+      const database = await sql`select 1 as one`
+        .execute(app.db)
+        .then(() => 'ok' as const)
+        .catch(() => 'down' as const);
+      const redis = !app.redis ? ('off' as const) : app.redis.status === 'ready' ? ('ok' as const) : ('down' as const);
+      return {
+        version,
+        uptimeSeconds: Math.round(process.uptime()),
+        database,
+        redis,
+        mail: app.config.SMTP_URL ? ('ok' as const) : ('off' as const),
+        dialect: app.config.dialect,
+        publicUrl: app.publicUrl,
+        signup: app.config.SIGNUP,
+      };
+    },
+  );
+}

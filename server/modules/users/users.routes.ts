@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { idParams, pageOf } from '../../../common/common.schemas.js';
+import { LIMITS } from '../../../common/limits.js';
+import { createUserBody, importResultSchema, listUsersQuery, updateUserBody, userSchema } from '../../../common/user.schemas.js';
+import { forbidden } from '../../errors.js';
+import { authOf, requireUser } from '../../plugins/auth.plugin.js';
+import { createUser, deactivateUser, getUser, importUsersCsv, listUsersPage, updateUser } from './users.service.js';
+
+export default async function usersRoutes(app: FastifyInstance) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  // CSV arrives as text/csv; keep it a string and let the service parse it.
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: LIMITS.csvMaxBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  r.get(
+    '/api/users',
+    {
+      onRequest: requireUser('admin', 'teacher'),
+      schema: {
+        tags: ['users'],
+        summary: 'List users (teachers may list students only)',
+        querystring: listUsersQuery,
+        response: { 200: pageOf(userSchema) },
+      },
+    },
+    async (request) => {
+      const auth = authOf(request);
+      const q = request.query;
+      if (auth.role === 'teacher') {
+        if (q.role && q.role !== 'student') throw forbidden('Teachers may list students only.');
+        return listUsersPage(app.db, { ...q, role: 'student', active: 'true' });
+      }
+      return listUsersPage(app.db, q);
+    },
+  );
+
+  r.post(
+    '/api/users',
+    {
+      onRequest: requireUser('admin'),
+      schema: { tags: ['users'], summary: 'Create a user', body: createUserBody, response: { 201: userSchema } },
+    },
+    async (request, reply) => reply.status(201).send(await createUser(app.db, authOf(request).userId, request.body)),
+  );
+
+  r.post(
+    '/api/users/import',
+    {
+      onRequest: requireUser('admin'),
+      bodyLimit: LIMITS.csvMaxBytes,
+      schema: {
+        tags: ['users'],
+        summary: 'Import users from CSV (header: role,username,name,email,studentNumber,staffNumber,section,password)',
+        description:
+          'Send the file as `text/csv`. With any invalid line nothing is written and every bad line is reported, unless `partial=true`.',
+        querystring: z.object({ partial: z.enum(['true', 'false']).default('false') }),
+        body: z.string().max(LIMITS.csvMaxBytes),
+        response: { 200: importResultSchema },
+      },
+    },
+    async (request) => importUsersCsv(app.db, authOf(request).userId, request.body, request.query.partial === 'true'),
+  );
+
+  r.get(
+    '/api/users/:id',
+    { onRequest: requireUser('admin'), schema: { tags: ['users'], params: idParams, response: { 200: userSchema } } },
+    async (request) => getUser(app.db, request.params.id),
+  );
+
+  r.patch(
+    '/api/users/:id',
+    {
+      onRequest: requireUser('admin'),
+      schema: { tags: ['users'], params: idParams, body: updateUserBody, response: { 200: userSchema } },
+    },
+    async (request) => updateUser(app.db, authOf(request).userId, request.params.id, request.body),
+  );
+
+  r.delete(
+    '/api/users/:id',
+    {
+      onRequest: requireUser('admin'),
+      schema: { tags: ['users'], summary: 'Deactivate a user (history is kept)', params: idParams },
+    },
+    async (request, reply) => {
+      await deactivateUser(app.db, authOf(request).userId, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+}

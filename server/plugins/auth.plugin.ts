@@ -1,0 +1,89 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Role } from '../db/database.js';
+import { forbidden, unauthenticated } from '../errors.js';
+import type { TokenService } from '../modules/auth/tokens.service.js';
+
+export const ACCESS_COOKIE = 'rb_access';
+export const REFRESH_COOKIE = 'rb_refresh';
+export const REFRESH_COOKIE_PATH = '/api/auth';
+
+export interface AuthContext {
+  userId: string;
+  role: Role;
+  via: 'bearer' | 'cookie';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+  interface FastifyInstance {
+    tokens: TokenService;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function bearerOf(request: FastifyRequest): string | null {
+  const h = request.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(.+)$/i.exec(h);
+  return m ? m[1].trim() : null;
+}
+
+/** Whether the request's Origin is this server (or PUBLIC_URL): cookie auth needs it for unsafe methods. */
+export function originMatches(request: FastifyRequest, publicUrl: string | undefined): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return false;
+  const own = `${request.protocol}://${request.headers.host ?? ''}`;
+  if (origin === own) return true;
+  if (publicUrl && origin === new URL(publicUrl).origin) return true;
+  return false;
+}
+
+/** Resolves who is calling from a Bearer token or the access cookie; null when anonymous. */
+export function resolveAuth(request: FastifyRequest): AuthContext | null {
+  const tokens = request.server.tokens;
+  const bearer = bearerOf(request);
+  if (bearer) {
+    const claims = tokens.verifyAccess(bearer);
+    if (!claims) throw unauthenticated('The access token is invalid or expired.');
+    return { userId: claims.sub, role: claims.role, via: 'bearer' };
+  }
+  const cookie = request.cookies?.[ACCESS_COOKIE];
+  if (cookie) {
+    const claims = tokens.verifyAccess(cookie);
+    if (!claims) throw unauthenticated('Your session has expired.');
+    if (!SAFE_METHODS.has(request.method) && !originMatches(request, request.server.config.PUBLIC_URL)) {
+      throw forbidden('Cookie-authenticated requests that change data must come from the Rollbook web app (Origin mismatch).');
+    }
+    return { userId: claims.sub, role: claims.role, via: 'cookie' };
+  }
+  return null;
+}
+
+/** An onRequest hook: the caller must be signed in and, when roles are given, have one of them. */
+export function requireUser(...roles: Role[]): onRequestHookHandler {
+  const allowed = new Set(roles);
+  return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply) {
+    const auth = resolveAuth(request);
+    if (!auth) throw unauthenticated();
+    if (allowed.size > 0 && !allowed.has(auth.role)) throw forbidden();
+    request.auth = auth;
+  };
+}
+
+/** The signed-in caller; only valid behind requireUser. */
+export function authOf(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw unauthenticated();
+  return request.auth;
+}
+
+export default fp(
+  async (app, opts: { tokens: TokenService }) => {
+    app.decorate('tokens', opts.tokens);
+    app.decorateRequest('auth', null);
+  },
+  { name: 'auth', dependencies: ['@fastify/cookie'] },
+);
