@@ -1,6 +1,6 @@
-import type { ReactNode } from 'react';
-import { Navigate, useLocation } from 'react-router';
-import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useCallback, type ReactNode } from 'react';
+import { Navigate, useLocation, useNavigate } from 'react-router';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Alert, Button, Center, Loader, Stack } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import type { Role, User } from '../../../common/user.schemas.js';
@@ -43,17 +43,23 @@ export function handleSessionExpired(queryClient: QueryClient): void {
   }
 }
 
-export function useLogout() {
+/**
+ * Signs out here and on the server. Forgetting the user and leaving the page happen in the same
+ * tick, so the protected page never sees "no user" and asks to come back to itself after sign-in.
+ */
+export function useSignOut() {
   const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: () => api<void>('/api/auth/logout', { method: 'POST', body: {} }),
-    // Whatever the server said, this browser is signed out now.
-    onSettled: () => {
-      queryClient.clear();
-      queryClient.setQueryData(meQueryKey, null);
-    },
-    meta: { silent: true },
-  });
+  const navigate = useNavigate();
+  return useCallback(async () => {
+    try {
+      await api<void>('/api/auth/logout', { method: 'POST', body: {} });
+    } catch {
+      // An already-expired session is signed out anyway; the cookies are the server's to clear.
+    }
+    queryClient.setQueryData(meQueryKey, null);
+    navigate('/login', { replace: true });
+    queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== meQueryKey[0] });
+  }, [queryClient, navigate]);
 }
 
 function FullPageLoader() {

@@ -1,20 +1,20 @@
 import { Outlet, useNavigate } from 'react-router';
 import { AppLayout } from '../../../components/layouts/app-layout.js';
-import { useLogout, useUser } from '../../../lib/auth.js';
+import { useSignOut, useUser } from '../../../lib/auth.js';
 import { NAVIGATION } from '../../navigation.js';
 
 /** The shell around every signed-in page; ProtectedRoute has already made sure there is a user. */
 export function AppRoot() {
   const { data: user } = useUser();
   const navigate = useNavigate();
-  const logout = useLogout();
+  const signOut = useSignOut();
   if (!user) return null;
   return (
     <AppLayout
       nav={NAVIGATION[user.role]}
       user={user}
       onProfile={() => navigate('/profile')}
-      onSignOut={() => logout.mutate(undefined, { onSettled: () => navigate('/login', { replace: true }) })}
+      onSignOut={() => void signOut()}
     >
       <Outlet />
     </AppLayout>
