@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { PG_ADMIN_URL, REDIS_TEST_URL, reachable } from './services.js';
 
@@ -5,6 +6,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     dialects: ('sqlite' | 'postgres')[];
     redisAvailable: boolean;
+    browserPath: string | null;
   }
 }
 
@@ -32,6 +34,13 @@ export default async function setup(project: TestProject) {
     throw new Error(`REQUIRE_REDIS=1 but nothing answers at ${REDIS_TEST_URL}`);
   }
   if (!redisUp) console.warn(`[rollbook tests] Redis not reachable at ${REDIS_TEST_URL}: multi-node suites are reported as skipped`);
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const browserUp = existsSync(chromium);
+  if (process.env.REQUIRE_BROWSER === '1' && !browserUp) {
+    throw new Error(`REQUIRE_BROWSER=1 but there is no Chromium at ${chromium} (apt-get install chromium)`);
+  }
+  if (!browserUp) console.warn(`[rollbook tests] no Chromium at ${chromium}: browser suites are reported as skipped`);
+  project.provide('browserPath', browserUp ? chromium : null);
   project.provide('dialects', dialects);
   project.provide('redisAvailable', redisUp);
 }

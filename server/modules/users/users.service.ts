@@ -193,7 +193,7 @@ interface PlannedLine {
  * Imports users from CSV (header row required). A line whose username exists updates that user.
  * All-or-nothing unless `partial`: with any bad line nothing is written and every bad line is reported.
  */
-export async function importUsersCsv(db: Db, actorId: string, text: string, partial: boolean): Promise<ImportResult> {
+export async function importUsersCsv(db: Db, actorId: string | null, text: string, partial: boolean): Promise<ImportResult> {
   let records: string[][];
   try {
     records = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
