@@ -20,7 +20,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.e2e.test.ts'],
           globalSetup: ['test/support/global-setup.ts', 'test/e2e/global-setup.ts'],
           pool: 'forks',
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 90_000,
           hookTimeout: 180_000,
         },

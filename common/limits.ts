@@ -8,6 +8,15 @@ export const LIMITS = {
   passwordMin: 8,
   passwordMax: 256,
   textMax: 2000,
+  codeMax: 32,
+  shortTextMax: 100,
+  venueMax: 200,
+  /** Sessions one bulk request may create, and how far apart its from/until may be. */
+  bulkSessionsMax: 500,
+  bulkRangeDaysMax: 400,
+  /** Widest from/to window of a calendar query. */
+  calendarRangeDaysMax: 400,
+  enrollBatchMax: 5000,
   pageSizeMax: 200,
   pageSizeDefault: 50,
   csvMaxBytes: 5 * 1024 * 1024,

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Db, DbHandle } from './db/kysely.js';
 import { migrateToLatest, openDatabase } from './db/kysely.js';
-import { registerErrorHandlers, sendProblem } from './errors.js';
+import { frameworkErrorHandler, registerErrorHandlers, sendProblem } from './errors.js';
 import { type Limiter, MemoryLimiter, RedisLimiter } from './lib/limiter.js';
 import { projectRoot, version } from './lib/package-info.js';
 import { createRedis } from './lib/redis.js';
@@ -24,6 +24,22 @@ import { ensureFirstAdmin } from './modules/auth/setup.service.js';
 import { TokenService } from './modules/auth/tokens.service.js';
 import healthRoutes from './modules/health/health.routes.js';
 import usersRoutes from './modules/users/users.routes.js';
+import attendanceRoutes from './modules/attendance/attendance.routes.js';
+import { SummaryPublisher } from './modules/attendance/records.service.js';
+import checkinRoutes from './modules/checkin/checkin.routes.js';
+import { OpenSessionCache } from './modules/checkin/open-sessions.cache.js';
+import liveSessionsRoutes from './modules/live-sessions/live-sessions.routes.js';
+import mailerPlugin from './lib/mailer.js';
+import notificationsRoutes from './modules/notifications/notifications.routes.js';
+import busPlugin from './realtime/bus.js';
+import socketRoutes from './realtime/socket.routes.js';
+import topicsPlugin from './realtime/topics.js';
+import calendarRoutes from './modules/calendar/calendar.routes.js';
+import coursesRoutes from './modules/courses/courses.routes.js';
+import departmentsRoutes from './modules/departments/departments.routes.js';
+import enrollmentsRoutes from './modules/enrollments/enrollments.routes.js';
+import sectionsRoutes from './modules/sections/sections.routes.js';
+import sessionsRoutes from './modules/sessions/sessions.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,6 +79,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: LIMITS.bodyMaxBytes,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false } },
+    frameworkErrors: frameworkErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -120,10 +137,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
     }),
   });
+  await app.register(mailerPlugin);
+  await app.register(busPlugin);
+  await app.register(topicsPlugin);
+  await app.register(socketRoutes);
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(usersRoutes);
+  await app.register(notificationsRoutes);
+  await app.register(departmentsRoutes);
+  await app.register(sectionsRoutes);
+  await app.register(coursesRoutes);
+  await app.register(enrollmentsRoutes);
+  await app.register(sessionsRoutes);
+  await app.register(calendarRoutes);
+  app.decorate('openSessions', new OpenSessionCache(handle.db));
+  const summaries = new SummaryPublisher(app);
+  app.decorate('summaries', summaries);
+  app.addHook('onClose', async () => summaries.stop());
+  await app.register(liveSessionsRoutes);
+  await app.register(checkinRoutes);
+  await app.register(attendanceRoutes);
 
   await registerWeb(app, config);
 

@@ -50,6 +50,9 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  CHECKIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(10),
+  CHECKIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(200),
+  CHECKIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -96,7 +99,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '?');
-        return `${name}=${JSON.stringify(input[name] ?? '')}: ${issue.message}`;
+        // Never echo a secret (or a URL's password) into logs.
+        const shown = /SECRET|PASSWORD/.test(name)
+          ? '(hidden)'
+          : JSON.stringify((input[name] ?? '').replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@'));
+        return `${name}=${shown}: ${issue.message}`;
       }),
     );
   }

@@ -117,6 +117,18 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
       errors: [{ path: 'body', message: fe.message }],
     };
   }
+  const pgCode = (error as { code?: unknown }).code;
+  if (pgCode === '22021' || pgCode === '22P05') {
+    // PostgreSQL cannot store some characters (NUL) that SQLite takes: the input, not the server, is at fault.
+    return {
+      type: 'about:blank',
+      title: 'Validation failed',
+      status: 400,
+      code: 'validation_failed',
+      detail: 'The request contains characters that cannot be stored (such as NUL).',
+      errors: [{ path: 'request', message: 'contains characters that cannot be stored' }],
+    };
+  }
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (status === 429) {
     return { type: 'about:blank', title: 'Too many requests', status, code: 'too_many_requests', detail: fe.message };
@@ -136,6 +148,11 @@ function internal(): Problem {
     code: 'internal_error',
     detail: 'Something went wrong on the server. It has been logged.',
   };
+}
+
+/** Fastify's `frameworkErrors` option: a bad URL or an over-long path parameter gets a problem too. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, toProblem(error, request));
 }
 
 export function registerErrorHandlers(app: FastifyInstance): void {

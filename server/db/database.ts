@@ -9,6 +9,13 @@ export interface Database {
   settings: SettingsTable;
   departments: DepartmentsTable;
   sections: SectionsTable;
+  notifications: NotificationsTable;
+  courses: CoursesTable;
+  course_teachers: CourseTeachersTable;
+  enrollments: EnrollmentsTable;
+  sessions: SessionsTable;
+  calendar_tokens: CalendarTokensTable;
+  attendance_records: AttendanceRecordsTable;
 }
 
 export type Role = 'admin' | 'teacher' | 'student';
@@ -72,5 +79,92 @@ export interface SectionsTable {
   name: string;
   department_id: string | null;
   cohort: string | null;
+  created_at: string;
+}
+
+export interface CoursesTable {
+  id: string;
+  code: string;
+  name: string;
+  description: string | null;
+  department_id: string | null;
+  term: string | null;
+  year_of_study: number | null;
+  threshold_percent: number;
+  late_after_minutes: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CourseTeachersTable {
+  course_id: string;
+  teacher_id: string;
+  created_at: string;
+}
+
+export type EnrollmentMethod = 'manual' | 'section' | 'import' | 'self' | 'link';
+
+export interface EnrollmentsTable {
+  course_id: string;
+  student_id: string;
+  method: EnrollmentMethod;
+  created_at: string;
+}
+
+export type SessionState = 'scheduled' | 'open' | 'closed' | 'cancelled';
+
+export interface SessionsTable {
+  id: string;
+  course_id: string;
+  /** "Lecture N": 1-based, per course, in start order (cancelled sessions keep their place). */
+  number: number;
+  title: string | null;
+  starts_at: string;
+  ends_at: string;
+  venue: string | null;
+  state: SessionState;
+  opened_at: string | null;
+  closed_at: string | null;
+  cancelled_at: string | null;
+  cancelled_reason: string | null;
+  /** JSON of the complete SessionPolicy (common/session.schemas.ts). */
+  policy: string;
+  code_secret: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CalendarTokensTable {
+  user_id: string;
+  salt: string;
+  token_hash: string;
+  created_at: string;
+}
+
+export interface AttendanceRecordsTable {
+  id: string;
+  session_id: string;
+  student_id: string;
+  status: 'present' | 'late' | 'absent' | 'excused';
+  state: 'confirmed' | 'pending';
+  method: 'code' | 'qr' | 'link' | 'rollcall' | 'device' | 'auto' | 'absence';
+  checked_in_at: string | null;
+  updated_at: string;
+  updated_by: string | null;
+  note: string | null;
+  /** JSON array of strings, e.g. ["shared-device"]. */
+  flags: string;
+  /** The long-lived random browser id the check-in came from (shared-device detection). */
+  browser_id: string | null;
+  version: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  /** JSON text. */
+  payload: string;
+  read_at: string | null;
   created_at: string;
 }

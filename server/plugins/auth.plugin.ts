@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Role } from '../db/database.js';
 import { forbidden, unauthenticated } from '../errors.js';
 import type { TokenService } from '../modules/auth/tokens.service.js';
+import { findUserAccess } from '../modules/users/users.repository.js';
 
 export const ACCESS_COOKIE = 'rb_access';
 export const REFRESH_COOKIE = 'rb_refresh';
@@ -63,12 +64,16 @@ export function resolveAuth(request: FastifyRequest): AuthContext | null {
   return null;
 }
 
-/** An onRequest hook: the caller must be signed in and, when roles are given, have one of them. */
+/** An onRequest hook: the caller must be signed in, still active and, when roles are given, have one of them. */
 export function requireUser(...roles: Role[]): onRequestHookHandler {
   const allowed = new Set(roles);
   return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply) {
-    const auth = resolveAuth(request);
-    if (!auth) throw unauthenticated();
+    const claimed = resolveAuth(request);
+    if (!claimed) throw unauthenticated();
+    // An access token outlives a deactivation or a role change by up to its TTL: the database decides.
+    const current = await findUserAccess(request.server.db, claimed.userId);
+    if (!current || current.active !== 1) throw unauthenticated('This account no longer exists or is deactivated.');
+    const auth: AuthContext = { ...claimed, role: current.role };
     if (allowed.size > 0 && !allowed.has(auth.role)) throw forbidden();
     request.auth = auth;
   };

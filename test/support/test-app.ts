@@ -22,7 +22,7 @@ export function testConfig(database: TestDatabase, env: Record<string, string> =
     DATABASE_URL: database.url,
     DATA_DIR: database.dataDir,
     SECRET: TEST_SECRET,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JOBS: '0',
     PUBLIC_URL: 'http://rollbook.test',
     WEB_DIR: `${database.dataDir}/no-web`,

@@ -82,7 +82,7 @@ export default async function authRoutes(app: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new pair (the old one is spent)',
-        body: refreshBody.optional(),
+        body: refreshBody.nullish(),
         response: { 200: tokenPairSchema },
       },
     },
@@ -104,11 +104,11 @@ export default async function authRoutes(app: FastifyInstance) {
     '/api/auth/logout',
     {
       onRequest: requireUser(),
-      schema: { tags: ['auth'], summary: 'Revoke the refresh token and clear cookies', body: refreshBody.optional() },
+      schema: { tags: ['auth'], summary: 'Revoke the refresh token and clear cookies', body: refreshBody.nullish() },
     },
     async (request, reply) => {
       const token = request.body?.refreshToken ?? request.cookies[REFRESH_COOKIE];
-      if (token) await app.tokens.revokeByToken(app.db, token);
+      if (token) await app.tokens.revokeByToken(app.db, token, authOf(request).userId);
       clearCookies(reply);
       return reply.status(204).send();
     },

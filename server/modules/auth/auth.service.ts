@@ -36,13 +36,14 @@ export async function issuePair(deps: AuthDeps, user: User): Promise<TokenPair> 
 export async function login(deps: AuthDeps, login: string, password: string, ip: string): Promise<TokenPair> {
   const { config, limiter } = deps;
   const window = config.LOGIN_FAILURE_WINDOW_SECONDS;
-  const accountKey = `login:acct:${login.trim().toLowerCase()}`;
+  const row = await findUserByLogin(deps.db, login);
+  // Count per account, not per typed name: username and e-mail must share one budget.
+  const accountKey = `login:acct:${row ? row.id : login.trim().toLowerCase()}`;
   const ipKey = `login:ip:${ip}`;
   const [acct, byIp] = await Promise.all([limiter.count(accountKey), limiter.count(ipKey)]);
   if (acct >= config.LOGIN_MAX_FAILURES_PER_ACCOUNT || byIp >= config.LOGIN_MAX_FAILURES_PER_IP) {
     throw tooManyAttempts(window);
   }
-  const row = await findUserByLogin(deps.db, login);
   const ok = await verifyPassword(row?.password_hash ?? null, password);
   if (!row || !ok || row.active !== 1) {
     await Promise.all([limiter.hit(accountKey, window), limiter.hit(ipKey, window)]);

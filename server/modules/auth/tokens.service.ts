@@ -104,9 +104,14 @@ export class TokenService {
       .execute();
   }
 
-  /** Revokes the family of `token` (logout); unknown tokens are ignored. */
-  async revokeByToken(db: Kysely<Database>, token: string): Promise<void> {
-    const row = await db.selectFrom('refresh_tokens').select('family_id').where('token_hash', '=', sha256(token)).executeTakeFirst();
+  /** Revokes the family of `token` if it belongs to `userId` (logout); other tokens are ignored. */
+  async revokeByToken(db: Kysely<Database>, token: string, userId: string): Promise<void> {
+    const row = await db
+      .selectFrom('refresh_tokens')
+      .select('family_id')
+      .where('token_hash', '=', sha256(token))
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (row) await this.revokeFamily(db, row.family_id);
   }
 }

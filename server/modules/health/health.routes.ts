@@ -29,7 +29,7 @@ export default async function healthRoutes(app: FastifyInstance) {
         uptimeSeconds: Math.round(process.uptime()),
         database,
         redis,
-        mail: app.config.SMTP_URL ? ('ok' as const) : ('off' as const),
+        mail: app.mailer ? await app.mailer.status() : ('off' as const),
         dialect: app.config.dialect,
         publicUrl: app.publicUrl,
         signup: app.config.SIGNUP,

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import { type Kysely, type Selectable, type Updateable, sql } from 'kysely';
 import type { Database, Role, UsersTable } from '../../db/database.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -6,6 +6,11 @@ type Db = Kysely<Database>;
 
 export function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Just what authorisation needs: the current role and whether the account is active. */
+export function findUserAccess(db: Db, id: string): Promise<Pick<UserRow, 'role' | 'active'> | undefined> {
+  return db.selectFrom('users').select(['role', 'active']).where('id', '=', id).executeTakeFirst();
 }
 
 /** Finds a user by username or e-mail (both stored lower-case). */
@@ -41,15 +46,12 @@ export async function listUsers(db: Db, f: UserFilter): Promise<{ rows: UserRow[
   if (f.active === 'false') q = q.where('active', '=', 0);
   if (f.cursor) q = q.where('id', '>', f.cursor);
   if (f.q) {
-    const like = `%${f.q.toLowerCase()}%`;
+    // % and _ in the search are plain characters; SQLite has no default LIKE escape, so name one.
+    const like = `%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const matches = (col: 'name' | 'username' | 'email' | 'student_number' | 'staff_number') =>
+      sql<boolean>`lower(${sql.ref(col)}) like ${like} escape '\\'`;
     q = q.where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['name']), 'like', like),
-        eb('username', 'like', like),
-        eb('email', 'like', like),
-        eb(eb.fn('lower', ['student_number']), 'like', like),
-        eb(eb.fn('lower', ['staff_number']), 'like', like),
-      ]),
+      eb.or([matches('name'), matches('username'), matches('email'), matches('student_number'), matches('staff_number')]),
     );
   }
   const rows = await q.execute();

@@ -1,4 +1,4 @@
-import { parse as parseCsv } from 'csv-parse/sync';
+import { type Info as CsvInfo, parse as parseCsv } from 'csv-parse/sync';
 import type { Kysely } from 'kysely';
 import { createUserBody, type CreateUserInput, type ImportResult, type UpdateUserInput, type User } from '../../../common/user.schemas.js';
 import type { Database } from '../../db/database.js';
@@ -109,6 +109,7 @@ export async function getUser(db: Db, id: string): Promise<User> {
 }
 
 export async function updateUser(db: Db, actorId: string | null, id: string, input: UpdateUserInput): Promise<User> {
+  if (actorId === id && input.active === false) throw cannotDeactivateSelf();
   const before = await findUserById(db, id);
   if (!before) throw notFound('User');
   const role = input.role ?? before.role;
@@ -170,11 +171,11 @@ export async function revokeAllRefreshTokens(db: Db, userId: string): Promise<vo
 
 /** Deactivates instead of deleting, so attendance history keeps its people. */
 export function deactivateUser(db: Db, actorId: string, id: string): Promise<User> {
-  if (actorId === id) {
-    throw new AppError(409, 'cannot_deactivate_self', 'Cannot deactivate yourself', 'Ask another administrator to do it.');
-  }
   return updateUser(db, actorId, id, { active: false });
 }
+
+const cannotDeactivateSelf = () =>
+  new AppError(409, 'cannot_deactivate_self', 'Cannot deactivate yourself', 'Ask another administrator to do it.');
 
 export async function listUsersPage(db: Db, filter: UserFilter) {
   const { rows, next } = await listUsers(db, filter);
@@ -194,13 +195,17 @@ interface PlannedLine {
  * All-or-nothing unless `partial`: with any bad line nothing is written and every bad line is reported.
  */
 export async function importUsersCsv(db: Db, actorId: string | null, text: string, partial: boolean): Promise<ImportResult> {
-  let records: string[][];
+  let parsed: { record: string[]; info: CsvInfo }[];
   try {
-    records = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }) as string[][];
+    // The typings do not model `info: true`, which wraps each record with where it was read.
+    parsed = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof parsed;
   } catch (err) {
     throw validationFailed(`The file is not valid CSV: ${(err as Error).message}`);
   }
-  if (records.length === 0) throw validationFailed('The file is empty; it needs a header row.');
+  if (parsed.length === 0) throw validationFailed('The file is empty; it needs a header row.');
+  const records = parsed.map((p) => p.record);
+  // Report the file's own line numbers: skipped blank lines and quoted line breaks still count.
+  const lineOf = (i: number) => parsed[i].info.lines - (records[i].join('').match(/\n/g)?.length ?? 0);
   const header = records[0].map((h) => h.trim());
   const missing = ['role', 'username', 'name'].filter((c) => !header.includes(c));
   const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
@@ -222,7 +227,7 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
   const candidates: { line: number; input: CreateUserInput }[] = [];
   const seen = new Map<string, number>();
   for (let i = 1; i < records.length; i++) {
-    const line = i + 1;
+    const line = lineOf(i);
     const rec: Record<string, string> = {};
     header.forEach((h, j) => (rec[h] = records[i][j] ?? ''));
     if (Object.values(rec).every((v) => v === '')) continue;
@@ -274,11 +279,16 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
 
   // Numbers and e-mails taken by someone other than the line's own user are conflicts.
   const taken = await findTaken(db, planned);
-  const ok: PlannedLine[] = [];
+  let ok: PlannedLine[] = [];
   for (const p of planned) {
     const clash = taken(p);
     if (clash) errors.push({ line: p.line, message: clash });
     else ok.push(p);
+  }
+  const demoted = ok.filter((p) => p.existing?.role === 'admin' && p.existing.active === 1 && p.input.role !== 'admin');
+  if (demoted.length > 0 && demoted.length >= (await countActiveAdmins(db))) {
+    for (const p of demoted) errors.push({ line: p.line, message: 'role: the last active administrator cannot be demoted' });
+    ok = ok.filter((p) => !demoted.includes(p));
   }
   errors.sort((a, b) => a.line - b.line);
   if (errors.length > 0 && !partial) return { created: 0, updated: 0, errors };
@@ -286,6 +296,7 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
   const hashes = await Promise.all(ok.map((p) => (p.input.password ? hashPassword(p.input.password) : Promise.resolve(null))));
   let created = 0;
   let updated = 0;
+  // A clash the checks above could not see (a concurrent write) fails the whole import as a 409.
   await db.transaction().execute(async (trx) => {
     const now = nowIso();
     for (let k = 0; k < ok.length; k++) {
@@ -304,6 +315,7 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
           ...fields,
           ...(hashes[k] ? { password_hash: hashes[k] } : {}),
         });
+        if (hashes[k]) await revokeAllRefreshTokens(trx, before.id);
         await insertAudit(trx, {
           actorId,
           action: 'user.imported',
@@ -328,6 +340,8 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
         created++;
       }
     }
+  }).catch((err: unknown) => {
+    throw userConflict(err) ?? err;
   });
   return { created, updated, errors };
 }

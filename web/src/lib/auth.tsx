@@ -1,5 +1,5 @@
 import { useCallback, type ReactNode } from 'react';
-import { Navigate, useLocation, useNavigate } from 'react-router';
+import { Navigate, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { Alert, Button, Center, Loader, Stack } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
@@ -25,6 +25,7 @@ export function useUser() {
 
 /** Records who is now signed in (after login, setup or signup) and drops the previous user's data. */
 export function setSignedInUser(queryClient: QueryClient, user: User): void {
+  signedOutOnPurpose = false;
   queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== meQueryKey[0] });
   queryClient.setQueryData(meQueryKey, user);
 }
@@ -43,10 +44,11 @@ export function handleSessionExpired(queryClient: QueryClient): void {
   }
 }
 
-/**
- * Signs out here and on the server. Forgetting the user and leaving the page happen in the same
- * tick, so the protected page never sees "no user" and asks to come back to itself after sign-in.
- */
+// Set by a deliberate sign-out so the page being left does not ask to be returned to after the
+// next sign-in (which may be someone else's); an expired session does ask.
+let signedOutOnPurpose = false;
+
+/** Signs out here and on the server, then shows the sign-in page. */
 export function useSignOut() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -56,9 +58,10 @@ export function useSignOut() {
     } catch {
       // An already-expired session is signed out anyway; the cookies are the server's to clear.
     }
+    signedOutOnPurpose = true;
     queryClient.setQueryData(meQueryKey, null);
-    navigate('/login', { replace: true });
     queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== meQueryKey[0] });
+    await navigate('/login', { replace: true });
   }, [queryClient, navigate]);
 }
 
@@ -91,7 +94,7 @@ export function ProtectedRoute({ children, roles }: { children: ReactNode; roles
   if (me.isError) return <MeError error={me.error} retry={() => void me.refetch()} />;
   if (!me.data) {
     const here = location.pathname + location.search;
-    const to = here === '/' ? '/login' : `/login?redirectTo=${encodeURIComponent(here)}`;
+    const to = here === '/' || signedOutOnPurpose ? '/login' : `/login?redirectTo=${encodeURIComponent(here)}`;
     return <Navigate to={to} replace />;
   }
   if (roles && !roles.includes(me.data.role)) {
@@ -107,8 +110,10 @@ export function ProtectedRoute({ children, roles }: { children: ReactNode; roles
 /** For the sign-in pages: a user who is already signed in goes home instead. */
 export function PublicOnlyRoute({ children }: { children: ReactNode }) {
   const me = useUser();
+  const [params] = useSearchParams();
   if (me.isPending) return <FullPageLoader />;
-  if (me.data) return <Navigate to="/" replace />;
+  // Also what happens right after signing in: on to the page that asked for it.
+  if (me.data) return <Navigate to={safeRedirect(params.get('redirectTo'))} replace />;
   return <>{children}</>;
 }
 

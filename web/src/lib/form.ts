@@ -76,10 +76,9 @@ export function useForm<T extends Record<string, string | boolean>>(initial: T) 
       }
     }
     setErrors(next);
+    // When every problem sits on a field, the fields say it all; otherwise the detail goes above the form.
     const placedAll = Object.keys(next).length > 0 && !unplaced;
-    // A conflict or validation failure whose every problem sits on a field needs no banner,
-    // but the detail is still useful above the form (e.g. "username is taken").
-    setFormError(placedAll && error instanceof ApiError && error.code === 'validation_failed' ? null : errorMessage(error));
+    setFormError(placedAll ? null : errorMessage(error));
   }
 
   return { values, setValue, errors, setErrors, formError, setFormError, reset, textProps, checkProps, validate, applyError };

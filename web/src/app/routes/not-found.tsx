@@ -1,7 +1,9 @@
 import { Link } from 'react-router';
 import { Button, Center, Stack, Text, Title } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 
 export function NotFoundRoute() {
+  useDocumentTitle('Not found · Rollbook');
   return (
     <Center mih="70dvh" p="md">
       <Stack align="center" gap="sm" data-testid="not-found">

@@ -1,11 +1,13 @@
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { Alert, Button, Center, Loader, Stack } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import { AuthLayout } from '../../components/layouts/auth-layout.js';
 import { useSetupStatus } from '../../features/auth/api/setup.js';
 import { SetupForm } from '../../features/auth/components/setup-form.js';
 import { errorMessage } from '../../lib/notify.js';
 
 export function SetupRoute() {
+  useDocumentTitle('Set up · Rollbook');
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const status = useSetupStatus();

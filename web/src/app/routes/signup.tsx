@@ -1,10 +1,12 @@
 import { Navigate, useNavigate } from 'react-router';
 import { Center, Loader } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import { AuthLayout } from '../../components/layouts/auth-layout.js';
 import { useStatus } from '../../features/auth/api/get-status.js';
 import { SignupForm } from '../../features/auth/components/signup-form.js';
 
 export function SignupRoute() {
+  useDocumentTitle('Create account · Rollbook');
   const navigate = useNavigate();
   const status = useStatus();
   if (status.isPending) {

@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '@mantine/hooks';
 import { AdminHome } from '../../../features/home/components/admin-home.js';
 import { StudentHome } from '../../../features/home/components/student-home.js';
 import { TeacherHome } from '../../../features/home/components/teacher-home.js';
@@ -5,6 +6,7 @@ import { useUser } from '../../../lib/auth.js';
 
 /** `/`: each role's own home. */
 export function HomeRoute() {
+  useDocumentTitle('Home · Rollbook');
   const { data: user } = useUser();
   if (!user) return null;
   switch (user.role) {

@@ -1,9 +1,11 @@
 import { Badge, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useDocumentTitle } from '@mantine/hooks';
 import { PasswordForm } from '../../../features/profile/components/password-form.js';
 import { ProfileForm } from '../../../features/profile/components/profile-form.js';
 import { useUser } from '../../../lib/auth.js';
 
 export function ProfileRoute() {
+  useDocumentTitle('Profile · Rollbook');
   const { data: user } = useUser();
   if (!user) return null;
   const number = user.studentNumber ?? user.staffNumber;

@@ -7,12 +7,14 @@ import { useForm } from '../../../lib/form.js';
 import { useStatus } from '../api/get-status.js';
 import { loginInputSchema, useLogin } from '../api/login.js';
 
-function loginErrorTitle(error: unknown): string {
+/** A heading for the sign-in error, unless the message already says the same thing. */
+function loginErrorTitle(error: unknown, message: string): string | undefined {
+  let title = 'Could not sign in';
   if (error instanceof ApiError) {
-    if (error.code === 'invalid_credentials') return 'Wrong username or password';
-    if (error.status === 429) return 'Too many attempts';
+    if (error.code === 'invalid_credentials') title = 'Wrong username or password';
+    else if (error.status === 429) title = 'Too many attempts';
   }
-  return 'Could not sign in';
+  return message.toLowerCase().startsWith(title.toLowerCase()) ? undefined : title;
 }
 
 export function LoginForm({ onSuccess }: { onSuccess: () => void }) {
@@ -34,7 +36,7 @@ export function LoginForm({ onSuccess }: { onSuccess: () => void }) {
     <form onSubmit={submit} noValidate data-testid="login-form">
       <Stack gap="sm">
         {form.formError ? (
-          <Alert color="red" icon={<IconAlertCircle size={18} />} title={loginErrorTitle(login.error)} data-testid="login-error">
+          <Alert color="red" icon={<IconAlertCircle size={18} />} title={loginErrorTitle(login.error, form.formError)} data-testid="login-error">
             {form.formError}
           </Alert>
         ) : null}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import {
   Alert,
   Anchor,
@@ -70,6 +70,12 @@ export function ImportUsersModal({ opened, onClose }: { opened: boolean; onClose
   const [partial, setPartial] = useState(false);
   const [localError, setLocalError] = useState<string | null>(null);
   const { reset } = importUsers;
+  const resultRef = useRef<HTMLDivElement>(null);
+
+  // The outcome appears below the form; on a phone that is off screen, so bring it into view.
+  useEffect(() => {
+    if (importUsers.data) resultRef.current?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }, [importUsers.data]);
 
   useEffect(() => {
     if (!opened) return;
@@ -122,7 +128,7 @@ export function ImportUsersModal({ opened, onClose }: { opened: boolean; onClose
           The first line must be the header below. Existing usernames are updated; new ones are created. Leave a
           cell empty when it does not apply.
         </Text>
-        <Code block data-testid="import-header">
+        <Code block data-testid="import-header" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
           {IMPORT_HEADER.join(',')}
         </Code>
         <Anchor href={TEMPLATE_HREF} download="rollbook-users-template.csv" size="sm" data-testid="import-template">
@@ -165,7 +171,6 @@ export function ImportUsersModal({ opened, onClose }: { opened: boolean; onClose
             {errorMessage(importUsers.error)}
           </Alert>
         ) : null}
-        {importUsers.data ? <ImportOutcome result={importUsers.data} partial={importUsers.variables?.partial ?? false} /> : null}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Close
@@ -174,6 +179,9 @@ export function ImportUsersModal({ opened, onClose }: { opened: boolean; onClose
             Import
           </Button>
         </Group>
+        <div ref={resultRef}>
+          {importUsers.data ? <ImportOutcome result={importUsers.data} partial={importUsers.variables?.partial ?? false} /> : null}
+        </div>
       </Stack>
     </Modal>
   );

@@ -164,7 +164,7 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
             <TextInput label="Email" type="email" autoComplete="off" {...form.textProps('email')} />
             <TextInput label="Phone" type="tel" autoComplete="off" {...form.textProps('phone')} />
             {v.role === 'student' ? (
-              <TextInput label="Student number" autoComplete="off" {...form.textProps('studentNumber')} />
+              <TextInput label="Student number" required autoComplete="off" {...form.textProps('studentNumber')} />
             ) : null}
             {v.role === 'teacher' ? <TextInput label="Staff number" autoComplete="off" {...form.textProps('staffNumber')} /> : null}
             <PasswordInput

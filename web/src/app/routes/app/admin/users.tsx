@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Button, Group, Stack, Title } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { useDisclosure, useDocumentTitle } from '@mantine/hooks';
 import { IconFileImport, IconPlus } from '@tabler/icons-react';
 import type { User } from '../../../../../../common/user.schemas.js';
 import { DeactivateUserModal } from '../../../../features/users/components/deactivate-user-modal.js';
@@ -9,6 +9,7 @@ import { UserFormModal } from '../../../../features/users/components/user-form-m
 import { UsersList } from '../../../../features/users/components/users-list.js';
 
 export function UsersRoute() {
+  useDocumentTitle('Users · Rollbook');
   const [formOpened, form] = useDisclosure(false);
   const [importOpened, importModal] = useDisclosure(false);
   const [editing, setEditing] = useState<User | null>(null);

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { idSchema, pageQuery } from './common.schemas.js';
+import { LIMITS } from './limits.js';
+
+export const notificationKindSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]*$/, 'snake_case');
+
+export const notificationPayloadSchema = z.record(z.string(), z.unknown());
+
+/** A personal notification (`NOTIFICATION {notification}` on `user:<id>` and GET /api/notifications). */
+export const notificationSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  payload: notificationPayloadSchema,
+  read: z.boolean(),
+  createdAt: z.string(),
+});
+export type Notification = z.infer<typeof notificationSchema>;
+
+export const listNotificationsQuery = pageQuery.extend({
+  unread: z.enum(['true', 'false']).default('false'),
+});
+
+export const notificationPageSchema = z.object({
+  items: z.array(notificationSchema),
+  nextCursor: z.string().nullable(),
+  unreadCount: z.number().int(),
+});
+export type NotificationPage = z.infer<typeof notificationPageSchema>;
+
+export const readAllResultSchema = z.object({ updated: z.number().int() });
+
+export const testNotificationBody = z.strictObject({
+  userId: idSchema,
+  message: z.string().trim().min(1).max(LIMITS.textMax).default('This is a test notification from Rollbook.'),
+});
+
+/** Sent on `user:<id>` when notifications were marked read (on any device of that user). */
+export const notificationsReadEventSchema = z.object({
+  /** The ids marked read, or null for "all". */
+  ids: z.array(z.string()).nullable(),
+  unreadCount: z.number().int(),
+});
+
+const sessionRef = {
+  sessionId: z.string().optional(),
+  courseId: z.string().optional(),
+  courseCode: z.string().optional(),
+  courseName: z.string().optional(),
+  sessionNumber: z.number().int().optional(),
+  sessionTitle: z.string().nullable().optional(),
+  startsAt: z.string().optional(),
+};
+
+/** The payload each known kind carries. Emitters should fill what they have; rendering copes with gaps. */
+export const notificationPayloads = {
+  checkin_confirmed: z.looseObject({ ...sessionRef, status: z.string().optional() }),
+  class_cancelled: z.looseObject({ ...sessionRef, reason: z.string().nullable().optional() }),
+  absence_decided: z.looseObject({
+    requestId: z.string().optional(),
+    decision: z.enum(['approved', 'denied']),
+    courseId: z.string().optional(),
+    courseCode: z.string().optional(),
+    courseName: z.string().optional(),
+    response: z.string().nullable().optional(),
+  }),
+  test: z.looseObject({ message: z.string() }),
+} as const;
+export type NotificationKind = keyof typeof notificationPayloads;
+export type NotificationPayloadOf<K extends string> = K extends NotificationKind
+  ? z.input<(typeof notificationPayloads)[K]>
+  : Record<string, unknown>;
+
+export interface RenderOptions {
+  /** IANA time zone for dates (the server passes TIMEZONE; the browser leaves it to the device). */
+  timeZone?: string;
+  locale?: string;
+}
+
+function when(iso: string | undefined, o: RenderOptions): string | null {
+  if (!iso) return null;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return null;
+  try {
+    return new Intl.DateTimeFormat(o.locale ?? 'en-GB', {
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: o.timeZone,
+    }).format(d);
+  } catch {
+    return d.toISOString();
+  }
+}
+
+function courseLabel(p: { courseCode?: string; courseName?: string }): string | null {
+  const parts = [p.courseCode, p.courseName].filter((s): s is string => !!s);
+  return parts.length ? parts.join(' ') : null;
+}
+
+function meetingLabel(p: z.infer<typeof notificationPayloads.class_cancelled>): string {
+  const course = courseLabel(p);
+  const meeting = p.sessionTitle || (p.sessionNumber ? `Lecture ${p.sessionNumber}` : null);
+  return [course, meeting].filter(Boolean).join(', ') || 'your class';
+}
+
+function humanize(kind: string): string {
+  const s = kind.replace(/[_-]+/g, ' ').trim();
+  return s ? s[0].toUpperCase() + s.slice(1) : 'Notification';
+}
+
+/** The words a notification is shown and mailed with, the same in the web app and the mail. */
+export function renderNotification(kind: string, payload: Record<string, unknown>, options: RenderOptions = {}): { title: string; body: string } {
+  switch (kind) {
+    case 'checkin_confirmed': {
+      const p = notificationPayloads.checkin_confirmed.safeParse(payload);
+      if (!p.success) break;
+      const status = p.data.status && p.data.status !== 'present' ? ` (${p.data.status})` : '';
+      return { title: 'Check-in confirmed', body: `Your attendance for ${meetingLabel(p.data)} was confirmed${status}.` };
+    }
+    case 'class_cancelled': {
+      const p = notificationPayloads.class_cancelled.safeParse(payload);
+      if (!p.success) break;
+      const at = when(p.data.startsAt, options);
+      const reason = p.data.reason ? ` Reason: ${p.data.reason}` : '';
+      return {
+        title: `Class cancelled${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
+        body: `${meetingLabel(p.data)}${at ? ` on ${at}` : ''} is cancelled.${reason}`,
+      };
+    }
+    case 'absence_decided': {
+      const p = notificationPayloads.absence_decided.safeParse(payload);
+      if (!p.success) break;
+      const course = courseLabel(p.data);
+      const response = p.data.response ? ` Response: ${p.data.response}` : '';
+      return {
+        title: `Absence request ${p.data.decision}`,
+        body: `Your absence request${course ? ` for ${course}` : ''} was ${p.data.decision}.${response}`,
+      };
+    }
+    case 'test': {
+      const p = notificationPayloads.test.safeParse(payload);
+      if (!p.success) break;
+      return { title: 'Test notification', body: p.data.message };
+    }
+  }
+  const message = typeof payload.message === 'string' ? payload.message : null;
+  return { title: humanize(kind), body: message ?? 'You have a new notification in Rollbook.' };
+}

@@ -1,0 +1,82 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AttendanceRecordsTable, Database } from '../../db/database.js';
+import type { Summary } from '../../../common/attendance.schemas.js';
+
+export type RecordRow = Selectable<AttendanceRecordsTable>;
+type Db = Kysely<Database>;
+
+export function findRecord(db: Db, sessionId: string, studentId: string): Promise<RecordRow | undefined> {
+  return db
+    .selectFrom('attendance_records')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('student_id', '=', studentId)
+    .executeTakeFirst();
+}
+
+/** Inserts unless the session × student already has a record; true when this call inserted it. */
+export async function insertRecordIfAbsent(db: Db, row: RecordRow): Promise<boolean> {
+  const r = await db
+    .insertInto('attendance_records')
+    .values(row)
+    .onConflict((oc) => oc.columns(['session_id', 'student_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+export function updateRecordRow(db: Db, id: string, patch: Partial<RecordRow>, expectedVersion?: number) {
+  let q = db
+    .updateTable('attendance_records')
+    .set((eb) => ({ ...patch, version: eb('version', '+', 1) }))
+    .where('id', '=', id);
+  if (expectedVersion !== undefined) q = q.where('version', '=', expectedVersion);
+  return q.returningAll().executeTakeFirst();
+}
+
+/** Records in the session checked in from `browserId` by someone other than `studentId`. */
+export function recordsFromBrowser(db: Db, sessionId: string, browserId: string, studentId: string): Promise<RecordRow[]> {
+  return db
+    .selectFrom('attendance_records')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .where('browser_id', '=', browserId)
+    .where('student_id', '!=', studentId)
+    .execute();
+}
+
+export async function isEnrolled(db: Db, courseId: string, studentId: string): Promise<boolean> {
+  const r = await db
+    .selectFrom('enrollments')
+    .select('student_id')
+    .where('course_id', '=', courseId)
+    .where('student_id', '=', studentId)
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/** Live counts for a session; `unmarked` is enrolled students without a record. */
+export async function sessionSummary(db: Db, sessionId: string, courseId: string): Promise<Summary> {
+  const [enrolledRow, rows] = await Promise.all([
+    db
+      .selectFrom('enrollments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('course_id', '=', courseId)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('attendance_records')
+      .select(['status', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('session_id', '=', sessionId)
+      .groupBy(['status', 'state'])
+      .execute(),
+  ]);
+  const s: Summary = { enrolled: Number(enrolledRow.n), present: 0, late: 0, absent: 0, excused: 0, pending: 0, unmarked: 0 };
+  let recorded = 0;
+  for (const r of rows) {
+    const n = Number(r.n);
+    recorded += n;
+    if (r.state === 'pending') s.pending += n;
+    else s[r.status] += n;
+  }
+  s.unmarked = Math.max(0, s.enrolled - recorded);
+  return s;
+}

@@ -1,0 +1,62 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, SessionsTable } from '../../db/database.js';
+
+type Db = Kysely<Database>;
+export type SessionRow = Selectable<SessionsTable>;
+
+export function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Sessions that are open, or closed within `recentMs` (so an old code says "closed", not "wrong"). */
+export function openAndRecentSessions(db: Db, recentSinceIso: string) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('courses', 'courses.id', 'sessions.course_id')
+    .select([
+      'sessions.id',
+      'sessions.course_id',
+      'sessions.number',
+      'sessions.title',
+      'sessions.state',
+      'sessions.starts_at',
+      'sessions.opened_at',
+      'sessions.closed_at',
+      'sessions.code_secret',
+      'sessions.policy',
+      'courses.code as course_code',
+      'courses.name as course_name',
+    ])
+    .where((eb) => eb.or([eb('sessions.state', '=', 'open'), eb.and([eb('sessions.state', '=', 'closed'), eb('sessions.closed_at', '>=', recentSinceIso)])]))
+    .execute();
+}
+
+/** Sessions still open past their end plus grace: the auto-close job's work list. */
+export function overdueOpenSessions(db: Db, endedBeforeIso: string): Promise<{ id: string }[]> {
+  return db
+    .selectFrom('sessions')
+    .select('id')
+    .where('state', '=', 'open')
+    .where('ends_at', '<', endedBeforeIso)
+    .limit(100)
+    .execute();
+}
+
+/** Enrolled students of the course without a record in the session. */
+export function unmarkedStudents(db: Db, sessionId: string, courseId: string): Promise<{ student_id: string }[]> {
+  return db
+    .selectFrom('enrollments')
+    .select('enrollments.student_id')
+    .where('enrollments.course_id', '=', courseId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('attendance_records')
+            .select('attendance_records.id')
+            .where('attendance_records.session_id', '=', sessionId)
+            .whereRef('attendance_records.student_id', '=', 'enrollments.student_id'),
+        ),
+      ),
+    )
+    .execute();
+}

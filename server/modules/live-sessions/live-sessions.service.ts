@@ -1,0 +1,204 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Summary } from '../../../common/attendance.schemas.js';
+import { sessionPolicySchema, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
+import type { Database } from '../../db/database.js';
+import { AppError, notFound } from '../../errors.js';
+import { newId, nowIso, randomToken } from '../../lib/ids.js';
+import { insertAudit } from '../audit/audit.repository.js';
+import { sessionSummary } from '../attendance/records.repository.js';
+import { sessionTopic } from '../attendance/records.service.js';
+import { assertCourseStaff, type Actor } from '../courses/courses.service.js';
+import { toSession } from '../sessions/sessions.service.js';
+import { currentCode, type CurrentCode, type SessionCodeState } from '../checkin/codes.js';
+import { findSession, overdueOpenSessions, unmarkedStudents, type SessionRow } from './live-sessions.repository.js';
+
+type Db = Kysely<Database>;
+
+const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
+
+/** The session, if the actor may run it (its course's teachers and admins). */
+export async function assertSessionStaff(db: Db, actor: Actor, sessionId: string): Promise<SessionRow> {
+  const session = await findSession(db, sessionId);
+  if (!session) throw notFound('Session');
+  await assertCourseStaff(db, actor, session.course_id);
+  return session;
+}
+
+export function policyOf(row: Pick<SessionRow, 'policy'>): SessionPolicy {
+  return sessionPolicySchema.parse(JSON.parse(row.policy));
+}
+
+export function codeStateOf(row: Pick<SessionRow, 'code_secret' | 'opened_at' | 'policy'>, policy = policyOf(row)): SessionCodeState | null {
+  if (!row.code_secret || !row.opened_at) return null;
+  return {
+    secret: row.code_secret,
+    openedAtMs: Date.parse(row.opened_at),
+    codeTtlSeconds: policy.codeTtlSeconds,
+    codeRotateSeconds: policy.codeRotateSeconds,
+  };
+}
+
+/** The check-in URL a QR carries: PUBLIC_URL/c/<sessionId>?t=<token>. */
+export function checkinUrl(app: FastifyInstance, sessionId: string, token: string): string {
+  return `${app.publicUrl}/c/${encodeURIComponent(sessionId)}?t=${encodeURIComponent(token)}`;
+}
+
+/**
+ * Opens a scheduled session (or updates the policy of an open one). A future session can be opened
+ * early by its teacher: opening is the teacher's statement that the class is happening.
+ */
+export async function openSession(app: FastifyInstance, actor: Actor, sessionId: string, patch: SessionPolicyPatch = {}): Promise<Session> {
+  const before = await assertSessionStaff(app.db, actor, sessionId);
+  if (before.state === 'closed' || before.state === 'cancelled') {
+    throw invalidState(`The session is ${before.state}; it cannot be opened again.`);
+  }
+  const policy = sessionPolicySchema.parse({ ...policyOf(before), ...patch });
+  const now = nowIso();
+  const after = await app.db.transaction().execute(async (trx) => {
+    const row =
+      before.state === 'scheduled'
+        ? await trx
+            .updateTable('sessions')
+            .set({ state: 'open', opened_at: now, code_secret: randomToken(32), policy: JSON.stringify(policy), updated_at: now })
+            .where('id', '=', sessionId)
+            .where('state', '=', 'scheduled')
+            .returningAll()
+            .executeTakeFirst()
+        : await trx
+            .updateTable('sessions')
+            .set({ policy: JSON.stringify(policy), updated_at: now })
+            .where('id', '=', sessionId)
+            .where('state', '=', 'open')
+            .returningAll()
+            .executeTakeFirst();
+    if (!row) throw invalidState('The session changed state meanwhile; reload it.');
+    await insertAudit(trx, {
+      actorId: actor.userId,
+      action: before.state === 'scheduled' ? 'session.opened' : 'session.policy_changed',
+      entity: 'session',
+      entityId: sessionId,
+      sessionId,
+      before: { state: before.state, policy: policyOf(before) },
+      after: { state: row.state, policy },
+    });
+    return row;
+  });
+  app.openSessions.invalidate();
+  const session = toSession(after);
+  app.bus.publish(sessionTopic(sessionId), before.state === 'scheduled' ? 'SESSION_OPENED' : 'SESSION_UPDATED', { session });
+  return session;
+}
+
+/** The current code and QR URL of an open session. */
+export function codeOf(app: FastifyInstance, row: SessionRow): CurrentCode & { url: string; rotateSeconds: number } {
+  if (row.state !== 'open') throw new AppError(409, 'session_not_open', 'Session not open', `The session is ${row.state}.`);
+  const policy = policyOf(row);
+  const state = codeStateOf(row, policy);
+  if (!state) throw new AppError(409, 'session_not_open', 'Session not open', 'The session has no code yet.');
+  const c = currentCode(state);
+  return { ...c, url: checkinUrl(app, row.id, c.token), rotateSeconds: policy.codeRotateSeconds };
+}
+
+/**
+ * Closes an open session: every enrolled student without a record becomes `absent` (method `auto`),
+ * in the same transaction as the state change and their audit events. The state change is an atomic
+ * claim, so two nodes (or a teacher and the job) can race and only one closes it.
+ */
+export async function closeSession(
+  app: FastifyInstance,
+  actorId: string | null,
+  sessionId: string,
+): Promise<{ session: Session; summary: Summary } | null> {
+  const now = nowIso();
+  const closed = await app.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('sessions')
+      .set({ state: 'closed', closed_at: now, updated_at: now })
+      .where('id', '=', sessionId)
+      .where('state', '=', 'open')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return null;
+    const missing = await unmarkedStudents(trx, sessionId, row.course_id);
+    const records = missing.map((m) => ({
+      id: newId(),
+      session_id: sessionId,
+      student_id: m.student_id,
+      status: 'absent' as const,
+      state: 'confirmed' as const,
+      method: 'auto' as const,
+      checked_in_at: null,
+      updated_at: now,
+      updated_by: actorId,
+      note: null,
+      flags: '[]',
+      browser_id: null,
+      version: 1,
+    }));
+    for (let i = 0; i < records.length; i += 200) {
+      const chunk = records.slice(i, i + 200);
+      await trx
+        .insertInto('attendance_records')
+        .values(chunk)
+        .onConflict((oc) => oc.columns(['session_id', 'student_id']).doNothing())
+        .execute();
+      await trx
+        .insertInto('audit_events')
+        .values(
+          chunk.map((r) => ({
+            id: newId(),
+            at: now,
+            actor_id: actorId,
+            action: 'record.auto_absent',
+            entity: 'record',
+            entity_id: r.id,
+            session_id: sessionId,
+            student_id: r.student_id,
+            before: null,
+            after: JSON.stringify({ status: 'absent', state: 'confirmed', method: 'auto' }),
+            reason: 'no check-in when the session closed',
+          })),
+        )
+        .execute();
+    }
+    await insertAudit(trx, {
+      actorId,
+      action: 'session.closed',
+      entity: 'session',
+      entityId: sessionId,
+      sessionId,
+      before: { state: 'open' },
+      after: { state: 'closed', autoAbsent: records.length },
+      reason: actorId ? null : 'closed automatically after its end',
+    });
+    return row;
+  });
+  if (!closed) return null;
+  app.openSessions.invalidate();
+  const summary = await sessionSummary(app.db, sessionId, closed.course_id);
+  const session = toSession(closed);
+  const topic = sessionTopic(sessionId);
+  app.bus.publish(topic, 'SESSION_CLOSED', { session });
+  app.bus.publish(topic, 'SUMMARY', { sessionId, summary });
+  return { session, summary };
+}
+
+/** The teacher's close: 409 unless the session is open. */
+export async function closeSessionAsStaff(app: FastifyInstance, actor: Actor, sessionId: string) {
+  const row = await assertSessionStaff(app.db, actor, sessionId);
+  if (row.state !== 'open') throw invalidState(`The session is ${row.state}; only an open session can be closed.`);
+  const result = await closeSession(app, actor.userId, sessionId);
+  if (!result) throw invalidState('The session was closed meanwhile.');
+  return result;
+}
+
+/** The auto-close job: closes sessions open past their end plus the grace period. */
+export async function closeOverdueSessions(app: FastifyInstance, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - app.config.AUTO_CLOSE_GRACE_MINUTES * 60_000).toISOString();
+  let closed = 0;
+  for (const { id } of await overdueOpenSessions(app.db, cutoff)) {
+    if (await closeSession(app, null, id)) closed++;
+  }
+  return closed;
+}

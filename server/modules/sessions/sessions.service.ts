@@ -1,0 +1,404 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { LIMITS } from '../../../common/limits.js';
+import {
+  defaultPolicy,
+  sessionPolicySchema,
+  type BulkPreview,
+  type BulkSessionsInput,
+  type CreateSessionInput,
+  type ListSessionsQuery,
+  type Session,
+  type SessionPolicy,
+  type SessionPolicyPatch,
+  type SessionWithCourse,
+  type UpdateSessionInput,
+} from '../../../common/session.schemas.js';
+import type { Database } from '../../db/database.js';
+import { AppError, forbidden, notFound, validationFailed, type FieldError } from '../../errors.js';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
+import { newId, nowIso } from '../../lib/ids.js';
+import { addDays, daysBetween, isoWeekday, localToUtc } from '../../lib/timezone.js';
+import { sessionTopic } from '../../realtime/topics.js';
+import { insertAudit } from '../audit/audit.repository.js';
+import { lockCourse, type CourseRow } from '../courses/courses.repository.js';
+import { assertCourseStaff, canTeachCourse, type Actor } from '../courses/courses.service.js';
+import { enrolledStudentIds } from '../enrollments/enrollments.repository.js';
+import { createNotifications, pushNotifications } from '../notifications/notifications.service.js';
+import {
+  courseSessionsInOrder,
+  deleteSessionRow,
+  findSessionById,
+  findSessionsByIds,
+  insertSessions,
+  listSessions,
+  setSessionNumber,
+  transitionSession,
+  updateSessionRow,
+  type SessionRow,
+  type SessionWithCourseRow,
+} from './sessions.repository.js';
+
+type Db = Kysely<Database>;
+
+/** States whose sessions count in attendance percentages: everything but `cancelled`. */
+export const COUNTED_SESSION_STATES = ['scheduled', 'open', 'closed'] as const;
+
+export const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
+
+export function parsePolicy(text: string): SessionPolicy {
+  return sessionPolicySchema.parse(JSON.parse(text));
+}
+
+/** A policy with `patch` applied, validated as a whole. */
+export function mergePolicy(current: SessionPolicy, patch: SessionPolicyPatch | undefined): SessionPolicy {
+  return sessionPolicySchema.parse({ ...current, ...(patch ?? {}) });
+}
+
+export function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    courseId: row.course_id,
+    number: row.number,
+    title: row.title,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    venue: row.venue,
+    state: row.state,
+    openedAt: row.opened_at,
+    closedAt: row.closed_at,
+    cancelledAt: row.cancelled_at,
+    cancelledReason: row.cancelled_reason,
+    policy: parsePolicy(row.policy),
+  };
+}
+
+export function toSessionWithCourse(row: SessionWithCourseRow): SessionWithCourse {
+  return { ...toSession(row), course: { id: row.course_id, code: row.course_code, name: row.course_name } };
+}
+
+/**
+ * The session and its course, if the actor may run it (the course's teachers and admins): 404 when
+ * it does not exist, 403 for anyone else. The check every staff-only session endpoint starts with.
+ */
+export async function getSessionForStaff(db: Db, actor: Actor, sessionId: string): Promise<{ session: SessionRow; course: CourseRow }> {
+  const session = await findSessionById(db, sessionId);
+  if (!session) throw notFound('Session');
+  const course = await assertCourseStaff(db, actor, session.course_id);
+  return { session, course };
+}
+
+/** Whether the user may watch `session:<id>`: an admin, or a teacher of the session's course. */
+export async function canStaffSession(db: Db, actor: Actor, sessionId: string): Promise<boolean> {
+  const session = await findSessionById(db, sessionId);
+  if (!session) return false;
+  if (actor.role === 'admin') return true;
+  return actor.role === 'teacher' && canTeachCourse(db, actor.userId, session.course_id);
+}
+
+/** Gives the course's sessions the numbers 1…n in start order; rewrites only the ones that moved. */
+export async function renumberCourseSessions(trx: Db, courseId: string): Promise<void> {
+  const ordered = await courseSessionsInOrder(trx, courseId);
+  const now = nowIso();
+  for (let i = 0; i < ordered.length; i++) {
+    if (ordered[i].number !== i + 1) await setSessionNumber(trx, ordered[i].id, i + 1, now);
+  }
+}
+
+function checkTimes(startsAt: string, endsAt: string, paths: [string, string] = ['startsAt', 'endsAt']) {
+  const start = Date.parse(startsAt);
+  const end = Date.parse(endsAt);
+  const errors: FieldError[] = [];
+  if (!(end > start)) errors.push({ path: paths[1], message: 'must be after the start' });
+  else if (end - start > 24 * 3600_000) errors.push({ path: paths[1], message: 'a session lasts at most 24 hours' });
+  if (errors.length) throw validationFailed('The session times are invalid.', errors);
+}
+
+const utc = (iso: string) => new Date(iso).toISOString();
+
+function newSessionRow(
+  course: CourseRow,
+  fields: { startsAt: string; endsAt: string; title?: string | null; venue?: string | null; policy?: SessionPolicyPatch },
+  now: string,
+): SessionRow {
+  return {
+    id: newId(),
+    course_id: course.id,
+    number: 0, // assigned by renumberCourseSessions in the same transaction
+    title: fields.title ?? null,
+    starts_at: fields.startsAt,
+    ends_at: fields.endsAt,
+    venue: fields.venue ?? null,
+    state: 'scheduled',
+    opened_at: null,
+    closed_at: null,
+    cancelled_at: null,
+    cancelled_reason: null,
+    policy: JSON.stringify(mergePolicy(defaultPolicy(course.late_after_minutes), fields.policy)),
+    code_secret: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** Inserts sessions, renumbers the course and audits each; returns them as stored, in start order. */
+async function insertAndNumber(db: Db, actor: Actor, course: CourseRow, rows: SessionRow[]): Promise<Session[]> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await lockCourse(trx, course.id))) throw notFound('Course');
+    await insertSessions(trx, rows);
+    await renumberCourseSessions(trx, course.id);
+    const stored = await findSessionsByIds(
+      trx,
+      rows.map((r) => r.id),
+    );
+    for (const s of stored) {
+      await insertAudit(trx, {
+        actorId: actor.userId,
+        action: 'session.created',
+        entity: 'session',
+        entityId: s.id,
+        sessionId: s.id,
+        after: toSession(s),
+      });
+    }
+    return stored.map(toSession);
+  });
+}
+
+export async function createSession(db: Db, actor: Actor, courseId: string, input: CreateSessionInput): Promise<Session> {
+  const course = await assertCourseStaff(db, actor, courseId);
+  const startsAt = utc(input.startsAt);
+  const endsAt = utc(input.endsAt);
+  checkTimes(startsAt, endsAt);
+  const [session] = await insertAndNumber(db, actor, course, [newSessionRow(course, { ...input, startsAt, endsAt }, nowIso())]);
+  return session;
+}
+
+interface PlannedSession {
+  date: string;
+  weekday: number;
+  startsAt: string;
+  endsAt: string;
+}
+
+/** The dates of a weekly pattern with their UTC start and end (wall-clock times in `timeZone`). */
+export function expandWeeklyPattern(input: BulkSessionsInput, timeZone: string): { items: PlannedSession[]; skipped: string[] } {
+  const errors: FieldError[] = [];
+  const span = daysBetween(input.from, input.until);
+  if (span < 0) errors.push({ path: 'until', message: 'must not be before from' });
+  if (span > LIMITS.bulkRangeDaysMax) errors.push({ path: 'until', message: `at most ${LIMITS.bulkRangeDaysMax} days after from` });
+  if (input.endTime <= input.startTime) errors.push({ path: 'endTime', message: 'must be after startTime' });
+  if (errors.length) throw validationFailed('The weekly pattern is invalid.', errors);
+
+  const weekdays = new Set(input.weekdays);
+  const skip = new Set(input.skipDates ?? []);
+  const items: PlannedSession[] = [];
+  const skipped: string[] = [];
+  for (let i = 0; i <= span; i++) {
+    const date = addDays(input.from, i);
+    const weekday = isoWeekday(date);
+    if (!weekdays.has(weekday)) continue;
+    if (skip.has(date)) {
+      skipped.push(date);
+      continue;
+    }
+    items.push({
+      date,
+      weekday,
+      startsAt: localToUtc(date, input.startTime, timeZone).toISOString(),
+      endsAt: localToUtc(date, input.endTime, timeZone).toISOString(),
+    });
+  }
+  if (items.length > LIMITS.bulkSessionsMax) {
+    throw validationFailed(`The pattern makes ${items.length} sessions; at most ${LIMITS.bulkSessionsMax} at once.`, [
+      { path: 'until', message: 'too many sessions' },
+    ]);
+  }
+  return { items, skipped };
+}
+
+/** What a bulk request would create, with the numbers the sessions would get; nothing is written. */
+export async function previewBulkSessions(
+  db: Db,
+  actor: Actor,
+  courseId: string,
+  input: BulkSessionsInput,
+  timeZone: string,
+): Promise<BulkPreview> {
+  await assertCourseStaff(db, actor, courseId);
+  const { items, skipped } = expandWeeklyPattern(input, timeZone);
+  const existing = (await courseSessionsInOrder(db, courseId)).map((s) => s.starts_at);
+  // New sessions sort after existing ones that start at the same time (they are created later).
+  let e = 0;
+  const numbered = items.map((item, k) => {
+    while (e < existing.length && existing[e] <= item.startsAt) e++;
+    return { ...item, number: e + k + 1 };
+  });
+  return { timezone: timeZone, items: numbered, skipped };
+}
+
+export async function createBulkSessions(
+  db: Db,
+  actor: Actor,
+  courseId: string,
+  input: BulkSessionsInput,
+  timeZone: string,
+): Promise<Session[]> {
+  const course = await assertCourseStaff(db, actor, courseId);
+  const { items } = expandWeeklyPattern(input, timeZone);
+  if (items.length === 0) {
+    throw validationFailed('The pattern matches no dates.', [{ path: 'weekdays', message: 'no date between from and until' }]);
+  }
+  const now = nowIso();
+  const rows = items.map((item) =>
+    newSessionRow(course, { startsAt: item.startsAt, endsAt: item.endsAt, title: input.title, venue: input.venue, policy: input.policy }, now),
+  );
+  return insertAndNumber(db, actor, course, rows);
+}
+
+/**
+ * Resolves a from/to pair: a date means whole days in `timeZone` (`to` inclusive), a date-time is
+ * taken as is. Returns ISO UTC bounds for `starts_at >= from` and `starts_at < to`.
+ */
+export function resolveRange(from: string | undefined, to: string | undefined, timeZone: string): { from?: string; to?: string } {
+  const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
+  const lower = from === undefined ? undefined : isDate(from) ? localToUtc(from, '00:00', timeZone).toISOString() : utc(from);
+  const upper =
+    to === undefined ? undefined : isDate(to) ? localToUtc(addDays(to, 1), '00:00', timeZone).toISOString() : utc(to);
+  if (lower && upper && upper <= lower) {
+    throw validationFailed('The range is empty.', [{ path: 'to', message: 'must be after from' }]);
+  }
+  return { from: lower, to: upper };
+}
+
+export async function listSessionsPage(db: Db, actor: Actor, query: ListSessionsQuery, timeZone: string) {
+  if (actor.role === 'student') throw forbidden();
+  if (query.courseId) await assertCourseStaff(db, actor, query.courseId);
+  const range = resolveRange(query.from, query.to, timeZone);
+  const after = query.cursor ? (decodeCursor(query.cursor, 2) as [string, string]) : undefined;
+  const { rows, more } = await listSessions(db, {
+    courseId: query.courseId,
+    teacherId: actor.role === 'teacher' ? actor.userId : undefined,
+    state: query.state,
+    ...range,
+    limit: query.limit,
+    after,
+  });
+  const last = rows[rows.length - 1];
+  return { items: rows.map(toSessionWithCourse), nextCursor: more ? encodeCursor([last.starts_at, last.id]) : null };
+}
+
+export async function getSession(db: Db, actor: Actor, id: string): Promise<Session> {
+  return toSession((await getSessionForStaff(db, actor, id)).session);
+}
+
+/** Edits a session that is still scheduled (else 409 `invalid_state`); a new start renumbers the course. */
+export async function updateSession(db: Db, actor: Actor, id: string, input: UpdateSessionInput): Promise<Session> {
+  const { session: before } = await getSessionForStaff(db, actor, id);
+  if (before.state !== 'scheduled') throw invalidState(`The session is ${before.state}; only scheduled sessions can be edited.`);
+  const startsAt = input.startsAt !== undefined ? utc(input.startsAt) : before.starts_at;
+  const endsAt = input.endsAt !== undefined ? utc(input.endsAt) : before.ends_at;
+  checkTimes(startsAt, endsAt);
+  const policy = input.policy ? JSON.stringify(mergePolicy(parsePolicy(before.policy), input.policy)) : undefined;
+  return db.transaction().execute(async (trx) => {
+    await lockCourse(trx, before.course_id);
+    const after = await trx
+      .updateTable('sessions')
+      .set({ starts_at: startsAt, ends_at: endsAt, title: input.title, venue: input.venue, policy, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('state', '=', 'scheduled')
+      .returningAll()
+      .executeTakeFirst();
+    if (!after) throw invalidState('The session is no longer scheduled.');
+    if (startsAt !== before.starts_at) await renumberCourseSessions(trx, before.course_id);
+    const stored = (await findSessionById(trx, id)) ?? after;
+    await insertAudit(trx, {
+      actorId: actor.userId,
+      action: 'session.updated',
+      entity: 'session',
+      entityId: id,
+      sessionId: id,
+      before: toSession(before),
+      after: toSession(stored),
+    });
+    return toSession(stored);
+  });
+}
+
+/** Deletes a session that is still scheduled (else 409 `invalid_state`); later sessions move up a number. */
+export async function deleteSession(db: Db, actor: Actor, id: string): Promise<void> {
+  const { session: before } = await getSessionForStaff(db, actor, id);
+  if (before.state !== 'scheduled') throw invalidState(`The session is ${before.state}; only scheduled sessions can be deleted.`);
+  await db.transaction().execute(async (trx) => {
+    await lockCourse(trx, before.course_id);
+    const current = await findSessionById(trx, id);
+    if (!current || current.state !== 'scheduled') throw invalidState('The session is no longer scheduled.');
+    await deleteSessionRow(trx, id);
+    await renumberCourseSessions(trx, before.course_id);
+    await insertAudit(trx, {
+      actorId: actor.userId,
+      action: 'session.deleted',
+      entity: 'session',
+      entityId: id,
+      sessionId: id,
+      before: toSession(before),
+    });
+  });
+}
+
+/**
+ * Cancels a scheduled or open session with a reason: in one transaction the state change, its audit
+ * event and a `class_cancelled` notification per enrolled student; after commit the notifications
+ * go out live (and by mail) and SESSION_CANCELLED goes to the session's topic. The session keeps
+ * its number and never counts in a percentage.
+ */
+export async function cancelSession(app: FastifyInstance, actor: Actor, id: string, reason: string): Promise<Session> {
+  const { session: before, course } = await getSessionForStaff(app.db, actor, id);
+  if (before.state !== 'scheduled' && before.state !== 'open') {
+    throw invalidState(`The session is ${before.state}; only scheduled or open sessions can be cancelled.`);
+  }
+  const { session, notifications } = await app.db.transaction().execute(async (trx) => {
+    const now = nowIso();
+    const after = await transitionSession(trx, id, ['scheduled', 'open'], {
+      state: 'cancelled',
+      cancelled_at: now,
+      cancelled_reason: reason,
+      updated_at: now,
+    });
+    if (!after) throw invalidState('The session changed state meanwhile; reload it.');
+    const session = toSession(after);
+    await insertAudit(trx, {
+      actorId: actor.userId,
+      action: 'session.cancelled',
+      entity: 'session',
+      entityId: id,
+      sessionId: id,
+      before: toSession(before),
+      after: session,
+      reason,
+    });
+    const students = await enrolledStudentIds(trx, course.id);
+    const notifications = await createNotifications(
+      trx,
+      students.map((userId) => ({
+        userId,
+        kind: 'class_cancelled',
+        payload: {
+          sessionId: id,
+          courseId: course.id,
+          courseCode: course.code,
+          courseName: course.name,
+          sessionNumber: after.number,
+          sessionTitle: after.title,
+          startsAt: after.starts_at,
+          reason,
+        },
+      })),
+    );
+    return { session, notifications };
+  });
+  pushNotifications(app, notifications);
+  app.bus.publish(sessionTopic(id), 'SESSION_CANCELLED', { session });
+  return session;
+}
+
