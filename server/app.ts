@@ -26,6 +26,9 @@ import healthRoutes from './modules/health/health.routes.js';
 import usersRoutes from './modules/users/users.routes.js';
 import attendanceRoutes from './modules/attendance/attendance.routes.js';
 import { SummaryPublisher } from './modules/attendance/records.service.js';
+import { autoCloseJob } from './jobs/auto-close.job.js';
+import { codeRotationJob } from './jobs/code-rotation.job.js';
+import { startJobs } from './jobs/scheduler.js';
 import checkinRoutes from './modules/checkin/checkin.routes.js';
 import { OpenSessionCache } from './modules/checkin/open-sessions.cache.js';
 import liveSessionsRoutes from './modules/live-sessions/live-sessions.routes.js';
@@ -161,6 +164,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(attendanceRoutes);
 
   await registerWeb(app, config);
+  if (config.JOBS) startJobs(app, [autoCloseJob, codeRotationJob]);
 
   const { setupToken } = await ensureFirstAdmin(handle.db, config, app.log);
   app.setupToken = setupToken;

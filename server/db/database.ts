@@ -130,6 +130,8 @@ export interface SessionsTable {
   /** JSON of the complete SessionPolicy (common/session.schemas.ts). */
   policy: string;
   code_secret: string | null;
+  /** Bumped by every change a calendar shows; iCalendar SEQUENCE is version - 1. */
+  version: number;
   created_at: string;
   updated_at: string;
 }

@@ -86,6 +86,7 @@ export async function buildSession(db: Db, courseId: string, overrides: Partial<
     cancelled_reason: null,
     policy: JSON.stringify(defaultPolicy(10)),
     code_secret: null,
+    version: 1,
     created_at: now,
     updated_at: now,
     ...overrides,

@@ -57,6 +57,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('policy', 'text', (c) => c.notNull())
     // Per-session secret for the rotating code/QR token; set when the session is opened.
     .addColumn('code_secret', 'text')
+    // Grows with every change a calendar shows (time, place, title, number, cancellation): the feed's SEQUENCE.
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();

@@ -91,8 +91,7 @@ export async function calendarFeed(db: Db, token: string): Promise<string> {
         location: row.venue,
         description: row.state === 'cancelled' ? `Cancelled${row.cancelled_reason ? `: ${row.cancelled_reason}` : ''}` : row.course_name,
         status: row.state === 'cancelled' ? 'CANCELLED' : 'CONFIRMED',
-        // Seconds since creation only grow, so every edit raises the sequence.
-        sequence: Math.max(0, Math.floor((updated.getTime() - created.getTime()) / 1000)),
+        sequence: row.version - 1,
         created,
         lastModified: updated,
       };

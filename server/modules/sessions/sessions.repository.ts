@@ -31,7 +31,14 @@ export function transitionSession(
   from: SessionState[],
   patch: Updateable<SessionsTable> & { state: SessionState },
 ): Promise<SessionRow | undefined> {
-  return db.updateTable('sessions').set(patch).where('id', '=', id).where('state', 'in', from).returningAll().executeTakeFirst();
+  return db
+    .updateTable('sessions')
+    .set(patch)
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('state', 'in', from)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function deleteSessionRow(db: Db, id: string): Promise<void> {
@@ -52,7 +59,11 @@ export function courseSessionsInOrder(db: Db, courseId: string): Promise<Pick<Se
 
 /** Renumbering changes what calendars show, so it counts as an update. */
 export async function setSessionNumber(db: Db, id: string, number: number, now: string): Promise<void> {
-  await db.updateTable('sessions').set({ number, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('sessions')
+    .set((eb) => ({ number, updated_at: now, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .execute();
 }
 
 export interface SessionFilter {

@@ -136,6 +136,7 @@ function newSessionRow(
     cancelled_reason: null,
     policy: JSON.stringify(mergePolicy(defaultPolicy(course.late_after_minutes), fields.policy)),
     code_secret: null,
+    version: 1,
     created_at: now,
     updated_at: now,
   };
@@ -305,6 +306,7 @@ export async function updateSession(db: Db, actor: Actor, id: string, input: Upd
     const after = await trx
       .updateTable('sessions')
       .set({ starts_at: startsAt, ends_at: endsAt, title: input.title, venue: input.venue, policy, updated_at: nowIso() })
+      .set((eb) => ({ version: eb('version', '+', 1) }))
       .where('id', '=', id)
       .where('state', '=', 'scheduled')
       .returningAll()

@@ -9,6 +9,10 @@ import { errorMessage } from './notify.js';
 
 export const meQueryKey = ['auth', 'me'] as const;
 
+// Set by a deliberate sign-out so the page being left does not ask to be returned to after the
+// next sign-in (which may be someone else's); an expired session does ask.
+let signedOutOnPurpose = false;
+
 /** The signed-in user, or null when nobody is (the access cookie is renewed on the way if needed). */
 export async function getMe(): Promise<User | null> {
   try {
@@ -43,10 +47,6 @@ export function handleSessionExpired(queryClient: QueryClient): void {
     });
   }
 }
-
-// Set by a deliberate sign-out so the page being left does not ask to be returned to after the
-// next sign-in (which may be someone else's); an expired session does ask.
-let signedOutOnPurpose = false;
 
 /** Signs out here and on the server, then shows the sign-in page. */
 export function useSignOut() {
@@ -107,7 +107,7 @@ export function ProtectedRoute({ children, roles }: { children: ReactNode; roles
   return <>{children}</>;
 }
 
-/** For the sign-in pages: a user who is already signed in goes home instead. */
+/** For the sign-in pages: a user who is already signed in goes on (home, or where sign-in was asked for). */
 export function PublicOnlyRoute({ children }: { children: ReactNode }) {
   const me = useUser();
   const [params] = useSearchParams();

@@ -5,6 +5,23 @@ import { errorMessage } from './notify.js';
 
 type Errors<T> = Partial<Record<keyof T & string, string>>;
 
+/** Plain words for the common schema failures; messages a schema sets itself still win. */
+function friendlyMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'Required' : `At least ${issue.minimum} characters`;
+      return undefined;
+    case 'too_big':
+      return issue.origin === 'string' ? `At most ${issue.maximum} characters` : undefined;
+    case 'invalid_type':
+      return issue.input === undefined || issue.input === null ? 'Required' : undefined;
+    case 'invalid_format':
+      return issue.format === 'email' ? 'Not a valid email address' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /**
  * Small form state: values, per-field errors and one form-level error. Field errors come either
  * from the shared zod schemas (before sending) or from the server's problem `errors[].path`.
@@ -45,7 +62,7 @@ export function useForm<T extends Record<string, string | boolean>>(initial: T) 
 
   /** Validates `input` with a shared schema; on failure shows the messages on their fields. */
   function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> | null {
-    const result = schema.safeParse(input);
+    const result = schema.safeParse(input, { error: friendlyMessage });
     if (result.success) {
       setErrors({});
       setFormError(null);
@@ -64,13 +81,13 @@ export function useForm<T extends Record<string, string | boolean>>(initial: T) 
   }
 
   /** Shows a failed request: field errors on their fields, everything else above the form. */
-  function applyError(error: unknown, fieldFor: Partial<Record<string, keyof T & string>> = {}) {
+  function applyError(error: unknown) {
     const next: Errors<T> = {};
     let unplaced = false;
     if (error instanceof ApiError) {
       for (const fe of error.errors) {
         const key = fe.path.replace(/^(body|querystring|params)\.?/, '').split('.')[0] ?? '';
-        const field = fieldFor[key] ?? (key in values ? (key as keyof T & string) : undefined);
+        const field = key in values ? (key as keyof T & string) : undefined;
         if (field && !next[field]) next[field] = fe.message;
         else if (!field) unplaced = true;
       }

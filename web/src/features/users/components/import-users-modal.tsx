@@ -125,8 +125,8 @@ export function ImportUsersModal({ opened, onClose }: { opened: boolean; onClose
     >
       <Stack gap="sm" data-testid="import-form">
         <Text size="sm">
-          The first line must be the header below. Existing usernames are updated; new ones are created. Leave a
-          cell empty when it does not apply.
+          The first line must be the header below. A line whose username exists updates that user; other lines
+          create users. Leave a cell empty when it does not apply; <i>section</i> takes a section's name.
         </Text>
         <Code block data-testid="import-header" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
           {IMPORT_HEADER.join(',')}

@@ -85,9 +85,24 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    // The shared schema allows a missing number (admins, teachers); the server requires it for students.
+    const numberMissing = v.role === 'student' && v.studentNumber.trim() === '';
+    const input = user
+      ? form.validate(updateUserInputSchema, changes(user, v))
+      : form.validate(createUserInputSchema, {
+          role: v.role,
+          username: v.username,
+          name: v.name,
+          email: blankToUndefined(v.email),
+          phone: blankToUndefined(v.phone),
+          password: v.password === '' ? undefined : v.password,
+          studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
+          staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
+        });
+    if (numberMissing) form.setErrors((e) => ({ ...e, studentNumber: 'Required for students' }));
+    if (!input || numberMissing) return;
+
     if (user) {
-      const input = form.validate(updateUserInputSchema, changes(user, v));
-      if (!input) return;
       if (Object.keys(input).length === 0) {
         onClose();
         return;
@@ -104,17 +119,6 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
       );
       return;
     }
-    const input = form.validate(createUserInputSchema, {
-      role: v.role,
-      username: v.username,
-      name: v.name,
-      email: blankToUndefined(v.email),
-      phone: blankToUndefined(v.phone),
-      password: v.password === '' ? undefined : v.password,
-      studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
-      staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
-    });
-    if (!input) return;
     create.mutate(input, {
       onSuccess: (saved) => {
         notifySuccess(`${saved.name} (${saved.username}) can now sign in.`, 'User created');
