@@ -25,6 +25,8 @@ import { TokenService } from './modules/auth/tokens.service.js';
 import healthRoutes from './modules/health/health.routes.js';
 import usersRoutes from './modules/users/users.routes.js';
 import attendanceRoutes from './modules/attendance/attendance.routes.js';
+import rollCallRoutes from './modules/attendance/roll-call.routes.js';
+import devicesRoutes from './modules/devices/devices.routes.js';
 import { SummaryPublisher } from './modules/attendance/records.service.js';
 import { autoCloseJob } from './jobs/auto-close.job.js';
 import { codeRotationJob } from './jobs/code-rotation.job.js';
@@ -162,6 +164,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(liveSessionsRoutes);
   await app.register(checkinRoutes);
   await app.register(attendanceRoutes);
+  await app.register(rollCallRoutes);
+  await app.register(devicesRoutes);
 
   await registerWeb(app, config);
   if (config.JOBS) startJobs(app, [autoCloseJob, codeRotationJob]);

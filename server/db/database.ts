@@ -16,6 +16,8 @@ export interface Database {
   sessions: SessionsTable;
   calendar_tokens: CalendarTokensTable;
   attendance_records: AttendanceRecordsTable;
+  devices: DevicesTable;
+  device_scans: DeviceScansTable;
 }
 
 export type Role = 'admin' | 'teacher' | 'student';
@@ -168,5 +170,33 @@ export interface NotificationsTable {
   /** JSON text. */
   payload: string;
   read_at: string | null;
+  created_at: string;
+}
+
+/** A scanning device (seed 002). Only a hash of its API key is kept; the key is shown once. */
+export interface DevicesTable {
+  id: string;
+  name: string;
+  location: string | null;
+  /** SHA-256 (hex) of the whole key, `rbd_…`. */
+  key_hash: string;
+  /** The start of the key, so an admin can tell keys apart ("rbd_a1B2c3…"). */
+  key_prefix: string;
+  created_by: string | null;
+  created_at: string;
+  last_seen_at: string | null;
+  revoked_at: string | null;
+}
+
+/** One scan a device delivered; (device_id, scan_id) is unique, which makes replays idempotent. */
+export interface DeviceScansTable {
+  id: string;
+  device_id: string;
+  scan_id: string;
+  session_id: string | null;
+  record_id: string | null;
+  student_number: string;
+  /** When the device saw the student (from its date/time), UTC. */
+  scanned_at: string;
   created_at: string;
 }

@@ -229,18 +229,21 @@ export class RedisBus implements Bus {
 
   private subscribeChannel(topic: string): Promise<void> {
     if (this.subscriber.status !== 'ready') return Promise.resolve();
-    const done = this.subscriber
-      .subscribe(REDIS_CHANNEL_PREFIX + topic)
-      .then(
-        () => undefined,
-        (err: unknown) => this.degraded(err),
-      )
-      .finally(() => {
-        if (this.pending.get(topic) === done) this.pending.delete(topic);
-      });
-    this.pending.set(topic, done);
+    const done = this.subscriber.subscribe(REDIS_CHANNEL_PREFIX + topic).then(
+      () => undefined,
+      (err: unknown) => this.degraded(err),
+    );
     // A hung connection must not hold a SUBSCRIBE reply back for long.
-    return Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    const wait = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS);
+    });
+    const ready: Promise<void> = Promise.race([done, wait]).finally(() => {
+      clearTimeout(timer);
+      if (this.pending.get(topic) === ready) this.pending.delete(topic);
+    });
+    this.pending.set(topic, ready);
+    return ready;
   }
 
   private onMessage(channel: string, message: string): void {

@@ -213,4 +213,30 @@ describe('web app foundation', () => {
       await fresh.close();
     }
   });
+
+  it('offers student sign-up only when the server allows it', async () => {
+    const { page } = await open('phone');
+    await page.goto('/login');
+    // The form says what the server answered about sign-up, so "no link" is not just "not loaded yet".
+    await page.locator('[data-testid="login-form"][data-signup="off"]').waitFor();
+    expect(await page.getByTestId('signup-link').count()).toBe(0);
+
+    const withSignup = await startServer({ SIGNUP: 'students' });
+    try {
+      await page.goto(`${withSignup.url}/login`);
+      await page.getByTestId('signup-link').click();
+      await page.getByTestId('signup-form').waitFor();
+      await page.getByRole('textbox', { name: 'Full name', exact: true }).fill('Lin Self');
+      await page.getByRole('textbox', { name: 'Email', exact: true }).fill('lin@example.edu');
+      await page.getByRole('textbox', { name: 'Student number', exact: true }).fill('S3001');
+      await page.getByRole('textbox', { name: 'Username', exact: true }).fill('lin');
+      await page.getByRole('textbox', { name: 'Password', exact: true }).fill('lin-password-1');
+      await page.getByRole('textbox', { name: 'Repeat password', exact: true }).fill('lin-password-1');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByTestId('student-home').waitFor();
+      expect(await page.getByTestId('student-home').textContent()).toContain('Welcome, Lin Self');
+    } finally {
+      await withSignup.close();
+    }
+  });
 });

@@ -33,3 +33,29 @@ export async function insertAudit(trx: Kysely<Database> | Transaction<Database>,
     })
     .execute();
 }
+
+export interface AuditFilter {
+  sessionId: string;
+  studentId?: string;
+  /** Keyset: events strictly older than this (at, id). */
+  before?: { at: string; id: string };
+  limit: number;
+}
+
+/** A session's audit trail (its record events and its own), newest first, with the actor's name. */
+export function listSessionAudit(db: Kysely<Database>, f: AuditFilter) {
+  let q = db
+    .selectFrom('audit_events')
+    .leftJoin('users', 'users.id', 'audit_events.actor_id')
+    .selectAll('audit_events')
+    .select('users.name as actor_name')
+    .where('audit_events.session_id', '=', f.sessionId);
+  if (f.studentId) q = q.where('audit_events.student_id', '=', f.studentId);
+  const before = f.before;
+  if (before) {
+    q = q.where((eb) =>
+      eb.or([eb('audit_events.at', '<', before.at), eb.and([eb('audit_events.at', '=', before.at), eb('audit_events.id', '<', before.id)])]),
+    );
+  }
+  return q.orderBy('audit_events.at', 'desc').orderBy('audit_events.id', 'desc').limit(f.limit).execute();
+}

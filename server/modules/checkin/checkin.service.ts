@@ -198,6 +198,7 @@ export async function recordCheckin(
   browserId: string | null,
   actorId: string | null,
   at = Date.now(),
+  auditReason: string | null = null,
 ): Promise<CheckinResult> {
   const now = new Date(at).toISOString();
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
@@ -231,6 +232,7 @@ export async function recordCheckin(
       sessionId: session.id,
       studentId: student.id,
       after: toRecord(row),
+      reason: auditReason,
     });
     const flagged: RecordRow[] = [];
     for (const other of others) {

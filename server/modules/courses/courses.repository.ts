@@ -83,6 +83,12 @@ export async function listCourses(db: Db, f: CourseFilter): Promise<{ rows: Cour
   return { rows, more };
 }
 
+/** Role and active flag of the given users (to check who may be listed as a teacher). */
+export function findUserRoles(db: Db, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('users').select(['id', 'role', 'active']).where('id', 'in', ids).execute();
+}
+
 export async function insertCourse(db: Db, row: CourseRow): Promise<void> {
   await db.insertInto('courses').values(row).execute();
 }

@@ -12,6 +12,7 @@ import {
   countHistoricSessions,
   deleteCourseRow,
   findCourseById,
+  findUserRoles,
   insertCourse,
   isCourseTeacher,
   listCourses,
@@ -96,7 +97,7 @@ async function assertDepartment(db: Db, departmentId: string | null | undefined)
 /** Active teachers (or admins who teach); anything else in the list is a 400 naming it. */
 async function assertTeachers(db: Db, ids: string[]) {
   if (ids.length === 0) return;
-  const rows = await db.selectFrom('users').select(['id', 'role', 'active']).where('id', 'in', ids).execute();
+  const rows = await findUserRoles(db, ids);
   const ok = new Set(rows.filter((r) => r.active === 1 && r.role !== 'student').map((r) => r.id));
   const bad = ids.filter((id) => !ok.has(id));
   if (bad.length > 0) {

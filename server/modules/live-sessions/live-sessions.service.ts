@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Summary } from '../../../common/attendance.schemas.js';
 import { sessionPolicySchema, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound, validationFailed } from '../../errors.js';
 import { newId, nowIso, randomToken } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { sessionSummary } from '../attendance/records.repository.js';
@@ -11,6 +11,7 @@ import { sessionTopic } from '../attendance/records.service.js';
 import { assertCourseStaff, type Actor } from '../courses/courses.service.js';
 import { toSession } from '../sessions/sessions.service.js';
 import { currentCode, type CurrentCode, type SessionCodeState } from '../checkin/codes.js';
+import { findDeviceById } from '../devices/devices.repository.js';
 import { findSession, overdueOpenSessions, unmarkedStudents, type SessionRow } from './live-sessions.repository.js';
 
 type Db = Kysely<Database>;
@@ -44,6 +45,16 @@ export function checkinUrl(app: FastifyInstance, sessionId: string, token: strin
   return `${app.publicUrl}/c/${encodeURIComponent(sessionId)}?t=${encodeURIComponent(token)}`;
 }
 
+/** A device a session is bound to must exist and not be revoked (else its scans could never arrive). */
+async function assertDeviceUsable(db: Db, deviceId: string): Promise<void> {
+  const device = await findDeviceById(db, deviceId);
+  if (!device || device.revoked_at !== null) {
+    throw validationFailed(device ? "That device's key was revoked." : 'There is no such device.', [
+      { path: 'deviceId', message: device ? 'revoked device' : 'no such device' },
+    ]);
+  }
+}
+
 /**
  * Opens a scheduled session (or updates the policy of an open one). A future session can be opened
  * early by its teacher: opening is the teacher's statement that the class is happening.
@@ -54,6 +65,7 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
     throw invalidState(`The session is ${before.state}; it cannot be opened again.`);
   }
   const policy = sessionPolicySchema.parse({ ...policyOf(before), ...patch });
+  if (patch.deviceId) await assertDeviceUsable(app.db, patch.deviceId);
   const now = nowIso();
   const after = await app.db.transaction().execute(async (trx) => {
     const row =

@@ -20,8 +20,16 @@ export async function insertSessions(db: Db, rows: SessionRow[]): Promise<void> 
   }
 }
 
-export function updateSessionRow(db: Db, id: string, patch: Updateable<SessionsTable>): Promise<SessionRow | undefined> {
-  return db.updateTable('sessions').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+/** Edits a session only while it is scheduled, bumping its version; undefined when it is not. */
+export function updateScheduledSession(db: Db, id: string, patch: Updateable<SessionsTable>): Promise<SessionRow | undefined> {
+  return db
+    .updateTable('sessions')
+    .set(patch)
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('state', '=', 'scheduled')
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Moves a session to `to` only if it is still in one of `from`; undefined when it was not. */

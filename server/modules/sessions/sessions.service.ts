@@ -34,7 +34,7 @@ import {
   listSessions,
   setSessionNumber,
   transitionSession,
-  updateSessionRow,
+  updateScheduledSession,
   type SessionRow,
   type SessionWithCourseRow,
 } from './sessions.repository.js';
@@ -303,14 +303,14 @@ export async function updateSession(db: Db, actor: Actor, id: string, input: Upd
   const policy = input.policy ? JSON.stringify(mergePolicy(parsePolicy(before.policy), input.policy)) : undefined;
   return db.transaction().execute(async (trx) => {
     await lockCourse(trx, before.course_id);
-    const after = await trx
-      .updateTable('sessions')
-      .set({ starts_at: startsAt, ends_at: endsAt, title: input.title, venue: input.venue, policy, updated_at: nowIso() })
-      .set((eb) => ({ version: eb('version', '+', 1) }))
-      .where('id', '=', id)
-      .where('state', '=', 'scheduled')
-      .returningAll()
-      .executeTakeFirst();
+    const after = await updateScheduledSession(trx, id, {
+      starts_at: startsAt,
+      ends_at: endsAt,
+      title: input.title,
+      venue: input.venue,
+      policy,
+      updated_at: nowIso(),
+    });
     if (!after) throw invalidState('The session is no longer scheduled.');
     if (startsAt !== before.starts_at) await renumberCourseSessions(trx, before.course_id);
     const stored = (await findSessionById(trx, id)) ?? after;

@@ -33,7 +33,7 @@ export function LoginForm({ onSuccess }: { onSuccess: () => void }) {
   }
 
   return (
-    <form onSubmit={submit} noValidate data-testid="login-form">
+    <form onSubmit={submit} noValidate data-testid="login-form" data-signup={status.data?.signup ?? 'unknown'}>
       <Stack gap="sm">
         {form.formError ? (
           <Alert color="red" icon={<IconAlertCircle size={18} />} title={loginErrorTitle(login.error, form.formError)} data-testid="login-error">

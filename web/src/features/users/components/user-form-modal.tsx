@@ -85,43 +85,51 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    // The shared schema allows a missing number (admins, teachers); the server requires it for students.
-    const numberMissing = v.role === 'student' && v.studentNumber.trim() === '';
-    const input = user
-      ? form.validate(updateUserInputSchema, changes(user, v))
-      : form.validate(createUserInputSchema, {
-          role: v.role,
-          username: v.username,
-          name: v.name,
-          email: blankToUndefined(v.email),
-          phone: blankToUndefined(v.phone),
-          password: v.password === '' ? undefined : v.password,
-          studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
-          staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
-        });
-    if (numberMissing) form.setErrors((e) => ({ ...e, studentNumber: 'Required for students' }));
-    if (!input || numberMissing) return;
+    if (user) saveChanges(user);
+    else createNew();
+  }
 
-    if (user) {
-      if (Object.keys(input).length === 0) {
-        onClose();
-        return;
-      }
-      update.mutate(
-        { id: user.id, input },
-        {
-          onSuccess: (saved) => {
-            notifySuccess(`${saved.name} is saved.`);
-            onClose();
-          },
-          onError: (error) => form.applyError(error),
-        },
-      );
+  // The shared schema allows a missing number (admins, teachers); the server requires it for students.
+  function checkStudentNumber(): boolean {
+    if (v.role !== 'student' || v.studentNumber.trim() !== '') return true;
+    form.setErrors((e) => ({ ...e, studentNumber: 'Required for students' }));
+    return false;
+  }
+
+  function saveChanges(current: User) {
+    const input = form.validate(updateUserInputSchema, changes(current, v));
+    if (!checkStudentNumber() || !input) return;
+    if (Object.keys(input).length === 0) {
+      onClose();
       return;
     }
+    update.mutate(
+      { id: current.id, input },
+      {
+        onSuccess: (saved) => {
+          notifySuccess(`${saved.name} is saved.`);
+          onClose();
+        },
+        onError: (error) => form.applyError(error),
+      },
+    );
+  }
+
+  function createNew() {
+    const input = form.validate(createUserInputSchema, {
+      role: v.role,
+      username: v.username,
+      name: v.name,
+      email: blankToUndefined(v.email),
+      phone: blankToUndefined(v.phone),
+      password: v.password === '' ? undefined : v.password,
+      studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
+      staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
+    });
+    if (!checkStudentNumber() || !input) return;
     create.mutate(input, {
       onSuccess: (saved) => {
-        notifySuccess(`${saved.name} (${saved.username}) can now sign in.`, 'User created');
+        notifySuccess(`${saved.name} (${saved.username}) is created.`, 'User created');
         onClose();
       },
       onError: (error) => form.applyError(error),

@@ -1,0 +1,62 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DevicesTable, DeviceScansTable } from '../../db/database.js';
+
+type Db = Kysely<Database>;
+export type DeviceRow = Selectable<DevicesTable>;
+export type DeviceScanRow = Selectable<DeviceScansTable>;
+
+export async function insertDevice(db: Db, row: DeviceRow): Promise<void> {
+  await db.insertInto('devices').values(row).execute();
+}
+
+export function findDeviceById(db: Db, id: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findDeviceByKeyHash(db: Db, keyHash: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+}
+
+/** Devices by id (time-ordered), after the keyset cursor; one more than `limit` tells there is a next page. */
+export function listDevices(db: Db, f: { afterId?: string; limit: number; includeRevoked: boolean }): Promise<DeviceRow[]> {
+  let q = db.selectFrom('devices').selectAll();
+  if (f.afterId) q = q.where('id', '>', f.afterId);
+  if (!f.includeRevoked) q = q.where('revoked_at', 'is', null);
+  return q.orderBy('id').limit(f.limit + 1).execute();
+}
+
+/** Revokes the key; undefined when the device does not exist or was already revoked. */
+export function revokeDeviceRow(db: Db, id: string, at: string): Promise<DeviceRow | undefined> {
+  return db.updateTable('devices').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
+}
+
+/** Marks the device as seen now, unless it was seen after `staleBefore` (a burst of scans writes once). */
+export async function touchDevice(db: Db, id: string, now: string, staleBefore: string): Promise<void> {
+  await db
+    .updateTable('devices')
+    .set({ last_seen_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', staleBefore)]))
+    .execute();
+}
+
+/** The record an already delivered scan led to (still existing), if the scan_id is known. */
+export function findScanRecord(db: Db, deviceId: string, scanId: string) {
+  return db
+    .selectFrom('device_scans')
+    .innerJoin('attendance_records', 'attendance_records.id', 'device_scans.record_id')
+    .selectAll('attendance_records')
+    .where('device_scans.device_id', '=', deviceId)
+    .where('device_scans.scan_id', '=', scanId)
+    .executeTakeFirst();
+}
+
+/** Logs a delivered scan; the (device_id, scan_id) key absorbs a replay. True when this call inserted it. */
+export async function insertScanIfAbsent(db: Db, row: DeviceScanRow): Promise<boolean> {
+  const r = await db
+    .insertInto('device_scans')
+    .values(row)
+    .onConflict((oc) => oc.columns(['device_id', 'scan_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
