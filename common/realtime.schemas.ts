@@ -24,6 +24,8 @@ export const WS_CLOSE = {
   goingAway: 1001,
   /** Frame larger than WS_LIMITS.maxFrameBytes. */
   tooLarge: 1009,
+  /** The server could not check the credentials (database down): reconnect later. */
+  internalError: 1011,
   /** The client reads too slowly to keep up: reconnect and take a snapshot. */
   tryAgainLater: 1013,
   /** Missing, invalid or expired credentials, or no AUTH in time. */

@@ -17,6 +17,8 @@ export class Connection implements SocketContext {
   /** Answered the last heartbeat ping (or sent something since). */
   alive = true;
   authTimer: NodeJS.Timeout | null = null;
+  /** Set while credentials are being checked; messages that arrive meanwhile wait for it. */
+  authPending: Promise<void> | null = null;
   private windowStart = 0;
   private windowCount = 0;
   private closing = false;

@@ -14,9 +14,11 @@ import {
 } from '../../common/realtime.schemas.js';
 import { AppError, forbidden, sendProblem } from '../errors.js';
 import { nowIso } from '../lib/ids.js';
+import { findUserAccess } from '../modules/users/users.repository.js';
 import { ACCESS_COOKIE, originMatches } from '../plugins/auth.plugin.js';
 import { Connection, SocketHub } from './socket-hub.js';
 import { SocketEventRegistry } from './socket-events.js';
+import type { TopicAuth } from './topics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -76,22 +78,55 @@ async function socketRoutes(app: FastifyInstance) {
     return app.tokens.verifyAccess(token);
   }
 
-  function authenticate(conn: Connection, token: string, ref?: WsRef): boolean {
+  /**
+   * Like HTTP requests, a socket answers to the database, not just the token: a deactivated user is
+   * shut out and a changed role applies. Closes with 4401 (or 1011 if the database fails) and
+   * returns false when the user may not continue.
+   */
+  async function currentAccess(conn: Connection, userId: string): Promise<TopicAuth | null> {
+    let row;
+    try {
+      row = await findUserAccess(app.db, userId);
+    } catch (err) {
+      conn.log.error({ err, socketId: conn.id }, 'could not check the socket user');
+      conn.close(WS_CLOSE.internalError, 'server error: reconnect later');
+      return null;
+    }
+    if (!row || row.active !== 1) {
+      conn.close(WS_CLOSE.unauthenticated, 'account no longer exists or is deactivated');
+      return null;
+    }
+    return { userId, role: row.role };
+  }
+
+  async function authenticate(conn: Connection, token: string, ref?: WsRef): Promise<void> {
     const claims = verify(token);
     if (!claims) {
       conn.close(WS_CLOSE.unauthenticated, 'invalid or expired token');
-      return false;
+      return;
     }
     if (conn.authState && conn.authState.userId !== claims.sub) {
       conn.send('ERROR', wsError('forbidden', 'This socket belongs to another user; open a new socket to switch users.'), ref);
-      return false;
+      return;
     }
+    const access = await currentAccess(conn, claims.sub);
+    if (!access) return;
     if (conn.authTimer) clearTimeout(conn.authTimer);
     conn.authTimer = null;
-    conn.authState = { userId: claims.sub, role: claims.role };
+    conn.authState = access;
     conn.token = token;
-    conn.send('READY', { userId: claims.sub, role: claims.role }, ref);
-    return true;
+    conn.send('READY', access, ref);
+  }
+
+  /** Runs `authenticate`; messages that arrive meanwhile wait for it (in order). */
+  function startAuthentication(conn: Connection, token: string, ref?: WsRef): Promise<void> {
+    const pending = authenticate(conn, token, ref)
+      .catch((err: unknown) => replyError(conn, err, 'AUTH', ref))
+      .finally(() => {
+        if (conn.authPending === pending) conn.authPending = null;
+      });
+    conn.authPending = pending;
+    return pending;
   }
 
   function replyError(conn: Connection, err: unknown, event: string, ref: WsRef | undefined) {
@@ -110,7 +145,7 @@ async function socketRoutes(app: FastifyInstance) {
         conn.send('ERROR', wsError('validation_failed', 'AUTH needs {"token": "<accessToken>"}.', zodErrors(parsed.error, 'data')), ref);
         return;
       }
-      authenticate(conn, parsed.data.token, ref);
+      await startAuthentication(conn, parsed.data.token, ref);
       return;
     }
     if (!conn.authState) {
@@ -122,13 +157,18 @@ async function socketRoutes(app: FastifyInstance) {
       conn.send('ERROR', wsError('unknown_event', `Unknown event "${event}".`), ref);
       return;
     }
-    if (entry.freshToken && (!conn.token || !verify(conn.token))) {
-      conn.send(
-        'ERROR',
-        wsError('unauthenticated', 'The access token of this socket has expired: send AUTH with a fresh token (or reconnect).'),
-        ref,
-      );
-      return;
+    if (entry.freshToken) {
+      if (!conn.token || !verify(conn.token)) {
+        conn.send(
+          'ERROR',
+          wsError('unauthenticated', 'The access token of this socket has expired: send AUTH with a fresh token (or reconnect).'),
+          ref,
+        );
+        return;
+      }
+      const access = await currentAccess(conn, conn.authState.userId);
+      if (!access) return;
+      conn.authState = access;
     }
     if (entry.roles && !entry.roles.has(conn.authState.role)) {
       conn.send('ERROR', wsError('forbidden', 'Your role does not allow this.'), ref);
@@ -187,7 +227,9 @@ async function socketRoutes(app: FastifyInstance) {
       return;
     }
     const { event, data, ref } = envelope.data;
-    dispatch(conn, event, data, ref).catch((err: unknown) => replyError(conn, err, event, ref));
+    const run = () => dispatch(conn, event, data, ref).catch((err: unknown) => replyError(conn, err, event, ref));
+    if (conn.authPending) void conn.authPending.then(run);
+    else void run();
   }
 
   /** Credentials sent with the upgrade: `?token=`, else the access cookie (same-origin only). */
@@ -222,7 +264,7 @@ async function socketRoutes(app: FastifyInstance) {
       return;
     }
     if (upgrade) {
-      authenticate(conn, upgrade.token);
+      void startAuthentication(conn, upgrade.token);
       return;
     }
     conn.authTimer = setTimeout(() => {

@@ -29,7 +29,9 @@ export function AppLayout({ nav, user, onProfile, onSignOut, children }: AppLayo
   const location = useLocation();
 
   // Picking a page on a phone closes the drawer.
-  useEffect(() => close(), [location.pathname, close]);
+  useEffect(() => {
+    close();
+  }, [location.pathname, close]);
 
   return (
     <AppShell
