@@ -117,6 +117,31 @@ describeEachDialect('realtime protocol', (ctx) => {
       s.close();
     });
 
+    it('queues messages sent before READY and answers them once authenticated', async () => {
+      const s = await TestSocket.open(`${url}?token=${student.token}`);
+      const ack = await s.request('SUBSCRIBE', { topic: `user:${student.user.id}` });
+      expect(ack.event).toBe('ACK');
+      expect(s.messages[0].event).toBe('READY');
+
+      const t = await TestSocket.open(url);
+      t.sendJson({ event: 'AUTH', data: { token: student.token } });
+      expect((await t.request('PING')).event).toBe('PONG');
+      s.close();
+      t.close();
+    });
+
+    it('shuts out a deactivated user: at connect, and at the next SUBSCRIBE of an open socket', async () => {
+      const victim = await userWithToken(ctx(), 'student');
+      const open = await openAuthedSocket(url, victim.token);
+      await ctx().db.updateTable('users').set({ active: 0 }).where('id', '=', victim.user.id).execute();
+      expect((await open.request('PING')).event).toBe('PONG');
+      open.sendJson({ event: 'SUBSCRIBE', data: { topic: `user:${victim.user.id}` } });
+      expect((await open.closed).code).toBe(WS_CLOSE.unauthenticated);
+
+      const fresh = await TestSocket.open(`${url}?token=${victim.token}`);
+      expect((await fresh.closed).code).toBe(WS_CLOSE.unauthenticated);
+    });
+
     it('refuses re-authentication as a different user', async () => {
       const s = await openAuthedSocket(url, student.token);
       const reply = await s.request('AUTH', { token: other.token });

@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import {
   ADMIN,
+  describeBrowser,
   launchBrowser,
   openDesktopPage,
   openPhonePage,
@@ -12,7 +13,7 @@ import {
   type E2EServer,
 } from './harness.js';
 
-describe('web app foundation', () => {
+describeBrowser('web app foundation', () => {
   let server: E2EServer;
   let browser: Browser;
   const opened: BrowserPage[] = [];

@@ -1,3 +1,4 @@
+import { describe, inject } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<E2E
 }
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * A browser suite: runs when Chromium is installed (test/support/global-setup.ts decides; with
+ * REQUIRE_BROWSER=1, as in CI, a missing Chromium fails the run instead).
+ */
+export function describeBrowser(name: string, body: () => void): void {
+  describe.runIf(inject('browserPath') !== null)(name, body);
+}
 
 /** Debian's Chromium, headless. Never downloads a browser: install it with `apt-get install chromium`. */
 export async function launchBrowser(): Promise<Browser> {
