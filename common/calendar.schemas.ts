@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { recordSchema } from './attendance.schemas.js';
 import { rangeBound, sessionWithCourseSchema } from './session.schemas.js';
 
 export const mySessionsQuery = z.object({ from: rangeBound.optional(), to: rangeBound.optional() });
 
 /** A calendar entry: the session, its course, and (students) their attendance record or null. */
 export const mySessionSchema = sessionWithCourseSchema.extend({
-  // The check-in issue narrows this to its record schema; until then it is always null.
-  record: z.looseObject({}).nullable(),
+  record: recordSchema.nullable(),
 });
 export type MySession = z.infer<typeof mySessionSchema>;
 

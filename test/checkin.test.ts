@@ -337,3 +337,18 @@ describeEachDialect(
   },
   { CHECKIN_MAX_FAILURES_PER_USER: '3' },
 );
+
+describeEachDialect("the student's session list", (ctx) => {
+  it('shows their own record next to each session', async () => {
+    const room = await buildClassroom(ctx(), 2);
+    const sessionId = await buildSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
+    const today = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const mine = (await ctx().request({ method: 'GET', url: `/api/me/sessions?from=${today}`, token: room.students[0].token })).json();
+    const entry = mine.items.find((s: { id: string }) => s.id === sessionId);
+    expect(entry.record).toMatchObject({ studentId: room.students[0].id, status: 'present', method: 'code' });
+    const other = (await ctx().request({ method: 'GET', url: `/api/me/sessions?from=${today}`, token: room.students[1].token })).json();
+    expect(other.items.find((s: { id: string }) => s.id === sessionId).record).toBeNull();
+  });
+});

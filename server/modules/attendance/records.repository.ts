@@ -80,3 +80,14 @@ export async function sessionSummary(db: Db, sessionId: string, courseId: string
   s.unmarked = Math.max(0, s.enrolled - recorded);
   return s;
 }
+
+/** A student's records among the given sessions. */
+export function recordsOfStudent(db: Db, studentId: string, sessionIds: string[]): Promise<RecordRow[]> {
+  if (sessionIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('attendance_records')
+    .selectAll()
+    .where('student_id', '=', studentId)
+    .where('session_id', 'in', sessionIds)
+    .execute();
+}

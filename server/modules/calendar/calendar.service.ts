@@ -1,6 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { MySession } from '../../../common/calendar.schemas.js';
+import { recordsOfStudent } from '../attendance/records.repository.js';
+import { toRecord } from '../attendance/records.service.js';
 import { LIMITS } from '../../../common/limits.js';
 import type { Database } from '../../db/database.js';
 import { notFound, validationFailed } from '../../errors.js';
@@ -31,8 +34,7 @@ function mine(actor: Actor): Pick<SessionFilter, 'studentId' | 'teacherId'> {
 
 /**
  * The caller's sessions whose start falls in from…to (dates are whole days in `timeZone`, `to`
- * inclusive), by default from today for 30 days, with each student's record (null until the
- * check-in module records one).
+ * inclusive), by default from today for 30 days, with a student's own record (null when none yet).
  */
 export async function listMySessions(
   db: Db,
@@ -47,7 +49,14 @@ export async function listMySessions(
     throw validationFailed(`The range is longer than ${LIMITS.calendarRangeDaysMax} days.`, [{ path: 'to', message: 'too far from from' }]);
   }
   const { rows } = await listSessions(db, { ...mine(actor), ...range, limit: MAX_ITEMS });
-  return rows.map((row) => ({ ...toSessionWithCourse(row), record: null }));
+  const records = new Map<string, AttendanceRecord>();
+  if (actor.role === 'student' && rows.length > 0) {
+    const ids = rows.map((r) => r.id);
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const rec of await recordsOfStudent(db, actor.userId, ids.slice(i, i + 500))) records.set(rec.session_id, toRecord(rec));
+    }
+  }
+  return rows.map((row) => ({ ...toSessionWithCourse(row), record: records.get(row.id) ?? null }));
 }
 
 /** The user's private feed token; created on first use, the same on every later call. */
