@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadEnv, parseConfig, type Config } from './config.js';
 import { migrateToLatest, openDatabase, type Db } from './db/kysely.js';
+import { DEMO_PASSWORDS, loadDemoSchool } from './demo.js';
 import { AppError } from './errors.js';
 import { createUser, importUsersCsv } from './modules/users/users.service.js';
 
@@ -10,6 +11,7 @@ const HELP = `Rollbook command line (reads the same environment / .env as the se
   npm run cli -- migrate                          apply pending database migrations
   npm run cli -- create-admin --username U --password P [--name N] [--email E]
   npm run cli -- import users <file.csv> [--partial]
+  npm run cli -- demo                             load a demo school (teachers, 40 students, courses, a term of sessions)
                                                   header: role,username,name,email,studentNumber,staffNumber,section,password
 `;
 
@@ -50,6 +52,15 @@ const commands: Record<string, Command> = {
       console.error('Nothing was written because some lines are invalid. Fix them, or pass --partial to import the good lines.');
       process.exitCode = 1;
     }
+  },
+
+  async demo(db, config) {
+    await migrateToLatest(db);
+    const r = await loadDemoSchool(db, config.TIMEZONE);
+    console.log(`Loaded the demo school: ${r.students} students, courses ${r.courses.join(', ')}, ${r.sessions} sessions.`);
+    if (r.admin) console.log(`  administrator: ${r.admin} / ${DEMO_PASSWORDS.admin}`);
+    console.log(`  teachers: ${r.teachers.join(', ')} / ${DEMO_PASSWORDS.teacher}`);
+    console.log(`  students: s001 … s040 / ${DEMO_PASSWORDS.student}`);
   },
 };
 

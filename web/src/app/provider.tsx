@@ -5,6 +5,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@ta
 import { ApiError, setSessionExpiredHandler } from '../lib/api-client.js';
 import { handleSessionExpired } from '../lib/auth.js';
 import { notifyError } from '../lib/notify.js';
+import { RealtimeProvider } from '../lib/realtime.js';
 
 const theme = createTheme({
   primaryColor: 'blue',
@@ -47,7 +48,10 @@ export function AppProvider({ children }: { children: ReactNode }) {
   return (
     <MantineProvider theme={theme} defaultColorScheme="light">
       <Notifications position="top-right" zIndex={1000} />
-      <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>
+      <QueryClientProvider client={queryClient}>
+        {/* Opens the live connection once someone is signed in (see lib/realtime.tsx). */}
+        <RealtimeProvider>{children}</RealtimeProvider>
+      </QueryClientProvider>
     </MantineProvider>
   );
 }

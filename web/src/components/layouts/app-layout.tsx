@@ -15,6 +15,8 @@ interface AppLayoutProps {
   user: { name: string; username: string; role: string };
   onProfile: () => void;
   onSignOut: () => void;
+  /** Shown in the header before the user menu (live indicator, notification bell). */
+  headerActions?: ReactNode;
   children: ReactNode;
 }
 
@@ -24,7 +26,7 @@ function initials(name: string): string {
 }
 
 /** The signed-in shell: header with the user menu, and a navbar that folds behind a burger on phones. */
-export function AppLayout({ nav, user, onProfile, onSignOut, children }: AppLayoutProps) {
+export function AppLayout({ nav, user, onProfile, onSignOut, headerActions, children }: AppLayoutProps) {
   const [opened, { toggle, close }] = useDisclosure(false);
   const location = useLocation();
 
@@ -57,32 +59,35 @@ export function AppLayout({ nav, user, onProfile, onSignOut, children }: AppLayo
               Rollbook
             </Text>
           </Group>
-          <Menu position="bottom-end" withinPortal shadow="md" width={200}>
-            <Menu.Target>
-              <UnstyledButton aria-label="Account menu" data-testid="user-menu">
-                <Group gap={8} wrap="nowrap">
-                  <Avatar radius="xl" size={32} color="blue">
-                    {initials(user.name)}
-                  </Avatar>
-                  <Text size="sm" fw={500} visibleFrom="xs" maw={160} truncate>
-                    {user.name}
-                  </Text>
-                  <IconChevronDown size={14} />
-                </Group>
-              </UnstyledButton>
-            </Menu.Target>
-            <Menu.Dropdown>
-              <Menu.Label>
-                {user.username} · {user.role}
-              </Menu.Label>
-              <Menu.Item leftSection={<IconUser size={16} />} onClick={onProfile} data-testid="menu-profile">
-                Profile
-              </Menu.Item>
-              <Menu.Item leftSection={<IconLogout size={16} />} onClick={onSignOut} data-testid="menu-sign-out">
-                Sign out
-              </Menu.Item>
-            </Menu.Dropdown>
-          </Menu>
+          <Group gap="xs" wrap="nowrap">
+            {headerActions}
+            <Menu position="bottom-end" withinPortal shadow="md" width={200}>
+              <Menu.Target>
+                <UnstyledButton aria-label="Account menu" data-testid="user-menu">
+                  <Group gap={8} wrap="nowrap">
+                    <Avatar radius="xl" size={32} color="blue">
+                      {initials(user.name)}
+                    </Avatar>
+                    <Text size="sm" fw={500} visibleFrom="xs" maw={160} truncate>
+                      {user.name}
+                    </Text>
+                    <IconChevronDown size={14} />
+                  </Group>
+                </UnstyledButton>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Label>
+                  {user.username} · {user.role}
+                </Menu.Label>
+                <Menu.Item leftSection={<IconUser size={16} />} onClick={onProfile} data-testid="menu-profile">
+                  Profile
+                </Menu.Item>
+                <Menu.Item leftSection={<IconLogout size={16} />} onClick={onSignOut} data-testid="menu-sign-out">
+                  Sign out
+                </Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
+          </Group>
         </Group>
       </AppShell.Header>
 

@@ -1,5 +1,6 @@
 import { Outlet, useNavigate } from 'react-router';
 import { AppLayout } from '../../../components/layouts/app-layout.js';
+import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
 import { useSignOut, useUser } from '../../../lib/auth.js';
 import { NAVIGATION } from '../../navigation.js';
 
@@ -15,6 +16,7 @@ export function AppRoot() {
       user={user}
       onProfile={() => navigate('/profile')}
       onSignOut={() => void signOut()}
+      headerActions={<RealtimeIndicator />}
     >
       <Outlet />
     </AppLayout>
