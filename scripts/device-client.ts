@@ -144,8 +144,8 @@ export class DeviceClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      return { kind: 'unreachable', scan, reason: e.cause?.code ?? e.name ?? 'network error' };
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      return { kind: 'unreachable', scan, reason: e.cause?.code ?? e.cause?.message ?? e.message ?? 'network error' };
     }
     let body: { record?: { id: string; status: string }; duplicate?: boolean; code?: string; detail?: string } = {};
     try {

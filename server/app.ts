@@ -45,6 +45,7 @@ import departmentsRoutes from './modules/departments/departments.routes.js';
 import enrollmentsRoutes from './modules/enrollments/enrollments.routes.js';
 import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
+import benchRoutes from './modules/bench/bench.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -166,6 +167,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(attendanceRoutes);
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
+  if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);
   if (config.JOBS) startJobs(app, [autoCloseJob, codeRotationJob]);

@@ -63,6 +63,8 @@ export const configSchema = z.object({
   JOBS: bool.default(true),
   AUTO_CLOSE_GRACE_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
   WEB_DIR: z.string().min(1).default('./dist/web'),
+  /** `npm run bench` only: adds the baseline route /api/bench/ping. Never set it in production. */
+  BENCH_ROUTES: bool.default(false),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

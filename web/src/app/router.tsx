@@ -52,6 +52,10 @@ const router = createBrowserRouter([
             lazy: async () => ({ Component: (await import('./routes/app/profile.js')).ProfileRoute }),
           },
           {
+            path: 'notifications',
+            lazy: async () => ({ Component: (await import('./routes/app/notifications.js')).NotificationsRoute }),
+          },
+          {
             path: 'admin/users',
             lazy: async () => {
               const { UsersRoute } = await import('./routes/app/admin/users.js');

@@ -1,6 +1,7 @@
 import { Outlet, useNavigate } from 'react-router';
 import { AppLayout } from '../../../components/layouts/app-layout.js';
 import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
+import { NotificationBell } from '../../../features/notifications/components/notification-bell.js';
 import { useSignOut, useUser } from '../../../lib/auth.js';
 import { NAVIGATION } from '../../navigation.js';
 
@@ -16,7 +17,12 @@ export function AppRoot() {
       user={user}
       onProfile={() => navigate('/profile')}
       onSignOut={() => void signOut()}
-      headerActions={<RealtimeIndicator />}
+      headerActions={
+        <>
+          <RealtimeIndicator />
+          <NotificationBell userId={user.id} />
+        </>
+      }
     >
       <Outlet />
     </AppLayout>

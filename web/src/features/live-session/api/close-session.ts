@@ -1,0 +1,29 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { Summary } from '../../../../../common/attendance.schemas.js';
+import type { Session } from '../../../../../common/session.schemas.js';
+import { api } from '../../../lib/api-client.js';
+import { recordsQueryKey, type SessionRecords } from './get-records.js';
+import { sessionQueryKey } from './get-session.js';
+
+export interface CloseResult {
+  session: Session;
+  summary: Summary;
+}
+
+/** Closes check-in: every enrolled student without a record becomes absent. */
+export const closeSession = (sessionId: string) =>
+  api<CloseResult>(`/api/sessions/${encodeURIComponent(sessionId)}/close`, { method: 'POST', body: {} });
+
+export function useCloseSession() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: closeSession,
+    onSuccess: ({ session, summary }) => {
+      queryClient.setQueryData(sessionQueryKey(session.id), session);
+      queryClient.setQueryData<SessionRecords>(recordsQueryKey(session.id), (old) => (old ? { ...old, summary } : old));
+      // The new absent records are not sent one by one: take them from a fresh snapshot.
+      void queryClient.invalidateQueries({ queryKey: recordsQueryKey(session.id) });
+    },
+    meta: { inlineErrors: true },
+  });
+}

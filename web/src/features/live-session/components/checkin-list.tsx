@@ -1,0 +1,141 @@
+import { useState } from 'react';
+import { Button, Card, Group, SegmentedControl, Stack, Table, Text } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
+import { IconCheck } from '@tabler/icons-react';
+import dayjs from 'dayjs';
+import type { RecordWithStudent } from '../api/get-records.js';
+import { FlagBadges, METHOD_LABELS, StatusBadge } from './record-badges.js';
+
+type Filter = 'all' | 'pending' | 'flagged';
+
+interface CheckinListProps {
+  records: RecordWithStudent[];
+  /** Confirms one pending check-in; absent when the viewer cannot (or the session is over). */
+  onConfirm?: (studentId: string) => void;
+  confirming: string | null;
+}
+
+const timeOf = (r: RecordWithStudent) => (r.checkedInAt ? dayjs(r.checkedInAt).format('HH:mm:ss') : '—');
+
+function ConfirmButton({ record, onConfirm, confirming }: { record: RecordWithStudent } & Pick<CheckinListProps, 'onConfirm' | 'confirming'>) {
+  if (record.state !== 'pending' || !onConfirm) return null;
+  return (
+    <Button
+      size="xs"
+      color="teal"
+      leftSection={<IconCheck size={14} />}
+      loading={confirming === record.studentId}
+      onClick={() => onConfirm(record.studentId)}
+      aria-label={`Confirm ${record.student.name}`}
+      data-testid={`confirm-${record.studentId}`}
+    >
+      Confirm
+    </Button>
+  );
+}
+
+/** Who checked in, newest first, with pending ones to confirm and flagged ones marked. */
+export function CheckinList({ records, onConfirm, confirming }: CheckinListProps) {
+  const [filter, setFilter] = useState<Filter>('all');
+  const phone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
+  const pending = records.filter((r) => r.state === 'pending').length;
+  const flagged = records.filter((r) => r.flags.length > 0).length;
+  const shown = records.filter((r) => (filter === 'pending' ? r.state === 'pending' : filter === 'flagged' ? r.flags.length > 0 : true));
+
+  return (
+    <Stack gap="sm" data-testid="checkin-list">
+      <SegmentedControl
+        size="xs"
+        value={filter}
+        onChange={(value) => setFilter(value as Filter)}
+        data={[
+          { value: 'all', label: `All (${records.length})` },
+          { value: 'pending', label: `Pending (${pending})` },
+          { value: 'flagged', label: `Flagged (${flagged})` },
+        ]}
+        aria-label="Show"
+        style={{ alignSelf: 'flex-start' }}
+      />
+      {shown.length === 0 ? (
+        <Text c="dimmed" ta="center" py="lg" data-testid="checkin-list-empty">
+          {filter === 'all' ? 'Nobody has checked in yet.' : filter === 'pending' ? 'Nothing waits for approval.' : 'No flagged check-ins.'}
+        </Text>
+      ) : phone ? (
+        <Stack gap="xs">
+          {shown.map((r) => (
+            <Card
+              key={r.studentId}
+              withBorder
+              padding="sm"
+              data-testid={`record-${r.studentId}`}
+              data-student-name={r.student.name}
+              style={r.flags.length > 0 ? { borderColor: 'var(--mantine-color-red-5)' } : undefined}
+            >
+              <Group justify="space-between" wrap="nowrap" align="flex-start">
+                <div style={{ minWidth: 0 }}>
+                  <Text fw={600} truncate>
+                    {r.student.name}
+                  </Text>
+                  <Text size="sm" c="dimmed">
+                    {timeOf(r)} · {METHOD_LABELS[r.method]}
+                    {r.student.studentNumber ? ` · ${r.student.studentNumber}` : ''}
+                  </Text>
+                  <Group gap={4} mt={4}>
+                    <StatusBadge status={r.status} pending={r.state === 'pending'} />
+                    <FlagBadges flags={r.flags} />
+                  </Group>
+                </div>
+                <ConfirmButton record={r} onConfirm={onConfirm} confirming={confirming} />
+              </Group>
+            </Card>
+          ))}
+        </Stack>
+      ) : (
+        <Table.ScrollContainer minWidth={640}>
+          <Table verticalSpacing="xs" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Time</Table.Th>
+                <Table.Th>Student</Table.Th>
+                <Table.Th>Method</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Flags</Table.Th>
+                <Table.Th aria-label="Actions" />
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {shown.map((r) => (
+                <Table.Tr
+                  key={r.studentId}
+                  data-testid={`record-${r.studentId}`}
+                  data-student-name={r.student.name}
+                  bg={r.flags.length > 0 ? 'var(--mantine-color-red-0)' : undefined}
+                >
+                  <Table.Td ff="monospace">{timeOf(r)}</Table.Td>
+                  <Table.Td>
+                    <Text fw={500}>{r.student.name}</Text>
+                    {r.student.studentNumber ? (
+                      <Text size="xs" c="dimmed">
+                        {r.student.studentNumber}
+                      </Text>
+                    ) : null}
+                  </Table.Td>
+                  <Table.Td>{METHOD_LABELS[r.method]}</Table.Td>
+                  <Table.Td>
+                    <StatusBadge status={r.status} pending={r.state === 'pending'} />
+                  </Table.Td>
+                  <Table.Td>
+                    <FlagBadges flags={r.flags} />
+                  </Table.Td>
+                  <Table.Td ta="right">
+                    <ConfirmButton record={r} onConfirm={onConfirm} confirming={confirming} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </Stack>
+  );
+}

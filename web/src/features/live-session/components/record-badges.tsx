@@ -1,0 +1,76 @@
+import { Badge, Group, Tooltip } from '@mantine/core';
+import type { AttendanceStatus, RecordMethod } from '../../../../../common/attendance.schemas.js';
+
+export const STATUS_COLORS: Record<AttendanceStatus, string> = {
+  present: 'teal',
+  late: 'orange',
+  absent: 'red',
+  excused: 'grape',
+};
+
+export const METHOD_LABELS: Record<RecordMethod, string> = {
+  code: 'Typed code',
+  qr: 'QR scan',
+  link: 'Link (no account)',
+  rollcall: 'Roll call',
+  device: 'Device',
+  auto: 'Not checked in',
+  absence: 'Absence request',
+};
+
+/** What each flag means, for the teacher deciding whether to believe it. */
+const FLAGS: Record<string, { label: string; hint: string; color: string }> = {
+  'shared-device': {
+    label: 'Shared device',
+    hint: 'Another student checked in to this session from the same browser.',
+    color: 'red',
+  },
+  'outside-geofence': {
+    label: 'Outside area',
+    hint: "The phone's location was outside the session's area.",
+    color: 'red',
+  },
+  'no-location': {
+    label: 'No location',
+    hint: 'The session asks for a location and none was shared.',
+    color: 'orange',
+  },
+  'name-mismatch': {
+    label: 'Name mismatch',
+    hint: 'The name typed on the link page does not match the student number.',
+    color: 'red',
+  },
+};
+
+export function StatusBadge({ status, pending }: { status: AttendanceStatus; pending: boolean }) {
+  if (pending) {
+    return (
+      <Badge color="yellow" variant="filled" data-testid="status-badge" data-status="pending">
+        pending · {status}
+      </Badge>
+    );
+  }
+  return (
+    <Badge color={STATUS_COLORS[status]} variant="light" data-testid="status-badge" data-status={status}>
+      {status}
+    </Badge>
+  );
+}
+
+export function FlagBadges({ flags }: { flags: string[] }) {
+  if (flags.length === 0) return null;
+  return (
+    <Group gap={4} wrap="wrap">
+      {flags.map((flag) => {
+        const look = FLAGS[flag] ?? { label: flag, hint: flag, color: 'orange' };
+        return (
+          <Tooltip key={flag} label={look.hint} multiline w={240} withArrow events={{ hover: true, focus: true, touch: true }}>
+            <Badge color={look.color} variant="outline" size="sm" data-testid={`flag-${flag}`} tabIndex={0}>
+              ⚑ {look.label}
+            </Badge>
+          </Tooltip>
+        );
+      })}
+    </Group>
+  );
+}

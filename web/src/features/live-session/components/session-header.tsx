@@ -1,0 +1,57 @@
+import type { ReactNode } from 'react';
+import { Badge, Group, Stack, Text, Title } from '@mantine/core';
+import dayjs from 'dayjs';
+import type { Course } from '../../../../../common/course.schemas.js';
+import type { Session, SessionState } from '../../../../../common/session.schemas.js';
+
+const STATE_LOOK: Record<SessionState, { color: string; label: string }> = {
+  scheduled: { color: 'gray', label: 'Scheduled' },
+  open: { color: 'teal', label: 'Open for check-in' },
+  closed: { color: 'dark', label: 'Closed' },
+  cancelled: { color: 'red', label: 'Cancelled' },
+};
+
+export function SessionStateBadge({ state, size = 'lg' }: { state: SessionState; size?: 'sm' | 'md' | 'lg' | 'xl' }) {
+  const look = STATE_LOOK[state];
+  return (
+    <Badge color={look.color} size={size} variant={state === 'open' ? 'filled' : 'light'} data-testid="session-state" data-state={state}>
+      {look.label}
+    </Badge>
+  );
+}
+
+/** When a session runs: "Tue 25 Nov, 09:00–10:30". */
+export function sessionTime(session: Pick<Session, 'startsAt' | 'endsAt'>): string {
+  const start = dayjs(session.startsAt);
+  const end = dayjs(session.endsAt);
+  return `${start.format('ddd D MMM, HH:mm')}–${end.isSame(start, 'day') ? end.format('HH:mm') : end.format('ddd D MMM, HH:mm')}`;
+}
+
+/** Course, lecture number, state, time and venue; `actions` sit on the right. */
+export function SessionHeader({ session, course, actions }: { session: Session; course: Course | undefined; actions?: ReactNode }) {
+  return (
+    <Group justify="space-between" align="flex-start" gap="sm" data-testid="session-header">
+      <Stack gap={4} style={{ minWidth: 0 }}>
+        <Text c="dimmed" fw={600} size="sm" data-testid="session-course">
+          {course ? `${course.code} · ${course.name}` : '\u00a0'}
+        </Text>
+        <Group gap="sm" align="center">
+          <Title order={1} fz={{ base: 'h2', sm: 'h1' }}>
+            Lecture {session.number}
+            {session.title ? `: ${session.title}` : ''}
+          </Title>
+          <SessionStateBadge state={session.state} />
+        </Group>
+        <Text size="sm" c="dimmed">
+          {sessionTime(session)}
+          {session.venue ? ` · ${session.venue}` : ''}
+        </Text>
+      </Stack>
+      {actions ? (
+        <Group gap="xs" wrap="wrap">
+          {actions}
+        </Group>
+      ) : null}
+    </Group>
+  );
+}
