@@ -134,6 +134,22 @@ describeEachDialect(
       expect(audit.at(-1)).toMatchObject({ action: 'record.checked_in', actorId: null, reason: expect.stringContaining(device.id) });
     });
 
+    it('a replayed scan does not bring back a record an admin deleted; a new scan records again', async () => {
+      const { room, apiKey, sessionId } = await boundRoom(ctx(), adminToken, 1);
+      const s = room.students[0];
+      const first = await scan(ctx(), apiKey, { student_id: s.studentNumber, scan_id: 'to-delete-1' });
+      expect(first.statusCode).toBe(201);
+      const del = await ctx().request({ method: 'DELETE', url: `/api/sessions/${sessionId}/records/${s.id}`, token: adminToken });
+      expect(del.statusCode).toBe(204);
+      const replay = await scan(ctx(), apiKey, { student_id: s.studentNumber, scan_id: 'to-delete-1' });
+      expect(replay.statusCode).toBe(409);
+      expect(replay.json().code).toBe('conflict');
+      expect(await ctx().db.selectFrom('attendance_records').select('id').where('session_id', '=', sessionId).execute()).toHaveLength(0);
+      const fresh = await scan(ctx(), apiKey, { student_id: s.studentNumber, scan_id: 'to-delete-2' });
+      expect(fresh.statusCode).toBe(201);
+      expect(fresh.json().record.id).not.toBe(first.json().record.id);
+    });
+
     it('takes student_id as a number, and date/time in the time zone: present or late by the scan time', async () => {
       const room = await buildClassroom(ctx(), 4);
       const { device, apiKey } = await registerDevice(ctx(), adminToken);

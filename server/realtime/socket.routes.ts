@@ -81,7 +81,7 @@ async function socketRoutes(app: FastifyInstance) {
   /**
    * Like HTTP requests, a socket answers to the database, not just the token: a deactivated user is
    * shut out and a changed role applies. Closes with 4401 (or 1011 if the database fails) and
-   * returns false when the user may not continue.
+   * returns null when the user may not continue.
    */
   async function currentAccess(conn: Connection, userId: string): Promise<TopicAuth | null> {
     let row;

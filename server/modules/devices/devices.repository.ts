@@ -40,11 +40,12 @@ export async function touchDevice(db: Db, id: string, now: string, staleBefore: 
     .execute();
 }
 
-/** The record an already delivered scan led to (still existing), if the scan_id is known. */
-export function findScanRecord(db: Db, deviceId: string, scanId: string) {
+/** An already delivered scan and the record it led to (null if that record was deleted since). */
+export function findScan(db: Db, deviceId: string, scanId: string) {
   return db
     .selectFrom('device_scans')
-    .innerJoin('attendance_records', 'attendance_records.id', 'device_scans.record_id')
+    .leftJoin('attendance_records', 'attendance_records.id', 'device_scans.record_id')
+    .select('device_scans.id as scan_row_id')
     .selectAll('attendance_records')
     .where('device_scans.device_id', '=', deviceId)
     .where('device_scans.scan_id', '=', scanId)

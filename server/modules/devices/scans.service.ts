@@ -1,17 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { ScanInput } from '../../../common/device.schemas.js';
-import { AppError, validationFailed } from '../../errors.js';
+import { AppError, conflict, validationFailed } from '../../errors.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { addDays, localDateOf, localToUtc } from '../../lib/timezone.js';
 import { toRecord } from '../attendance/records.service.js';
 import { noActiveSession } from '../attendance/roll-call.service.js';
 import { recordCheckin } from '../checkin/checkin.service.js';
 import { boundSessions } from './devices.service.js';
-import { findScanRecord, insertScanIfAbsent, type DeviceRow } from './devices.repository.js';
+import { findScan, insertScanIfAbsent, type DeviceRow } from './devices.repository.js';
+import type { RecordRow } from '../attendance/records.repository.js';
 
 /** How far a device's clock may be off (ahead of the server, or before the session opened) and still count. */
 export const SCAN_CLOCK_TOLERANCE_MS = 5 * 60_000;
+
+type MaybeRecord = { [K in keyof RecordRow]: RecordRow[K] | null };
+const isRecordRow = (row: MaybeRecord): row is RecordRow => row.id !== null;
 
 export interface ScanResult {
   record: AttendanceRecord;
@@ -45,8 +49,13 @@ export function scanInstant(input: Pick<ScanInput, 'date' | 'time'>, timeZone: s
 export async function recordScan(app: FastifyInstance, device: DeviceRow, input: ScanInput, now = Date.now()): Promise<ScanResult> {
   const studentNumber = String(input.student_id);
   if (input.scan_id) {
-    const known = await findScanRecord(app.db, device.id, input.scan_id);
-    if (known) return { record: toRecord(known), duplicate: true };
+    const known = await findScan(app.db, device.id, input.scan_id);
+    if (known) {
+      const { scan_row_id: _, ...row } = known;
+      if (isRecordRow(row)) return { record: toRecord(row), duplicate: true };
+      // A replay must not bring back a record an admin deleted after this scan was delivered.
+      throw conflict('This scan was delivered before and the record it made has since been deleted; it is not counted again.');
+    }
   }
   let at = scanInstant(input, app.config.TIMEZONE, now);
   if (at > now + SCAN_CLOCK_TOLERANCE_MS) {

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconHome, IconUsers } from '@tabler/icons-react';
+import { IconHome, IconQrcode, IconUsers } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -15,5 +15,8 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
     { label: 'Users', to: '/admin/users', icon: IconUsers },
   ],
   teacher: [{ label: 'Home', to: '/', icon: IconHome }],
-  student: [{ label: 'Home', to: '/', icon: IconHome }],
+  student: [
+    { label: 'Home', to: '/', icon: IconHome },
+    { label: 'Check in', to: '/checkin', icon: IconQrcode },
+  ],
 };

@@ -36,6 +36,25 @@ const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import('./routes/setup.js')).SetupRoute }),
       },
       {
+        // What the QR opens: a signed-in student checks in at once; others may use number + name.
+        path: '/c/:sessionId',
+        lazy: async () => ({ Component: (await import('./routes/link-checkin.js')).LinkCheckinRoute }),
+      },
+      {
+        // Full screen for the room, outside the app shell.
+        path: '/sessions/:id/projector',
+        lazy: async () => {
+          const { ProjectorRoute } = await import('./routes/sessions/projector.js');
+          return {
+            element: (
+              <ProtectedRoute roles={['teacher', 'admin']}>
+                <ProjectorRoute />
+              </ProtectedRoute>
+            ),
+          };
+        },
+      },
+      {
         path: '/',
         element: (
           <ProtectedRoute>
@@ -54,6 +73,32 @@ const router = createBrowserRouter([
           {
             path: 'notifications',
             lazy: async () => ({ Component: (await import('./routes/app/notifications.js')).NotificationsRoute }),
+          },
+          {
+            path: 'checkin',
+            lazy: async () => {
+              const { CheckinRoute } = await import('./routes/app/checkin.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['student']}>
+                    <CheckinRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'sessions/:id/live',
+            lazy: async () => {
+              const { LiveSessionRoute } = await import('./routes/app/sessions/live.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['teacher', 'admin']}>
+                    <LiveSessionRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
           },
           {
             path: 'admin/users',

@@ -4,7 +4,8 @@ import { useMediaQuery } from '@mantine/hooks';
 import { IconCheck } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import type { RecordWithStudent } from '../api/get-records.js';
-import { FlagBadges, METHOD_LABELS, StatusBadge } from './record-badges.js';
+import { RecordStatusBadge } from '../../../components/record-status-badge.js';
+import { FlagBadges, METHOD_LABELS } from './record-badges.js';
 
 type Filter = 'all' | 'pending' | 'flagged';
 
@@ -81,7 +82,7 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                     {r.student.studentNumber ? ` · ${r.student.studentNumber}` : ''}
                   </Text>
                   <Group gap={4} mt={4}>
-                    <StatusBadge status={r.status} pending={r.state === 'pending'} />
+                    <RecordStatusBadge record={r} />
                     <FlagBadges flags={r.flags} />
                   </Group>
                 </div>
@@ -122,7 +123,7 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                   </Table.Td>
                   <Table.Td>{METHOD_LABELS[r.method]}</Table.Td>
                   <Table.Td>
-                    <StatusBadge status={r.status} pending={r.state === 'pending'} />
+                    <RecordStatusBadge record={r} />
                   </Table.Td>
                   <Table.Td>
                     <FlagBadges flags={r.flags} />

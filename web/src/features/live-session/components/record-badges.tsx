@@ -1,12 +1,5 @@
 import { Badge, Group, Tooltip } from '@mantine/core';
-import type { AttendanceStatus, RecordMethod } from '../../../../../common/attendance.schemas.js';
-
-export const STATUS_COLORS: Record<AttendanceStatus, string> = {
-  present: 'teal',
-  late: 'orange',
-  absent: 'red',
-  excused: 'grape',
-};
+import type { RecordMethod } from '../../../../../common/attendance.schemas.js';
 
 export const METHOD_LABELS: Record<RecordMethod, string> = {
   code: 'Typed code',
@@ -41,21 +34,6 @@ const FLAGS: Record<string, { label: string; hint: string; color: string }> = {
     color: 'red',
   },
 };
-
-export function StatusBadge({ status, pending }: { status: AttendanceStatus; pending: boolean }) {
-  if (pending) {
-    return (
-      <Badge color="yellow" variant="filled" data-testid="status-badge" data-status="pending">
-        pending · {status}
-      </Badge>
-    );
-  }
-  return (
-    <Badge color={STATUS_COLORS[status]} variant="light" data-testid="status-badge" data-status={status}>
-      {status}
-    </Badge>
-  );
-}
 
 export function FlagBadges({ flags }: { flags: string[] }) {
   if (flags.length === 0) return null;

@@ -1,24 +1,9 @@
 import type { ReactNode } from 'react';
-import { Badge, Group, Stack, Text, Title } from '@mantine/core';
+import { Group, Stack, Text, Title } from '@mantine/core';
 import dayjs from 'dayjs';
 import type { Course } from '../../../../../common/course.schemas.js';
-import type { Session, SessionState } from '../../../../../common/session.schemas.js';
-
-const STATE_LOOK: Record<SessionState, { color: string; label: string }> = {
-  scheduled: { color: 'gray', label: 'Scheduled' },
-  open: { color: 'teal', label: 'Open for check-in' },
-  closed: { color: 'dark', label: 'Closed' },
-  cancelled: { color: 'red', label: 'Cancelled' },
-};
-
-export function SessionStateBadge({ state, size = 'lg' }: { state: SessionState; size?: 'sm' | 'md' | 'lg' | 'xl' }) {
-  const look = STATE_LOOK[state];
-  return (
-    <Badge color={look.color} size={size} variant={state === 'open' ? 'filled' : 'light'} data-testid="session-state" data-state={state}>
-      {look.label}
-    </Badge>
-  );
-}
+import type { Session } from '../../../../../common/session.schemas.js';
+import { SessionStateBadge, sessionLabel } from '../../../components/session-state-badge.js';
 
 /** When a session runs: "Tue 25 Nov, 09:00–10:30". */
 export function sessionTime(session: Pick<Session, 'startsAt' | 'endsAt'>): string {
@@ -37,8 +22,7 @@ export function SessionHeader({ session, course, actions }: { session: Session; 
         </Text>
         <Group gap="sm" align="center">
           <Title order={1} fz={{ base: 'h2', sm: 'h1' }}>
-            Lecture {session.number}
-            {session.title ? `: ${session.title}` : ''}
+            {sessionLabel(session)}
           </Title>
           <SessionStateBadge state={session.state} />
         </Group>

@@ -3,8 +3,8 @@ import type { Summary } from '../../../../../common/attendance.schemas.js';
 
 const PARTS = [
   { key: 'present', label: 'Present', color: 'teal' },
-  { key: 'late', label: 'Late', color: 'orange' },
-  { key: 'pending', label: 'Pending', color: 'yellow' },
+  { key: 'late', label: 'Late', color: 'yellow' },
+  { key: 'pending', label: 'Pending', color: 'indigo' },
   { key: 'excused', label: 'Excused', color: 'grape' },
   { key: 'absent', label: 'Absent', color: 'red' },
   { key: 'unmarked', label: 'Not yet', color: 'gray' },

@@ -1,0 +1,105 @@
+/**
+ * HTTP load generator (a child process of `npm run bench`): runs autocannon with the spec the parent
+ * sends, gives every request its own token/body/path in turn, and reports each response's latency
+ * and status, errors, and this process's CPU time during the run.
+ */
+import autocannon from 'autocannon';
+import type { HttpLoadResult, HttpLoadSpec } from './harness.js';
+
+type Spec = HttpLoadSpec & { collect?: 'recordId' };
+
+function send(message: unknown) {
+  process.send!(message);
+}
+
+async function run(spec: Spec): Promise<HttpLoadResult> {
+  let built = 0;
+  const latencies: number[] = [];
+  const status: Record<string, number> = {};
+  const errorSamples: string[] = [];
+  const failureSamples: string[] = [];
+  const collected: string[] = [];
+  let errors = 0;
+  let timeouts = 0;
+
+  const headersFor = (token: string) => ({
+    authorization: `Bearer ${token}`,
+    ...(spec.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+  });
+
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const instance = autocannon({
+    url: spec.urls.length === 1 ? spec.urls[0] : spec.urls,
+    connections: spec.connections,
+    amount: spec.amount,
+    pipelining: 1,
+    timeout: spec.timeoutSec ?? 30,
+    // Fail fast on a broken spec rather than hammering for minutes.
+    bailout: Math.max(1000, spec.amount),
+    requests: [
+      {
+        method: spec.method,
+        setupRequest: (req: any) => {
+          const i = built++;
+          const token = spec.tokens[i % spec.tokens.length];
+          const next = { ...req, method: spec.method, path: spec.paths[i % spec.paths.length], headers: headersFor(token) };
+          if (spec.bodies) next.body = spec.bodies[i % spec.bodies.length];
+          return next;
+        },
+        onResponse: (code: number, body: string) => {
+          if (code >= 300 && failureSamples.length < 5) failureSamples.push(`${code} ${body.slice(0, 300)}`);
+          if (spec.collect === 'recordId' && code === 201) {
+            try {
+              collected.push(JSON.parse(body).record.id as string);
+            } catch {
+              collected.push('unparseable');
+            }
+          }
+        },
+      },
+    ],
+  } as autocannon.Options);
+
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    latencies.push(responseTime);
+    status[statusCode] = (status[statusCode] ?? 0) + 1;
+  });
+  instance.on('reqError', (err: Error) => {
+    if (errorSamples.length < 5) errorSamples.push(String(err?.message ?? err));
+  });
+
+  const cap = setTimeout(() => instance.stop(), (spec.maxDurationSec ?? 120) * 1000);
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance.on('done', resolve);
+    instance.on('error', reject);
+  });
+  clearTimeout(cap);
+  const durationMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  errors = result.errors;
+  timeouts = result.timeouts;
+  return {
+    responses: latencies.length,
+    durationMs,
+    status,
+    errors,
+    timeouts,
+    errorSamples,
+    latencies,
+    built,
+    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
+    failureSamples,
+    collected,
+  };
+}
+
+process.on('message', (m: any) => {
+  if (m?.type !== 'run') return;
+  run(m.spec as Spec).then(
+    (result) => send({ type: 'result', result }),
+    (err: unknown) => send({ type: 'error', message: String((err as Error)?.stack ?? err) }),
+  );
+});
+process.on('SIGTERM', () => process.exit(0));
+send({ type: 'ready' });

@@ -1,0 +1,15 @@
+import { Badge } from '@mantine/core';
+import type { AttendanceRecord, AttendanceStatus } from '../../../common/attendance.schemas.js';
+
+const COLORS: Record<AttendanceStatus, string> = { present: 'teal', late: 'yellow', absent: 'red', excused: 'grape' };
+
+/** A student's attendance for one session: present / late / absent / excused (and pending approval). */
+export function RecordStatusBadge({ record }: { record: Pick<AttendanceRecord, 'status' | 'state'> }) {
+  const pending = record.state === 'pending';
+  return (
+    <Badge variant={pending ? 'outline' : 'light'} color={COLORS[record.status]} data-testid="record-status" data-status={record.status}>
+      {record.status}
+      {pending ? ' · pending' : ''}
+    </Badge>
+  );
+}

@@ -1,0 +1,49 @@
+import type { ReactNode } from 'react';
+import { Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
+import { IconCheck, IconClockHour4, IconHourglass } from '@tabler/icons-react';
+import dayjs from 'dayjs';
+import type { CheckinResult } from '../api/check-in.js';
+
+/** The screen after a check-in: what was recorded, for which class, and whether it still needs approval. */
+export function CheckinSuccess({ result, children }: { result: CheckinResult; children?: ReactNode }) {
+  const { record, session, alreadyCheckedIn } = result;
+  const pending = record.state === 'pending';
+  const late = record.status === 'late';
+  const look = pending
+    ? { color: 'yellow', icon: <IconHourglass size={40} />, title: 'Waiting for approval', text: 'You are checked in. Your teacher confirms check-ins for this session; you will be notified.' }
+    : late
+      ? { color: 'orange', icon: <IconClockHour4 size={40} />, title: 'Checked in — late', text: 'You are recorded as late for this session.' }
+      : { color: 'teal', icon: <IconCheck size={40} />, title: 'You are checked in', text: 'You are recorded as present.' };
+  const status =
+    record.status === 'present' || record.status === 'late' ? `${record.status}${pending ? ' (pending approval)' : ''}` : record.status;
+  return (
+    <Paper withBorder p="lg" radius="md" data-testid="checkin-success" data-status={record.status} data-state={record.state} data-already={alreadyCheckedIn ? 'true' : 'false'}>
+      <Stack align="center" gap="sm" ta="center">
+        <ThemeIcon size={72} radius={72} color={look.color}>
+          {look.icon}
+        </ThemeIcon>
+        <Title order={2} fz="h3" data-testid="checkin-success-title">
+          {alreadyCheckedIn ? 'You were already checked in' : look.title}
+        </Title>
+        {session ? (
+          <div>
+            <Text fw={700} fz="lg" data-testid="checkin-course">
+              {session.courseCode} · {session.courseName}
+            </Text>
+            <Text c="dimmed">
+              Lecture {session.number}
+              {session.title ? `: ${session.title}` : ''}
+            </Text>
+          </div>
+        ) : null}
+        <Text>{alreadyCheckedIn ? `Your record stands: ${status}.` : look.text}</Text>
+        {record.checkedInAt ? (
+          <Text size="sm" c="dimmed">
+            Checked in at {dayjs(record.checkedInAt).format('HH:mm')}
+          </Text>
+        ) : null}
+        {children}
+      </Stack>
+    </Paper>
+  );
+}
