@@ -29,6 +29,10 @@ async function run(spec: Spec): Promise<HttpLoadResult> {
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  let finish!: (err: Error | null, result: autocannon.Result) => void;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finish = (err, result) => (err ? reject(err) : resolve(result));
+  });
   const instance = autocannon({
     url: spec.urls.length === 1 ? spec.urls[0] : spec.urls,
     connections: spec.connections,
@@ -59,7 +63,7 @@ async function run(spec: Spec): Promise<HttpLoadResult> {
         },
       },
     ],
-  } as autocannon.Options);
+  } as autocannon.Options, (err, result) => finish(err, result));
 
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     latencies.push(responseTime);
@@ -70,10 +74,7 @@ async function run(spec: Spec): Promise<HttpLoadResult> {
   });
 
   const cap = setTimeout(() => instance.stop(), (spec.maxDurationSec ?? 120) * 1000);
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    instance.on('done', resolve);
-    instance.on('error', reject);
-  });
+  const result = await done;
   clearTimeout(cap);
   const durationMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);

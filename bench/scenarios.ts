@@ -4,7 +4,8 @@
  * authenticated JSON route on the same server) and then its own load, verifies that nothing was
  * lost or duplicated, and returns one result line.
  */
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
+import type { AttendanceRecordsTable } from '../server/db/database.js';
 import type { Db } from '../server/db/kysely.js';
 import {
   type BenchDatabase,
@@ -563,7 +564,7 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
       .execute();
     const statuses = ['present', 'present', 'present', 'present', 'late', 'absent', 'excused'] as const;
     const expected = { present: 0, late: 0, absent: 0, excused: 0 };
-    const rows = [];
+    const rows: Insertable<AttendanceRecordsTable>[] = [];
     for (let si = 0; si < sessions.length; si++) {
       for (let i = 0; i < students.length; i++) {
         const status = statuses[(i + si) % statuses.length];

@@ -19,6 +19,7 @@ import { createRedis } from './lib/redis.js';
 import { loadSecret } from './lib/secret.js';
 import { LIMITS } from '../common/limits.js';
 import authPlugin from './plugins/auth.plugin.js';
+import metricsPlugin from './plugins/metrics.plugin.js';
 import authRoutes from './modules/auth/auth.routes.js';
 import { ensureFirstAdmin } from './modules/auth/setup.service.js';
 import { TokenService } from './modules/auth/tokens.service.js';
@@ -143,6 +144,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
     }),
   });
+  await app.register(metricsPlugin);
   await app.register(mailerPlugin);
   await app.register(busPlugin);
   await app.register(topicsPlugin);

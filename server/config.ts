@@ -63,6 +63,7 @@ export const configSchema = z.object({
   JOBS: bool.default(true),
   AUTO_CLOSE_GRACE_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
   WEB_DIR: z.string().min(1).default('./dist/web'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `npm run bench` only: adds the baseline route /api/bench/ping. Never set it in production. */
   BENCH_ROUTES: bool.default(false),
 });

@@ -73,3 +73,18 @@ describeEachDialect('code rotation, live', (ctx) => {
     }
   });
 });
+
+describeEachDialect('metrics', (ctx) => {
+  it('exposes Prometheus metrics with check-ins counted by method', async () => {
+    const room = await buildClassroom(ctx(), 1);
+    const sessionId = await buildSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
+    const res = await ctx().request({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(res.body).toContain('rollbook_checkins_total{method="code"} 1');
+    expect(res.body).toMatch(/rollbook_http_requests_total\{method="POST",route="\/api\/checkin",status="2xx"\} 1/);
+    expect(res.body).toContain('rollbook_websockets');
+  });
+});

@@ -75,7 +75,10 @@ export function publishRecordChange(
   try {
     const record = toRecord(change.row);
     const topic = sessionTopic(change.row.session_id);
-    if (change.event === 'CHECKIN') app.bus.publish(topic, 'CHECKIN', { record, student: change.student });
+    if (change.event === 'CHECKIN') {
+      app.bus.publish(topic, 'CHECKIN', { record, student: change.student });
+      app.metrics.checkins.inc({ method: record.method });
+    }
     else app.bus.publish(topic, 'RECORD_UPDATED', { record });
     app.summaries.schedule(change.row.session_id, courseId);
   } catch (err) {

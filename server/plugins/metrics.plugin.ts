@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { unauthenticated } from '../errors.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface AppMetrics {
+  registry: Registry;
+  checkins: Counter<'method'>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: AppMetrics;
+  }
+}
+
+/** Prometheus metrics at /metrics: HTTP traffic, check-ins, sockets, bus state, process defaults. */
+export default fp(
+  async (app: FastifyInstance) => {
+    // A registry per app, so several apps in one process (tests) do not collide.
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'rollbook_' });
+    const requests = new Counter({
+      name: 'rollbook_http_requests_total',
+      help: 'HTTP requests by route and status class',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    });
+    const duration = new Histogram({
+      name: 'rollbook_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    const checkins = new Counter({
+      name: 'rollbook_checkins_total',
+      help: 'Attendance records created by a check-in, by method',
+      labelNames: ['method'] as const,
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'rollbook_websockets',
+      help: 'Open WebSocket connections on this node',
+      registers: [registry],
+      collect() {
+        this.set(app.realtime?.stats().sockets ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'rollbook_bus_up',
+      help: '1 when live events reach other nodes (or there is one node), 0 while Redis is away',
+      registers: [registry],
+      collect() {
+        this.set(app.bus?.state === 'down' ? 0 : 1);
+      },
+    });
+    app.decorate('metrics', { registry, checkins });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      if (route === '/metrics') return;
+      requests.inc({ method: request.method, route, status: `${Math.floor(reply.statusCode / 100)}xx` });
+      duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    });
+
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      const token = app.config.METRICS_TOKEN;
+      if (token && request.headers.authorization !== `Bearer ${token}`) throw unauthenticated('/metrics needs the METRICS_TOKEN bearer token.');
+      reply.type(registry.contentType);
+      return registry.metrics();
+    });
+  },
+  { name: 'metrics' },
+);
