@@ -515,7 +515,7 @@ async function sockets(ctx: BenchContext): Promise<ScenarioResult> {
         errors: failed + (checkin.status === 201 ? 0 : 1),
         baseline: { rps: base.rps, p99: base.p99 },
         ratio: null,
-        loadgenCpu: cpuSummary(cpu, Math.max(1, lastAt - sentAt)),
+        loadgenCpu: { ...cpuSummary(cpu, Math.max(1, lastAt - t0)), over: 'connecting, subscribing and receiving the broadcast' },
         memory: {
           rssBeforeMB: round(rssBefore / 2 ** 20, 1),
           rssAfterMB: round(rssAfter / 2 ** 20, 1),

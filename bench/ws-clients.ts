@@ -28,6 +28,7 @@ const socks: Sock[] = [];
 const latencies: number[] = [];
 let firstAt = 0;
 let lastAt = 0;
+/** CPU use is counted from the first connection (not the process's own start-up). */
 let cpu0 = process.cpuUsage();
 let watched = 'CHECKIN';
 let waiter: { count: number; resolve: () => void } | null = null;
@@ -123,8 +124,8 @@ async function open(spec: OpenSpec) {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.tokens.length) }, lane));
   cpu0 = process.cpuUsage();
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, spec.tokens.length) }, lane));
   return { opened: socks.length, failed, errors, ms: Date.now() - t0 };
 }
 

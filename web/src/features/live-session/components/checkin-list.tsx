@@ -26,6 +26,7 @@ function ConfirmButton({ record, onConfirm, confirming }: { record: RecordWithSt
       color="teal"
       leftSection={<IconCheck size={14} />}
       loading={confirming === record.studentId}
+      style={{ flexShrink: 0 }}
       onClick={() => onConfirm(record.studentId)}
       aria-label={`Confirm ${record.student.name}`}
       data-testid={`confirm-${record.studentId}`}
@@ -112,7 +113,9 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                   data-student-name={r.student.name}
                   bg={r.flags.length > 0 ? 'var(--mantine-color-red-0)' : undefined}
                 >
-                  <Table.Td ff="monospace">{timeOf(r)}</Table.Td>
+                  <Table.Td ff="monospace" style={{ whiteSpace: 'nowrap', width: '1%' }}>
+                    {timeOf(r)}
+                  </Table.Td>
                   <Table.Td>
                     <Text fw={500}>{r.student.name}</Text>
                     {r.student.studentNumber ? (
@@ -121,14 +124,18 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                       </Text>
                     ) : null}
                   </Table.Td>
-                  <Table.Td>{METHOD_LABELS[r.method]}</Table.Td>
-                  <Table.Td>
-                    <RecordStatusBadge record={r} />
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{METHOD_LABELS[r.method]}</Table.Td>
+                  <Table.Td style={{ width: '1%' }}>
+                    <div style={{ width: 'max-content' }}>
+                      <RecordStatusBadge record={r} />
+                    </div>
                   </Table.Td>
-                  <Table.Td>
-                    <FlagBadges flags={r.flags} />
+                  <Table.Td style={{ width: '1%' }}>
+                    <div style={{ width: 'max-content' }}>
+                      <FlagBadges flags={r.flags} />
+                    </div>
                   </Table.Td>
-                  <Table.Td ta="right">
+                  <Table.Td ta="right" style={{ width: '1%' }}>
                     <ConfirmButton record={r} onConfirm={onConfirm} confirming={confirming} />
                   </Table.Td>
                 </Table.Tr>

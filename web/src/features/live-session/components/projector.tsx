@@ -46,7 +46,7 @@ function useWakeLock(active: boolean) {
 }
 
 function Ticker({ records }: { records: RecordWithStudent[] }) {
-  const newest = records.filter((r) => r.checkedInAt !== null).slice(0, 6);
+  const newest = records.filter((r) => r.checkedInAt !== null).slice(0, 5);
   if (newest.length === 0) {
     return (
       <Text c={MUTED} fz="1.6rem">
@@ -120,7 +120,15 @@ export function Projector({ sessionId }: { sessionId: string }) {
   useWakeLock(state === 'open');
 
   const page = (children: ReactNode) => (
-    <Box mih="100dvh" bg={BG} c={FG} p={{ base: 'md', md: 'xl' }} data-testid="projector" data-state={state ?? 'loading'}>
+    <Box
+      h="100dvh"
+      bg={BG}
+      c={FG}
+      p={{ base: 'md', md: 'xl' }}
+      style={{ overflow: 'hidden', display: 'flex', flexDirection: 'column' }}
+      data-testid="projector"
+      data-state={state ?? 'loading'}
+    >
       {children}
     </Box>
   );
@@ -147,11 +155,11 @@ export function Projector({ sessionId }: { sessionId: string }) {
   const count = summary ? checkedInCount(summary) : 0;
   const checkinAddress = code.data ? `${new URL(code.data.url).host}/checkin` : `${window.location.host}/checkin`;
   // The QR gets as much of the screen as it can while leaving room for the code beside it.
-  const qrSize = Math.max(200, Math.min(height * 0.72, width * 0.44));
+  const qrSize = Math.max(200, Math.min(height * 0.68, width * 0.44));
   const title = `${course.data ? `${course.data.code} · ${course.data.name}` : ''}`;
 
   return page(
-    <Stack gap="lg" h="100%">
+    <Stack gap="lg" style={{ flex: 1, minHeight: 0 }}>
       <Group justify="space-between" wrap="nowrap" align="flex-start">
         <Stack gap={0} style={{ minWidth: 0 }}>
           <Text fz="2rem" fw={800} truncate data-testid="projector-course">
@@ -191,11 +199,11 @@ export function Projector({ sessionId }: { sessionId: string }) {
       </Group>
 
       {s.state === 'open' ? (
-        <Group gap="xl" wrap="nowrap" align="center" justify="center" style={{ flex: 1 }}>
+        <Group gap="xl" wrap="nowrap" align="center" justify="center" style={{ flex: 1, minHeight: 0 }}>
           <Box bg="#fff" p="md" style={{ borderRadius: 16, lineHeight: 0 }}>
             {code.data ? <QrCode url={code.data.url} size={qrSize} testId="projector-qr" /> : <Box w={qrSize} h={qrSize} />}
           </Box>
-          <Stack gap="lg" style={{ minWidth: 0 }}>
+          <Stack gap="lg" style={{ minWidth: 0, maxHeight: '100%', overflow: 'hidden' }}>
             <div>
               <Text fz="1.6rem" c={MUTED}>
                 Scan the QR, or go to

@@ -38,7 +38,7 @@ const FLAGS: Record<string, { label: string; hint: string; color: string }> = {
 export function FlagBadges({ flags }: { flags: string[] }) {
   if (flags.length === 0) return null;
   return (
-    <Group gap={4} wrap="wrap">
+    <Group gap={4} wrap="wrap" data-testid="record-flags">
       {flags.map((flag) => {
         const look = FLAGS[flag] ?? { label: flag, hint: flag, color: 'orange' };
         return (
