@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { buildClassroom, buildSession, openWithCode } from './support/course-factory.js';
+import { buildClassroom, scheduleSession, openWithCode } from './support/classroom.js';
 import { describeEachDialect } from './support/test-app.js';
 import { openAuthedSocket, wsUrlOf } from './support/ws-client.js';
 
@@ -10,7 +10,7 @@ describeEachDialect('check-in, live', (ctx) => {
 
   it("streams each check-in and the summary to the teacher's socket", async () => {
     const room = await buildClassroom(ctx(), 3);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const teacher = await openAuthedSocket(wsUrlOf(ctx().app), room.teacherToken);
     const student = await openAuthedSocket(wsUrlOf(ctx().app), room.students[0].token!);
     try {
@@ -52,7 +52,7 @@ describeEachDialect('code rotation, live', (ctx) => {
   it('announces CODE_ROTATED to the staff once per step, even with two job runs', async () => {
     const { announceRotatedCodes } = await import('../server/jobs/code-rotation.job.js');
     const room = await buildClassroom(ctx(), 0);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const first = await openWithCode(ctx(), room, sessionId, { codeRotateSeconds: 15 });
     const teacher = await openAuthedSocket(wsUrlOf(ctx().app), room.teacherToken);
     try {
@@ -77,7 +77,7 @@ describeEachDialect('code rotation, live', (ctx) => {
 describeEachDialect('metrics', (ctx) => {
   it('exposes Prometheus metrics with check-ins counted by method', async () => {
     const room = await buildClassroom(ctx(), 1);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const { code } = await openWithCode(ctx(), room, sessionId);
     await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
     const res = await ctx().request({ method: 'GET', url: '/metrics' });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../server/app.js';
 import { closeOverdueSessions } from '../server/modules/live-sessions/live-sessions.service.js';
-import { buildClassroom, buildSession, openWithCode } from './support/course-factory.js';
+import { buildClassroom, scheduleSession, openWithCode } from './support/classroom.js';
 import { buildUser, loginAs } from './support/factories.js';
 import { describeEachDialect, testConfig } from './support/test-app.js';
 
@@ -16,7 +16,7 @@ describeEachDialect(
 
     it('checks a student in with the typed code, once', async () => {
       const room = await buildClassroom(ctx(), 2);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code, url, expiresAt } = await openWithCode(ctx(), room, sessionId);
       expect(code).toMatch(/^[34679ACDEFGHJKMNPQRTUVWXY]{6}$/);
       expect(url).toBe(`http://rollbook.test/c/${sessionId}?t=${tokenOf(url)}`);
@@ -38,7 +38,7 @@ describeEachDialect(
 
     it('checks in with the QR token as method qr', async () => {
       const room = await buildClassroom(ctx(), 1);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { url } = await openWithCode(ctx(), room, sessionId);
       const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code: tokenOf(url), sessionId } });
       expect(res.statusCode, res.body).toBe(201);
@@ -48,7 +48,7 @@ describeEachDialect(
 
     it('refuses a wrong code, a student not enrolled, a session not open', async () => {
       const room = await buildClassroom(ctx(), 1);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
       const wrong = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code: code === 'AAAAAA' ? 'CCCCCC' : 'AAAAAA' } });
       expect(wrong.statusCode).toBe(403);
@@ -61,7 +61,7 @@ describeEachDialect(
       expect(res.json().code).toBe('not_enrolled');
 
       // A future session that was never opened: no code, and check-in into it is refused.
-      const future = await buildSession(ctx(), room, 24 * 60);
+      const future = await scheduleSession(ctx(), room, 24 * 60);
       const noCode = await ctx().request({ method: 'GET', url: `/api/sessions/${future}/code`, token: room.teacherToken });
       expect(noCode.statusCode).toBe(409);
       const intoFuture = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code, sessionId: future } });
@@ -82,7 +82,7 @@ describeEachDialect(
       const far = { lat: 51.6, lng: -0.12, accuracyM: 10 };
       const near = { lat: 51.5003, lng: -0.12, accuracyM: 10 };
 
-      const s1 = await buildSession(ctx(), room);
+      const s1 = await scheduleSession(ctx(), room);
       const c1 = await openWithCode(ctx(), room, s1, { geofence: { ...fence, mode: 'reject' } });
       const out = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code: c1.code, location: far } });
       expect(out.statusCode).toBe(403);
@@ -92,13 +92,13 @@ describeEachDialect(
       const inside = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code: c1.code, location: near } });
       expect(inside.statusCode).toBe(201);
 
-      const s2 = await buildSession(ctx(), room);
+      const s2 = await scheduleSession(ctx(), room);
       const c2 = await openWithCode(ctx(), room, s2, { geofence: { ...fence, mode: 'flag' } });
       const flagged = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[1].token, payload: { code: c2.code, sessionId: s2, location: far } });
       expect(flagged.statusCode).toBe(201);
       expect(flagged.json().record.flags).toEqual(['outside-geofence']);
 
-      const s3 = await buildSession(ctx(), room);
+      const s3 = await scheduleSession(ctx(), room);
       const c3 = await openWithCode(ctx(), room, s3, { allowedNetworks: ['10.0.0.0/8'] });
       const blocked = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[2].token, payload: { code: c3.code, sessionId: s3 } });
       expect(blocked.statusCode).toBe(403);
@@ -110,7 +110,7 @@ describeEachDialect(
 
     it('rate-limits code guessing per user', async () => {
       const room = await buildClassroom(ctx(), 1);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {
@@ -125,7 +125,7 @@ describeEachDialect(
 
     it('rotates: the previous step is accepted, two steps ago is not', async () => {
       const room = await buildClassroom(ctx(), 2);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const start = Date.now();
       const { code, rotateSeconds, url } = await openWithCode(ctx(), room, sessionId, { codeRotateSeconds: 30 });
       expect(rotateSeconds).toBe(30);
@@ -143,7 +143,7 @@ describeEachDialect(
 
     it('marks a check-in after lateAfterMinutes as late', async () => {
       const room = await buildClassroom(ctx(), 2);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const start = Date.now();
       const { code } = await openWithCode(ctx(), room, sessionId, { lateAfterMinutes: 5, codeTtlSeconds: 3600 });
       const onTime = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
@@ -157,7 +157,7 @@ describeEachDialect(
 
     it('holds check-ins for approval, confirms one and all, and notifies the student', async () => {
       const room = await buildClassroom(ctx(), 3);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId, { requireApproval: true });
       for (const s of room.students) {
         const r = await ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code } });
@@ -182,7 +182,7 @@ describeEachDialect(
 
     it('absorbs 20 parallel check-ins of one student into one record', async () => {
       const room = await buildClassroom(ctx(), 1);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
       const results = await Promise.all(
         Array.from({ length: 20 }, () => ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } })),
@@ -197,7 +197,7 @@ describeEachDialect(
 
     it('flags two students checked in from one browser as shared-device', async () => {
       const room = await buildClassroom(ctx(), 2);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
       const first = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
       const bid = /rb_bid=([^;]+)/.exec(String(first.headers['set-cookie']))![1];
@@ -209,7 +209,7 @@ describeEachDialect(
 
     it('checks in by link without an account, with and without self-enrolment', async () => {
       const room = await buildClassroom(ctx(), 2, { loginStudents: 0 });
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
       const pub = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/public` });
       expect(pub.json()).toMatchObject({ state: 'open', linkCheckin: true, selfEnroll: false, courseCode: room.courseCode });
@@ -252,7 +252,7 @@ describeEachDialect(
 
     it('closes: unmarked students become absent, with audit events', async () => {
       const room = await buildClassroom(ctx(), 4);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
       await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
       const close = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
@@ -273,7 +273,7 @@ describeEachDialect(
 
     it('auto-closes an overdue session exactly once when two nodes run the job at once', async () => {
       const room = await buildClassroom(ctx(), 3, { loginStudents: 0 });
-      const sessionId = await buildSession(ctx(), room, -200, 90);
+      const sessionId = await scheduleSession(ctx(), room, -200, 90);
       await openWithCode(ctx(), room, sessionId);
       if (dialect === 'postgres') {
         // A second app instance on the same database stands in for the second node.
@@ -300,7 +300,7 @@ describeEachDialect(
     describe('permissions', () => {
       it('lets only the course staff open, read codes and close', async () => {
         const room = await buildClassroom(ctx(), 1);
-        const sessionId = await buildSession(ctx(), room);
+        const sessionId = await scheduleSession(ctx(), room);
         const other = await buildUser(ctx().db, { role: 'teacher' });
         const otherToken = await loginAs(ctx(), other);
         for (const [method, path] of [
@@ -324,7 +324,7 @@ describeEachDialect(
 
       it('serves the QR as SVG and PNG', async () => {
         const room = await buildClassroom(ctx(), 0);
-        const sessionId = await buildSession(ctx(), room);
+        const sessionId = await scheduleSession(ctx(), room);
         await openWithCode(ctx(), room, sessionId);
         const svg = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/qr.svg`, token: room.teacherToken });
         expect(svg.headers['content-type']).toContain('image/svg+xml');
@@ -341,7 +341,7 @@ describeEachDialect(
 describeEachDialect("the student's session list", (ctx) => {
   it('shows their own record next to each session', async () => {
     const room = await buildClassroom(ctx(), 2);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const { code } = await openWithCode(ctx(), room, sessionId);
     await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
     const today = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DeviceClient, scansFromCsv, type Scan } from '../scripts/device-client.js';
 import { freePort } from './support/cluster.js';
-import { buildClassroom, buildSession, openWithCode, type Classroom } from './support/course-factory.js';
+import { buildClassroom, scheduleSession, openWithCode, type Classroom } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { closedPort } from './support/smtp.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
@@ -83,7 +83,7 @@ describeEachDialect('device simulator and its offline queue', (ctx) => {
     const room = await buildClassroom(c, size, { loginStudents: 0 });
     const reg = await c.request({ method: 'POST', url: '/api/devices', token: adminToken, payload: { name: 'Simulated kiosk' } });
     expect(reg.statusCode, reg.body).toBe(201);
-    const sessionId = await buildSession(c, room);
+    const sessionId = await scheduleSession(c, room);
     await openWithCode(c, room, sessionId, { deviceId: reg.json().device.id });
     return { room, sessionId, deviceId: reg.json().device.id, key: reg.json().apiKey };
   }

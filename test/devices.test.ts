@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { WS_CLOSE } from '../common/realtime.schemas.js';
 import { localDateTime } from '../scripts/device-client.js';
-import { buildClassroom, buildSession, openWithCode, type Classroom } from './support/course-factory.js';
+import { buildClassroom, scheduleSession, openWithCode, type Classroom } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 import { openAuthedSocket, TestSocket, wsUrlOf } from './support/ws-client.js';
@@ -23,7 +23,7 @@ function scan(ctx: TestContext, key: string, payload: unknown) {
 async function boundRoom(ctx: TestContext, adminToken: string, size = 2, policy: Record<string, unknown> = {}) {
   const room = await buildClassroom(ctx, size);
   const { device, apiKey } = await registerDevice(ctx, adminToken);
-  const sessionId = await buildSession(ctx, room);
+  const sessionId = await scheduleSession(ctx, room);
   await openWithCode(ctx, room, sessionId, { deviceId: device.id, ...policy });
   return { room, device, apiKey, sessionId };
 }
@@ -74,7 +74,7 @@ describeEachDialect(
       expect(Math.abs(Date.parse(me.json().serverTime) - Date.now())).toBeLessThan(60_000);
 
       const room = await buildClassroom(ctx(), 1);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       await openWithCode(ctx(), room, sessionId, { deviceId: device.id });
       const bound = await ctx().request({ method: 'GET', url: '/api/devices/me', headers: { authorization: `Bearer ${apiKey}` } });
       expect(bound.json().session).toMatchObject({ id: sessionId, state: 'open', policy: { deviceId: device.id } });
@@ -85,7 +85,7 @@ describeEachDialect(
 
     it('binds a device when opening: an unknown or revoked device is refused', async () => {
       const room = await buildClassroom(ctx(), 1);
-      const sessionId = await buildSession(ctx(), room);
+      const sessionId = await scheduleSession(ctx(), room);
       const unknown = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/open`, token: room.teacherToken, payload: { deviceId: 'no-such-device' } });
       expect(unknown.statusCode).toBe(400);
       expect(unknown.json()).toMatchObject({ code: 'validation_failed', errors: [{ path: 'deviceId' }] });
@@ -153,7 +153,7 @@ describeEachDialect(
     it('takes student_id as a number, and date/time in the time zone: present or late by the scan time', async () => {
       const room = await buildClassroom(ctx(), 4);
       const { device, apiKey } = await registerDevice(ctx(), adminToken);
-      const sessionId = await buildSession(ctx(), room, -30);
+      const sessionId = await scheduleSession(ctx(), room, -30);
       await openWithCode(ctx(), room, sessionId, { deviceId: device.id, lateAfterMinutes: 10 });
       // The session opened 30 minutes ago (at its start).
       const openedAt = Date.now() - 30 * 60_000;
@@ -234,8 +234,8 @@ describeEachDialect(
       const { device, apiKey } = await registerDevice(ctx(), adminToken);
       const roomA = await buildClassroom(ctx(), 1);
       const roomB = await buildClassroom(ctx(), 1);
-      const sessionA = await buildSession(ctx(), roomA);
-      const sessionB = await buildSession(ctx(), roomB);
+      const sessionA = await scheduleSession(ctx(), roomA);
+      const sessionB = await scheduleSession(ctx(), roomB);
       await openWithCode(ctx(), roomA, sessionA, { deviceId: device.id });
       await openWithCode(ctx(), roomB, sessionB, { deviceId: device.id });
       expect((await scan(ctx(), apiKey, { student_id: roomA.students[0].studentNumber })).json().record.sessionId).toBe(sessionA);

@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import { buildClassroom, buildSession, openWithCode, type Classroom } from './support/course-factory.js';
+import { buildClassroom, scheduleSession, openWithCode, type Classroom } from './support/classroom.js';
 import { buildUser, loginAs, userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 import { openAuthedSocket, wsUrlOf, type TestSocket, type WsMessage } from './support/ws-client.js';
@@ -30,7 +30,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('marks students through HTTP: new records are rollcall, edits keep the method, versions go up, all audited', async () => {
     const room = await buildClassroom(ctx(), 3);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const { code } = await openWithCode(ctx(), room, sessionId);
     const [a, b, c] = room.students;
 
@@ -79,13 +79,13 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('refuses a scheduled or cancelled session, a student outside the course, other teachers and students', async () => {
     const room = await buildClassroom(ctx(), 1);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const s = room.students[0];
     const scheduled = await mark(ctx(), room.teacherToken, sessionId, s.id, { status: 'present' });
     expect(scheduled.statusCode).toBe(409);
     expect(scheduled.json().code).toBe('invalid_state');
 
-    const cancelledId = await buildSession(ctx(), room, 60 * 24);
+    const cancelledId = await scheduleSession(ctx(), room, 60 * 24);
     const cancel = await ctx().request({ method: 'POST', url: `/api/sessions/${cancelledId}/cancel`, token: room.teacherToken, payload: { reason: 'strike' } });
     expect(cancel.statusCode, cancel.body).toBe(200);
     const cancelled = await mark(ctx(), room.teacherToken, cancelledId, s.id, { status: 'present' });
@@ -110,7 +110,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('takes an optional expectedVersion: a stale edit is 409 conflict, a current one applies', async () => {
     const room = await buildClassroom(ctx(), 1);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     await openWithCode(ctx(), room, sessionId);
     const s = room.students[0];
     const v1 = (await mark(ctx(), room.teacherToken, sessionId, s.id, { status: 'present' })).json().record;
@@ -125,7 +125,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('runs seed 001 over the socket: ATTENDANCE_MARKED, TODAY_SUMMARY, MY_ATTENDANCE and DONE, by sessionId and by classId', async () => {
     const room = await buildClassroom(ctx(), 3);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const url = wsUrlOf(ctx().app);
     const teacher = await openAuthedSocket(url, room.teacherToken);
     const student = await openAuthedSocket(url, room.students[0].token!);
@@ -185,7 +185,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('a teacher of another course gets forbidden over the socket, by sessionId and by classId', async () => {
     const room = await buildClassroom(ctx(), 1);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     await openWithCode(ctx(), room, sessionId);
     const other = await userWithToken(ctx(), 'teacher');
     const socket = await openAuthedSocket(wsUrlOf(ctx().app), other.token);
@@ -206,7 +206,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
   it('two teachers marking at once converge, every write audited, and each sees the other live', async () => {
     const room = await buildClassroom(ctx(), 6);
     const { assistant, assistantToken } = await withAssistant(ctx(), room);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     await openWithCode(ctx(), room, sessionId);
     const url = wsUrlOf(ctx().app);
     const sockets: TestSocket[] = [await openAuthedSocket(url, room.teacherToken), await openAuthedSocket(url, assistantToken)];
@@ -278,7 +278,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('edits records after close with a trail of who, before, after and why; the student sees their own history', async () => {
     const room = await buildClassroom(ctx(), 2);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     const { code } = await openWithCode(ctx(), room, sessionId);
     const [a, b] = room.students;
     expect((await ctx().request({ method: 'POST', url: '/api/checkin', token: a.token, payload: { code } })).statusCode).toBe(201);
@@ -333,7 +333,7 @@ describeEachDialect('roll call and record edits', (ctx) => {
 
   it('deletes a record (admins only): audited with the record, RECORD_DELETED and a new summary live', async () => {
     const room = await buildClassroom(ctx(), 2);
-    const sessionId = await buildSession(ctx(), room);
+    const sessionId = await scheduleSession(ctx(), room);
     await openWithCode(ctx(), room, sessionId);
     const s = room.students[0];
     const record = (await mark(ctx(), room.teacherToken, sessionId, s.id, { status: 'present' })).json().record;

@@ -8,7 +8,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { insertAudit, listSessionAudit } from '../audit/audit.repository.js';
 import { assertCanViewCourse, assertCourseStaff, type Actor } from '../courses/courses.service.js';
-import { findSession, type SessionRow } from '../live-sessions/live-sessions.repository.js';
+import { findSessionById as findSession, type SessionRow } from '../sessions/sessions.repository.js';
 import { assertSessionStaff } from '../live-sessions/live-sessions.service.js';
 import { findRecord, insertRecordIfAbsent, isEnrolled, updateRecordRow, type RecordRow } from './records.repository.js';
 import { publishRecordChange, sessionTopic, toRecord } from './records.service.js';

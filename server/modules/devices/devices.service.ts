@@ -8,7 +8,7 @@ import { newId, nowIso, randomToken } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import type { CodeSession } from '../checkin/open-sessions.cache.js';
 import type { Actor } from '../courses/courses.service.js';
-import { findSession } from '../live-sessions/live-sessions.repository.js';
+import { findSessionById as findSession } from '../sessions/sessions.repository.js';
 import { toSession } from '../sessions/sessions.service.js';
 import {
   findDeviceById,

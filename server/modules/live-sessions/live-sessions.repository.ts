@@ -1,13 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, SessionsTable } from '../../db/database.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.js';
 
 type Db = Kysely<Database>;
-export type SessionRow = Selectable<SessionsTable>;
-
-export function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
-  return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 /** Sessions that are open, or closed within `recentMs` (so an old code says "closed", not "wrong"). */
 export function openAndRecentSessions(db: Db, recentSinceIso: string) {
   return db

@@ -8,11 +8,12 @@ import { newId, nowIso, randomToken } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { sessionSummary } from '../attendance/records.repository.js';
 import { sessionTopic } from '../attendance/records.service.js';
-import { assertCourseStaff, type Actor } from '../courses/courses.service.js';
-import { toSession } from '../sessions/sessions.service.js';
+import type { Actor } from '../courses/courses.service.js';
+import { getSessionForStaff, toSession } from '../sessions/sessions.service.js';
 import { currentCode, type CurrentCode, type SessionCodeState } from '../checkin/codes.js';
 import { findDeviceById } from '../devices/devices.repository.js';
-import { findSession, overdueOpenSessions, unmarkedStudents, type SessionRow } from './live-sessions.repository.js';
+import { type SessionRow } from '../sessions/sessions.repository.js';
+import { overdueOpenSessions, unmarkedStudents } from './live-sessions.repository.js';
 
 type Db = Kysely<Database>;
 
@@ -20,10 +21,7 @@ const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Inv
 
 /** The session, if the actor may run it (its course's teachers and admins). */
 export async function assertSessionStaff(db: Db, actor: Actor, sessionId: string): Promise<SessionRow> {
-  const session = await findSession(db, sessionId);
-  if (!session) throw notFound('Session');
-  await assertCourseStaff(db, actor, session.course_id);
-  return session;
+  return (await getSessionForStaff(db, actor, sessionId)).session;
 }
 
 export function policyOf(row: Pick<SessionRow, 'policy'>): SessionPolicy {

@@ -93,7 +93,7 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
           ))}
         </Stack>
       ) : (
-        <Table.ScrollContainer minWidth={640}>
+        <Table.ScrollContainer minWidth={560}>
           <Table verticalSpacing="xs" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -101,7 +101,6 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                 <Table.Th>Student</Table.Th>
                 <Table.Th>Method</Table.Th>
                 <Table.Th>Status</Table.Th>
-                <Table.Th>Flags</Table.Th>
                 <Table.Th aria-label="Actions" />
               </Table.Tr>
             </Table.Thead>
@@ -125,15 +124,13 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                     ) : null}
                   </Table.Td>
                   <Table.Td style={{ whiteSpace: 'nowrap' }}>{METHOD_LABELS[r.method]}</Table.Td>
-                  <Table.Td style={{ width: '1%' }}>
-                    <div style={{ width: 'max-content' }}>
-                      <RecordStatusBadge record={r} />
-                    </div>
-                  </Table.Td>
-                  <Table.Td style={{ width: '1%' }}>
-                    <div style={{ width: 'max-content' }}>
+                  <Table.Td miw={170}>
+                    <Stack gap={4} align="flex-start">
+                      <div style={{ width: 'max-content' }}>
+                        <RecordStatusBadge record={r} />
+                      </div>
                       <FlagBadges flags={r.flags} />
-                    </div>
+                    </Stack>
                   </Table.Td>
                   <Table.Td ta="right" style={{ width: '1%' }}>
                     <ConfirmButton record={r} onConfirm={onConfirm} confirming={confirming} />

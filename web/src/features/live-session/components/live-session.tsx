@@ -155,11 +155,11 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
       {s.state === 'open' || s.state === 'closed' ? (
         <Grid gutter="md">
           {s.state === 'open' ? (
-            <Grid.Col span={{ base: 12, md: 4 }}>
+            <Grid.Col span={{ base: 12, md: 4, xl: 3 }}>
               <CodeCard sessionId={sessionId} />
             </Grid.Col>
           ) : null}
-          <Grid.Col span={{ base: 12, md: s.state === 'open' ? 8 : 12 }}>
+          <Grid.Col span={{ base: 12, md: s.state === 'open' ? 8 : 12, xl: s.state === 'open' ? 9 : 12 }}>
             <Stack gap="md">
               {summary ? <SummaryBar summary={summary} /> : null}
               <Group justify="space-between" align="center">

@@ -119,13 +119,16 @@ export function Projector({ sessionId }: { sessionId: string }) {
   useLiveSession(sessionId);
   useWakeLock(state === 'open');
 
+  // A projector is landscape; a narrow window (a phone, a split screen) stacks and scrolls instead.
+  const narrow = width > 0 && width < 900;
   const page = (children: ReactNode) => (
     <Box
-      h="100dvh"
+      h={narrow ? undefined : '100dvh'}
+      mih="100dvh"
       bg={BG}
       c={FG}
       p={{ base: 'md', md: 'xl' }}
-      style={{ overflow: 'hidden', display: 'flex', flexDirection: 'column' }}
+      style={{ overflow: narrow ? 'visible' : 'hidden', display: 'flex', flexDirection: 'column' }}
       data-testid="projector"
       data-state={state ?? 'loading'}
     >
@@ -155,7 +158,7 @@ export function Projector({ sessionId }: { sessionId: string }) {
   const count = summary ? checkedInCount(summary) : 0;
   const checkinAddress = code.data ? `${new URL(code.data.url).host}/checkin` : `${window.location.host}/checkin`;
   // The QR gets as much of the screen as it can while leaving room for the code beside it.
-  const qrSize = Math.max(200, Math.min(height * 0.68, width * 0.44));
+  const qrSize = narrow ? Math.max(200, width - 80) : Math.max(200, Math.min(height * 0.68, width * 0.44));
   const title = `${course.data ? `${course.data.code} · ${course.data.name}` : ''}`;
 
   return page(
@@ -171,7 +174,7 @@ export function Projector({ sessionId }: { sessionId: string }) {
             {s.venue ? ` · ${s.venue}` : ''}
           </Text>
         </Stack>
-        <Group gap="xs" wrap="nowrap">
+        <Group gap="xs" wrap={narrow ? 'wrap' : 'nowrap'} justify="flex-end">
           <RealtimeIndicator />
           <Button
             variant="default"
@@ -199,7 +202,7 @@ export function Projector({ sessionId }: { sessionId: string }) {
       </Group>
 
       {s.state === 'open' ? (
-        <Group gap="xl" wrap="nowrap" align="center" justify="center" style={{ flex: 1, minHeight: 0 }}>
+        <Group gap="xl" wrap={narrow ? 'wrap' : 'nowrap'} align="center" justify="center" style={{ flex: 1, minHeight: 0 }}>
           <Box bg="#fff" p="md" style={{ borderRadius: 16, lineHeight: 0 }}>
             {code.data ? <QrCode url={code.data.url} size={qrSize} testId="projector-qr" /> : <Box w={qrSize} h={qrSize} />}
           </Box>

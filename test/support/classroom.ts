@@ -1,3 +1,4 @@
+// Builds a teacher, a course and enrolled students through the API: the scene most attendance tests start from.
 import { expect } from 'vitest';
 import { buildUser, loginAs, type BuiltUser } from './factories.js';
 import type { TestContext } from './test-app.js';
@@ -35,7 +36,7 @@ export async function buildClassroom(ctx: TestContext, size: number, opts: { log
 }
 
 /** A session of the classroom's course starting `startsInMinutes` from now (negative: already started). */
-export async function buildSession(ctx: TestContext, room: Classroom, startsInMinutes = -1, durationMinutes = 90): Promise<string> {
+export async function scheduleSession(ctx: TestContext, room: Classroom, startsInMinutes = -1, durationMinutes = 90): Promise<string> {
   const startsAt = new Date(Date.now() + startsInMinutes * 60_000);
   const endsAt = new Date(startsAt.getTime() + durationMinutes * 60_000);
   const res = await ctx.request({
