@@ -18,6 +18,11 @@ import { newId } from '../server/lib/ids.js';
 import { TokenService } from '../server/modules/auth/tokens.service.js';
 
 export const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * Where the measured server is built and run from: this checkout, or BENCH_SERVER_ROOT (another
+ * checkout with its own dist/, e.g. a `git worktree` of the previous commit, for before/after runs).
+ */
+export const serverRoot = process.env.BENCH_SERVER_ROOT ? path.resolve(process.env.BENCH_SERVER_ROOT) : benchRoot;
 
 /** A fixed signing secret shared by the bench process and its servers (tokens are signed here). */
 export const BENCH_SECRET = 'rollbook-bench-secret-0123456789abcdef';
@@ -57,11 +62,11 @@ const mtime = (file: string) => (existsSync(file) ? statSync(file).mtimeMs : 0);
 
 /** Runs `npm run build:server` when dist/server/main.js is older than server/, common/ or package.json (as scripts/start.mjs does). */
 export function ensureServerBuilt(log: (s: string) => void): void {
-  const output = path.join(benchRoot, 'dist/server/main.js');
-  const sources = Math.max(newest(path.join(benchRoot, 'server')), newest(path.join(benchRoot, 'common')), mtime(path.join(benchRoot, 'package.json')));
+  const output = path.join(serverRoot, 'dist/server/main.js');
+  const sources = Math.max(newest(path.join(serverRoot, 'server')), newest(path.join(serverRoot, 'common')), mtime(path.join(serverRoot, 'package.json')));
   if (mtime(output) >= sources) return;
-  log('building the server (npm run build:server)…');
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:server'], { cwd: benchRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  log(`building the server (npm run build:server)${serverRoot === benchRoot ? '' : ` in ${serverRoot}`}…`);
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build:server'], { cwd: serverRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error('npm run build:server failed; see the messages above');
 }
 
@@ -184,7 +189,7 @@ export async function startServer(name: string, options: StartServerOptions): Pr
   };
   const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   const args = options.mode === 'dist' ? [...nodeArgs, 'dist/server/main.js'] : [...nodeArgs, '--import', 'tsx', 'server/main.ts'];
-  const child = track(spawn(process.execPath, args, { cwd: benchRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, args, { cwd: options.mode === 'dist' ? serverRoot : benchRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString().split('\n').filter(Boolean));

@@ -17,7 +17,9 @@ function usage(): never {
   console.error(`usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--profile]
   --quick    small sizes (under a minute)
   --only     run only these scenarios
-  --profile  run checkin-throughput with the server under --cpu-prof and print where its time goes`);
+  --profile  run checkin-throughput with the server under --cpu-prof and print where its time goes
+  --requests N  check-ins per checkin-throughput run (default 20000, quick 2000)
+  BENCH_SERVER_ROOT=<dir> measures the server built in another checkout (before/after comparisons)`);
   process.exit(2);
 }
 
@@ -25,6 +27,7 @@ const args = process.argv.slice(2);
 let quick = false;
 let profile = false;
 let only: ScenarioName[] | null = null;
+let requests: number | null = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--quick') quick = true;
@@ -34,6 +37,9 @@ for (let i = 0; i < args.length; i++) {
     if (!v) usage();
     only = v.split(',').map((s) => s.trim()) as ScenarioName[];
     for (const s of only) if (!SCENARIOS.includes(s)) usage();
+  } else if (a === '--requests') {
+    requests = Number(args[++i]);
+    if (!Number.isInteger(requests) || requests < 10) usage();
   } else if (a === '--help' || a === '-h') usage();
   else usage();
 }
@@ -43,7 +49,8 @@ const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 async function main() {
   const started = Date.now();
   ensureServerBuilt(log);
-  const sizes = quick ? SIZES.quick : SIZES.full;
+  const preset = quick ? SIZES.quick : SIZES.full;
+  const sizes = requests ? { ...preset, checkin: { ...preset.checkin, requests } } : preset;
   let failed = 0;
 
   if (profile) {

@@ -34,6 +34,7 @@ describeBrowser('check-in: projector, phones and close', () => {
 
   let teacherPage: Page;
   let projector: Page;
+  let adaPage: Page;
 
   async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
     const res = await fetch(`${server.url}${path}`, {
@@ -150,6 +151,7 @@ describeBrowser('check-in: projector, phones and close', () => {
 
   it('a student types the code on /checkin (a wrong code first, explained plainly)', async () => {
     const { page } = await open('phone');
+    adaPage = page;
     const ada = students[0];
     await signIn(page, ada.username, ada.password);
     await page.getByTestId('student-home').waitFor();
@@ -264,6 +266,17 @@ describeBrowser('check-in: projector, phones and close', () => {
     expect(await projector.getByTestId('projector-status').textContent()).toBe('This session is closed');
     await expect.poll(async () => projector.getByTestId('final-absent').getAttribute('data-count')).toBe('2');
     expect(await projector.getByTestId('final-present').getAttribute('data-count')).toBe('3');
+
+    // Each student's own session list shows their record: Ada present, Dora absent.
+    await adaPage.goto('/');
+    const adaCard = adaPage.locator(`[data-testid="my-session"][data-session-id="${sessionId}"]`);
+    await adaCard.waitFor();
+    expect(await adaCard.locator('[data-testid="record-status"]').getAttribute('data-status')).toBe('present');
+    const dora = await open('phone');
+    await signIn(dora.page, students[3].username, students[3].password);
+    const doraCard = dora.page.locator(`[data-testid="my-session"][data-session-id="${sessionId}"]`);
+    await doraCard.waitFor();
+    expect(await doraCard.locator('[data-testid="record-status"]').getAttribute('data-status')).toBe('absent');
 
     // The QR link now says the session is closed.
     const { page } = await open('phone');

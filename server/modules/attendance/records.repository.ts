@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AttendanceRecordsTable, Database } from '../../db/database.js';
 import type { Summary } from '../../../common/attendance.schemas.js';
+import { hotQuery } from '../../db/hot-query.js';
 
 export type RecordRow = Selectable<AttendanceRecordsTable>;
 type Db = Kysely<Database>;
@@ -14,14 +15,31 @@ export function findRecord(db: Db, sessionId: string, studentId: string): Promis
     .executeTakeFirst();
 }
 
-/** Inserts unless the session × student already has a record; true when this call inserted it. */
-export async function insertRecordIfAbsent(db: Db, row: RecordRow): Promise<boolean> {
-  const r = await db
+const insertRecordQuery = hotQuery((db: Db, r: RecordRow) =>
+  db
     .insertInto('attendance_records')
-    .values(row)
-    .onConflict((oc) => oc.columns(['session_id', 'student_id']).doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+    .values({
+      id: r.id,
+      session_id: r.session_id,
+      student_id: r.student_id,
+      status: r.status,
+      state: r.state,
+      method: r.method,
+      checked_in_at: r.checked_in_at,
+      updated_at: r.updated_at,
+      updated_by: r.updated_by,
+      note: r.note,
+      flags: r.flags,
+      browser_id: r.browser_id,
+      version: r.version,
+    })
+    .onConflict((oc) => oc.columns(['session_id', 'student_id']).doNothing()),
+);
+
+/** Inserts unless the session × student already has a record; true when this call inserted it. (Check-in path: a hotQuery.) */
+export async function insertRecordIfAbsent(db: Db, row: RecordRow): Promise<boolean> {
+  const r = await insertRecordQuery(db, row);
+  return Number(r.numAffectedRows ?? 0n) === 1;
 }
 
 export function updateRecordRow(db: Db, id: string, patch: Partial<RecordRow>, expectedVersion?: number) {
@@ -33,15 +51,18 @@ export function updateRecordRow(db: Db, id: string, patch: Partial<RecordRow>, e
   return q.returningAll().executeTakeFirst();
 }
 
-/** Records in the session checked in from `browserId` by someone other than `studentId`. */
-export function recordsFromBrowser(db: Db, sessionId: string, browserId: string, studentId: string): Promise<RecordRow[]> {
-  return db
+const recordsFromBrowserQuery = hotQuery((db: Db, sessionId: string, browserId: string, studentId: string) =>
+  db
     .selectFrom('attendance_records')
     .selectAll()
     .where('session_id', '=', sessionId)
     .where('browser_id', '=', browserId)
-    .where('student_id', '!=', studentId)
-    .execute();
+    .where('student_id', '!=', studentId),
+);
+
+/** Records in the session checked in from `browserId` by someone other than `studentId`. (Check-in path: a hotQuery.) */
+export async function recordsFromBrowser(db: Db, sessionId: string, browserId: string, studentId: string): Promise<RecordRow[]> {
+  return (await recordsFromBrowserQuery(db, sessionId, browserId, studentId)).rows;
 }
 
 export async function isEnrolled(db: Db, courseId: string, studentId: string): Promise<boolean> {

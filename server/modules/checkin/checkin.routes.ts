@@ -11,10 +11,13 @@ import { checkInWithCode, checkInWithLink } from './checkin.service.js';
 
 export const BROWSER_COOKIE = 'rb_bid';
 
-/** The long-lived random id of this browser (set on first check-in): two students from one browser are flagged. */
-function browserIdOf(request: FastifyRequest, reply: FastifyReply): string {
+/**
+ * The long-lived random id of this browser (set on first check-in): two students from one browser
+ * are flagged. `newBrowser` when this request minted it (no record can carry it yet).
+ */
+function browserIdOf(request: FastifyRequest, reply: FastifyReply): { browserId: string; newBrowser: boolean } {
   const existing = request.cookies[BROWSER_COOKIE];
-  if (existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing)) return existing;
+  if (existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing)) return { browserId: existing, newBrowser: false };
   const id = randomToken(18);
   reply.setCookie(BROWSER_COOKIE, id, {
     httpOnly: true,
@@ -23,7 +26,7 @@ function browserIdOf(request: FastifyRequest, reply: FastifyReply): string {
     maxAge: 5 * 365 * 86400,
     secure: request.server.config.PUBLIC_URL?.startsWith('https://') ?? false,
   });
-  return id;
+  return { browserId: id, newBrowser: true };
 }
 
 export const publicSessionSchema = z.object({
@@ -62,7 +65,7 @@ export default async function checkinRoutes(app: FastifyInstance) {
         sessionId: request.body.sessionId,
         location: request.body.location,
         ip: request.ip,
-        browserId: browserIdOf(request, reply),
+        ...browserIdOf(request, reply),
       });
       if (result.alreadyCheckedIn) return reply.status(200).send(result);
       const { alreadyCheckedIn: _, ...created } = result;
@@ -87,7 +90,7 @@ export default async function checkinRoutes(app: FastifyInstance) {
         sessionId: request.params.id,
         ...request.body,
         ip: request.ip,
-        browserId: browserIdOf(request, reply),
+        ...browserIdOf(request, reply),
       });
       if (result.alreadyCheckedIn) return reply.status(200).send(result);
       const { alreadyCheckedIn: _, ...created } = result;

@@ -153,6 +153,8 @@ export interface CodeCheckinInput {
   location?: Location;
   ip: string;
   browserId: string | null;
+  /** The browser id was minted by this request: no other record can carry it. */
+  newBrowser?: boolean;
 }
 
 /** A logged-in student's check-in with a typed code or a QR token (API: POST /api/checkin). */
@@ -172,7 +174,18 @@ export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinIn
   const student = await studentOf(app.db, input.studentId, session.courseId);
   if (!student || !student.enrolled) throw notEnrolled();
   const flags = policyFlags(session.policy, input.ip, input.location);
-  return recordCheckin(app, session, { id: input.studentId, name: student.name, studentNumber: student.student_number }, method, flags, input.browserId, input.studentId);
+  return recordCheckin(
+    app,
+    session,
+    { id: input.studentId, name: student.name, studentNumber: student.student_number },
+    method,
+    flags,
+    input.browserId,
+    input.studentId,
+    undefined,
+    null,
+    input.newBrowser,
+  );
 }
 
 async function studentOf(db: Db, studentId: string, courseId: string) {
@@ -199,6 +212,8 @@ export async function recordCheckin(
   actorId: string | null,
   at = Date.now(),
   auditReason: string | null = null,
+  /** `browserId` is brand new (minted by this request): skip looking for other records from it. */
+  newBrowser = false,
 ): Promise<CheckinResult> {
   const now = new Date(at).toISOString();
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
@@ -207,7 +222,7 @@ export async function recordCheckin(
     if (app.dialect === 'postgres') q = q.forShare();
     const current = await q.executeTakeFirst();
     if (!current || current.state !== 'open') throw sessionNotOpen(current?.state ?? 'gone');
-    const others = browserId ? await recordsFromBrowser(trx, session.id, browserId, student.id) : [];
+    const others = browserId && !newBrowser ? await recordsFromBrowser(trx, session.id, browserId, student.id) : [];
     const row: RecordRow = {
       id: newId(),
       session_id: session.id,
@@ -274,6 +289,7 @@ export interface LinkCheckinInput {
   location?: Location;
   ip: string;
   browserId: string | null;
+  newBrowser?: boolean;
 }
 
 const normaliseName = (n: string) =>
@@ -318,14 +334,25 @@ export async function checkInWithLink(app: FastifyInstance, input: LinkCheckinIn
       throw new AppError(404, 'unknown_student', 'Unknown student number', 'No student has that number. Check it, or ask your teacher.');
     }
     const created = await createLinkStudent(app, session, input.studentNumber, input.name);
-    return recordCheckin(app, session, created, 'link', flags, input.browserId, null);
+    return recordCheckin(app, session, created, 'link', flags, input.browserId, null, undefined, null, input.newBrowser);
   }
   if (!student.enrolled) {
     if (!session.policy.allowSelfEnroll) throw notEnrolled();
     await enrollByLink(app.db, session, student.id);
   }
   if (normaliseName(student.name) !== normaliseName(input.name)) flags.push('name-mismatch');
-  return recordCheckin(app, session, { id: student.id, name: student.name, studentNumber: student.student_number }, 'link', flags, input.browserId, null);
+  return recordCheckin(
+    app,
+    session,
+    { id: student.id, name: student.name, studentNumber: student.student_number },
+    'link',
+    flags,
+    input.browserId,
+    null,
+    undefined,
+    null,
+    input.newBrowser,
+  );
 }
 
 async function enrollByLink(db: Db, session: CodeSession, studentId: string, trx?: Db) {

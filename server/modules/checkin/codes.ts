@@ -31,19 +31,39 @@ function mac(secret: string, purpose: string, step: number): Buffer {
   return createHmac('sha256', secret).update(`${purpose}:${step}`).digest();
 }
 
+/**
+ * Codes of recent (secret, step) pairs. A typed code is matched against every open session's
+ * current code, so without this each check-in computed an HMAC per open session (and two for a
+ * rotating one); a code only changes once per step.
+ */
+const memo = new Map<string, string>();
+const MEMO_SIZE = 2000;
+function memoised(purpose: string, secret: string, step: number, compute: () => string): string {
+  const key = `${purpose}:${step}:${secret}`;
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
+    memo.set(key, value);
+  }
+  return value;
+}
+
 /** The 6-character typed code of a step (TOTP-style: HMAC of the session secret and the step). */
 export function codeForStep(secret: string, step: number): string {
-  const digest = mac(secret, 'code', step);
-  let out = '';
-  for (let i = 0; i < CODE_LENGTH; i++) {
-    out += CODE_ALPHABET[digest.readUInt32BE(i * 4) % CODE_ALPHABET.length];
-  }
-  return out;
+  return memoised('code', secret, step, () => {
+    const digest = mac(secret, 'code', step);
+    let out = '';
+    for (let i = 0; i < CODE_LENGTH; i++) {
+      out += CODE_ALPHABET[digest.readUInt32BE(i * 4) % CODE_ALPHABET.length];
+    }
+    return out;
+  });
 }
 
 /** The longer token the QR carries; it changes with the code. */
 export function qrTokenForStep(secret: string, step: number): string {
-  return mac(secret, 'qr', step).subarray(0, QR_TOKEN_BYTES).toString('base64url');
+  return memoised('qr', secret, step, () => mac(secret, 'qr', step).subarray(0, QR_TOKEN_BYTES).toString('base64url'));
 }
 
 export interface CurrentCode {

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconHome, IconQrcode, IconUsers } from '@tabler/icons-react';
+import { IconBook, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -13,10 +13,19 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
   admin: [
     { label: 'Home', to: '/', icon: IconHome },
     { label: 'Users', to: '/admin/users', icon: IconUsers },
+    { label: 'Departments', to: '/admin/departments', icon: IconBuilding },
+    { label: 'Sections', to: '/admin/sections', icon: IconUsersGroup },
+    { label: 'Courses', to: '/courses', icon: IconBook },
+    { label: 'Devices', to: '/admin/devices', icon: IconDeviceDesktop },
   ],
-  teacher: [{ label: 'Home', to: '/', icon: IconHome }],
+  teacher: [
+    { label: 'Home', to: '/', icon: IconHome },
+    { label: 'Courses', to: '/courses', icon: IconBook },
+    { label: 'Calendar', to: '/calendar', icon: IconCalendar },
+  ],
   student: [
     { label: 'Home', to: '/', icon: IconHome },
     { label: 'Check in', to: '/checkin', icon: IconQrcode },
+    { label: 'Calendar', to: '/calendar', icon: IconCalendar },
   ],
 };

@@ -101,6 +101,97 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'courses',
+            lazy: async () => {
+              const { CoursesRoute } = await import('./routes/app/courses.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['teacher', 'admin']}>
+                    <CoursesRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'courses/:courseId',
+            lazy: async () => {
+              const { CourseRoute } = await import('./routes/app/course.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['teacher', 'admin']}>
+                    <CourseRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'calendar',
+            lazy: async () => {
+              const { CalendarRoute } = await import('./routes/app/calendar.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['teacher', 'student']}>
+                    <CalendarRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'admin/departments',
+            lazy: async () => {
+              const { DepartmentsRoute } = await import('./routes/app/admin/departments.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <DepartmentsRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'admin/sections',
+            lazy: async () => {
+              const { SectionsRoute } = await import('./routes/app/admin/sections.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <SectionsRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'sessions/:id/roll-call',
+            lazy: async () => {
+              const { RollCallRoute } = await import('./routes/app/sessions/roll-call.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['teacher', 'admin']}>
+                    <RollCallRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'admin/devices',
+            lazy: async () => {
+              const { DevicesRoute } = await import('./routes/app/admin/devices.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <DevicesRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'admin/users',
             lazy: async () => {
               const { UsersRoute } = await import('./routes/app/admin/users.js');

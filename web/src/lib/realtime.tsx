@@ -84,6 +84,8 @@ class RealtimeClient {
   private readonly statusListeners = new Set<() => void>();
   private readonly topics = new Map<string, Set<TopicHandler>>();
   private readonly subscribedListeners = new Map<string, Set<() => void>>();
+  /** Topics the server has ACKed on the current socket. */
+  private readonly acked = new Set<string>();
   private readonly reconnectListeners = new Set<() => void>();
   private readonly pending = new Map<string, Pending>();
   /** Requests made while the socket is not ready; sent once it is. */
@@ -119,6 +121,7 @@ class RealtimeClient {
     const ws = this.ws;
     this.ws = null;
     this.ready = false;
+    this.acked.clear();
     if (ws) {
       ws.onclose = null;
       ws.onmessage = null;
@@ -131,7 +134,6 @@ class RealtimeClient {
       }
     }
     this.failPending('connection_closed', 'The live connection was closed.');
-    this.queue = [];
   }
 
   private onOnline = () => {
@@ -175,9 +177,11 @@ class RealtimeClient {
   private onClose(code: number): void {
     this.ws = null;
     this.ready = false;
+    this.acked.clear();
     this.stopHeartbeat();
     this.failPending('connection_lost', 'The live connection was lost; try again.');
     if (this.stopped) return;
+    this.setStatus(this.downStatus());
     if (code === WS_CLOSE.unauthenticated) {
       // The cookie's token expired (or the account is gone): renew it over HTTP, then reconnect.
       // A failed renewal signs the user out (api-client), which unmounts the provider.
@@ -225,6 +229,7 @@ class RealtimeClient {
         ws.onclose = null;
         ws.close(1000, 'renewing credentials');
         this.ready = false;
+        this.acked.clear();
         this.stopHeartbeat();
       }
       this.connect();
@@ -336,6 +341,8 @@ class RealtimeClient {
   }
 
   private failPending(code: string, message: string): void {
+    // Nothing queued is sent later on behalf of a promise that has already failed.
+    this.queue = [];
     for (const ref of [...this.pending.keys()]) this.settle(ref, new SocketRequestError(code, message));
   }
 
@@ -363,6 +370,8 @@ class RealtimeClient {
   private sendSubscribe(topic: string): Promise<void> {
     return this.request('SUBSCRIBE', { topic }, true).then(
       () => {
+        if (!this.topics.has(topic)) return;
+        this.acked.add(topic);
         for (const listener of [...(this.subscribedListeners.get(topic) ?? [])]) listener();
       },
       (error: unknown) => {
@@ -391,7 +400,7 @@ class RealtimeClient {
       set.add(onSubscribed);
     }
     if (first && this.ready) void this.sendSubscribe(topic);
-    else if (!first && this.ready && onSubscribed) onSubscribed(); // already held
+    else if (!first && this.acked.has(topic) && onSubscribed) onSubscribed(); // already held
     return () => {
       const set = this.topics.get(topic);
       if (!set) return;
@@ -400,6 +409,7 @@ class RealtimeClient {
       if (set.size === 0) {
         this.topics.delete(topic);
         this.subscribedListeners.delete(topic);
+        this.acked.delete(topic);
         if (this.ready) this.request('UNSUBSCRIBE', { topic }, true).catch(() => {});
       }
     };

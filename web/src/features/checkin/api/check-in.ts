@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
 import type { checkinBody, checkinResponseSchema } from '../../../../../common/attendance.schemas.js';
 import { api } from '../../../lib/api-client.js';
@@ -10,5 +10,13 @@ export type CheckinResult = z.infer<typeof checkinResponseSchema>;
 export const checkIn = (input: CheckinInput) => api<CheckinResult>('/api/checkin', { method: 'POST', body: input });
 
 export function useCheckIn() {
-  return useMutation({ mutationFn: checkIn, meta: { inlineErrors: true } });
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: checkIn,
+    // The student's session list (home, calendar) shows their record: read it again.
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['me', 'sessions'] });
+    },
+    meta: { inlineErrors: true },
+  });
 }

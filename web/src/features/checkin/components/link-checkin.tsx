@@ -1,5 +1,5 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { Link } from 'react-router';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { Alert, Anchor, Button, Center, Group, Loader, Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconChecklist, IconLock, IconLogin } from '@tabler/icons-react';
 import dayjs from 'dayjs';
@@ -49,6 +49,7 @@ function LinkLayout({ session, children }: { session?: PublicSession; children: 
 /** A signed-in student who opened the QR link: the token is submitted at once. */
 function InstantCheckin({ session, token, onCheckedIn }: { session: PublicSession; token: string; onCheckedIn: (r: CheckinResult) => void }) {
   const checkIn = useCheckIn();
+  const { mutate } = checkIn;
   const started = useRef(false);
   const [sentLocation, setSentLocation] = useState(false);
   const [typing, setTyping] = useState(false);
@@ -59,9 +60,9 @@ function InstantCheckin({ session, token, onCheckedIn }: { session: PublicSessio
     void (async () => {
       const location = session.geofence ? await currentPosition().catch(() => undefined) : undefined;
       setSentLocation(location !== undefined);
-      checkIn.mutate({ code: token, sessionId: session.id, location }, { onSuccess: onCheckedIn });
+      mutate({ code: token, sessionId: session.id, location }, { onSuccess: onCheckedIn });
     })();
-  }, [checkIn, session, token, onCheckedIn]);
+  }, [mutate, session, token, onCheckedIn]);
 
   if (typing) return <CodeCheckinForm sessionId={session.id} wantsLocation={session.geofence} onCheckedIn={onCheckedIn} />;
   if (checkIn.isError) {
@@ -95,6 +96,15 @@ export function LinkCheckin({ sessionId, token, here }: { sessionId: string; tok
   const me = useUser();
   const session = usePublicSession(sessionId);
   const [result, setResult] = useState<CheckinResult | null>(null);
+  const navigate = useNavigate();
+  const onCheckedIn = useCallback(
+    (r: CheckinResult) => {
+      setResult(r);
+      // The token has done its job: a reload of this page must not resubmit a (by then expired) token.
+      if (token) void navigate(`/c/${encodeURIComponent(sessionId)}`, { replace: true });
+    },
+    [navigate, sessionId, token],
+  );
 
   if (me.isPending || session.isPending) {
     return (
@@ -159,10 +169,10 @@ export function LinkCheckin({ sessionId, token, here }: { sessionId: string; tok
     return (
       <LinkLayout session={s}>
         {token ? (
-          <InstantCheckin session={s} token={token} onCheckedIn={setResult} />
+          <InstantCheckin session={s} token={token} onCheckedIn={onCheckedIn} />
         ) : (
           <Paper withBorder p="md" radius="md">
-            <CodeCheckinForm sessionId={s.id} wantsLocation={s.geofence} onCheckedIn={setResult} />
+            <CodeCheckinForm sessionId={s.id} wantsLocation={s.geofence} onCheckedIn={onCheckedIn} />
           </Paper>
         )}
         <Text size="sm" c="dimmed" ta="center">
@@ -190,7 +200,7 @@ export function LinkCheckin({ sessionId, token, here }: { sessionId: string; tok
       {s.linkCheckin ? (
         <>
           <Paper withBorder p="md" radius="md">
-            <LinkCheckinForm sessionId={s.id} token={token} wantsLocation={s.geofence} onCheckedIn={setResult} />
+            <LinkCheckinForm sessionId={s.id} token={token} wantsLocation={s.geofence} onCheckedIn={onCheckedIn} />
           </Paper>
           <Text size="sm" ta="center">
             Have a Rollbook account?{' '}

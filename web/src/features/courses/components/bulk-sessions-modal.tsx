@@ -84,11 +84,11 @@ function toInput(p: Pattern): BulkSessionsInput | { errors: Record<string, strin
 }
 
 /** Wall-clock date and time in the institution's zone, the zone the pattern is written in. */
-function inZone(iso: string, timeZone: string): { date: string; time: string } {
+function inZone(iso: string, timeZone: string, withYear = false): { date: string; time: string } {
   const d = new Date(iso);
   try {
     return {
-      date: new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone }).format(d),
+      date: new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: withYear ? 'numeric' : undefined, timeZone }).format(d),
       time: new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone }).format(d),
     };
   } catch {
@@ -104,14 +104,16 @@ function PreviewList({ preview }: { preview: BulkPreview }) {
       </Alert>
     );
   }
-  const first = preview.items[0];
-  const last = preview.items[preview.items.length - 1];
+  const first = preview.items[0]!;
+  const last = preview.items[preview.items.length - 1]!;
+  const span = (iso: string) => inZone(iso, preview.timezone, true).date;
   return (
     <Stack gap={6}>
       <Text size="sm" data-testid="bulk-preview-summary">
-        <b>{preview.items.length}</b> {preview.items.length === 1 ? 'session' : 'sessions'} (Lecture {first?.number}
-        {last && last.number !== first?.number ? `–${last.number}` : ''}); times in {preview.timezone}
+        <b>{preview.items.length}</b> new {preview.items.length === 1 ? 'session' : 'sessions'}, {span(first.startsAt)}
+        {preview.items.length > 1 ? ` – ${span(last.startsAt)}` : ''}; times in {preview.timezone}
         {preview.skipped.length > 0 ? `; ${preview.skipped.length} skipped` : ''}.
+        {first.number > 1 ? ' Lecture numbers count the sessions the course already has.' : ''}
       </Text>
       <ScrollArea.Autosize mah={240} type="auto">
         <Table striped withTableBorder verticalSpacing={4} fz="sm" data-testid="bulk-preview-list">
@@ -121,11 +123,11 @@ function PreviewList({ preview }: { preview: BulkPreview }) {
               const end = inZone(item.endsAt, preview.timezone);
               return (
                 <Table.Tr key={item.date}>
-                  <Table.Td w={90} fw={500}>
+                  <Table.Td fw={500} style={{ whiteSpace: 'nowrap' }}>
                     Lecture {item.number}
                   </Table.Td>
-                  <Table.Td>{start.date}</Table.Td>
-                  <Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{start.date}</Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
                     {start.time}–{end.time}
                   </Table.Td>
                 </Table.Tr>

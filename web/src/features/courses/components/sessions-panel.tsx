@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { ActionIcon, Button, Card, Center, Group, Loader, Menu, SegmentedControl, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconBan, IconCalendarPlus, IconDots, IconPencil, IconPlayerPlay, IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconBan, IconCalendarPlus, IconDots, IconListCheck, IconPencil, IconPlayerPlay, IconPlus, IconTrash } from '@tabler/icons-react';
 import type { Session } from '../../../../../common/session.schemas.js';
 import { ConfirmModal } from '../../../components/confirm-modal.js';
 import { QueryError } from '../../../components/query-error.js';
@@ -59,6 +59,19 @@ function SessionRow({ session, onEdit, onDelete, onCancel }: RowActions & { sess
               data-testid="session-live-link"
             >
               {session.state === 'open' ? 'Live' : 'Run'}
+            </Button>
+          ) : null}
+          {session.state === 'open' || session.state === 'closed' ? (
+            // The roster grid (roll-call feature): marks while open, corrections after close.
+            <Button
+              component={Link}
+              to={`/sessions/${session.id}/roll-call`}
+              size="xs"
+              variant="default"
+              leftSection={<IconListCheck size={14} />}
+              data-testid="session-roll-call-link"
+            >
+              Roll call
             </Button>
           ) : null}
           {runnable ? (
@@ -195,7 +208,7 @@ export function SessionsPanel({ courseId }: { courseId: string }) {
           deleting &&
           remove.mutate(deleting.id, {
             onSuccess: () => {
-              notifySuccess(`${sessionLabel(deleting)} is deleted; later sessions are renumbered.`);
+              notifySuccess(`${sessionLabel(deleting)} is deleted.`);
               setDeleting(null);
             },
           })

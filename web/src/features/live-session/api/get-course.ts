@@ -8,7 +8,7 @@ export const getCourse = (courseId: string, signal?: AbortSignal) =>
 /** The course a session belongs to, for its code and name in the header. */
 export function useCourse(courseId: string | undefined) {
   return useQuery({
-    queryKey: ['courses', courseId],
+    queryKey: ['courses', 'detail', courseId],
     queryFn: ({ signal }) => getCourse(courseId!, signal),
     enabled: Boolean(courseId),
     staleTime: 5 * 60_000,

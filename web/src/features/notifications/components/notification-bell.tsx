@@ -62,6 +62,8 @@ export function NotificationBell({ userId }: { userId: string }) {
         });
         // The full lists (notifications page) re-read; the bell already shows the new one.
         void queryClient.invalidateQueries({ queryKey: [...notificationsQueryKey, 'list'] });
+        // A cancelled class changes the timetable on screen (home, calendar).
+        if (n.kind === 'class_cancelled') void queryClient.invalidateQueries({ queryKey: ['me', 'sessions'] });
         showToast(n);
       } else if (event === 'NOTIFICATIONS_READ') {
         const parsed = notificationsReadEventSchema.safeParse(data);
