@@ -474,6 +474,8 @@ export interface HttpLoadSpec {
   tokens: string[];
   /** JSON bodies used in turn (POST). */
   bodies?: string[];
+  /** Cookie headers used in turn. */
+  cookies?: string[];
   connections: number;
   amount: number;
   /** Per-request timeout (s). */

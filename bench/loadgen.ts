@@ -22,9 +22,10 @@ async function run(spec: Spec): Promise<HttpLoadResult> {
   let errors = 0;
   let timeouts = 0;
 
-  const headersFor = (token: string) => ({
+  const headersFor = (token: string, cookie: string | undefined) => ({
     authorization: `Bearer ${token}`,
     ...(spec.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+    ...(cookie ? { cookie } : {}),
   });
 
   const cpu0 = process.cpuUsage();
@@ -47,7 +48,7 @@ async function run(spec: Spec): Promise<HttpLoadResult> {
         setupRequest: (req: any) => {
           const i = built++;
           const token = spec.tokens[i % spec.tokens.length];
-          const next = { ...req, method: spec.method, path: spec.paths[i % spec.paths.length], headers: headersFor(token) };
+          const next = { ...req, method: spec.method, path: spec.paths[i % spec.paths.length], headers: headersFor(token, spec.cookies?.[i % spec.cookies.length]) };
           if (spec.bodies) next.body = spec.bodies[i % spec.bodies.length];
           return next;
         },

@@ -4,6 +4,7 @@
  * authenticated JSON route on the same server) and then its own load, verifies that nothing was
  * lost or duplicated, and returns one result line.
  */
+import { randomBytes } from 'node:crypto';
 import { type Insertable, sql } from 'kysely';
 import type { AttendanceRecordsTable } from '../server/db/database.js';
 import type { Db } from '../server/db/kysely.js';
@@ -219,10 +220,15 @@ async function seedClassrooms(db: Db, sessions: number, perSession: number, teac
   return out;
 }
 
-/** Check-in requests interleaved over the sessions: request i is a distinct student of session i % n, with its code. */
+/**
+ * Check-in requests interleaved over the sessions: request i is a distinct student of session i % n,
+ * with its code, from the student's own phone (its `rb_bid` browser cookie, as a returning phone
+ * sends: the server then looks for other students' check-ins from that browser).
+ */
 function checkinRequests(room: Classroom, codes: string[], withSessionId: boolean) {
   const tokens: string[] = [];
   const bodies: string[] = [];
+  const cookies: string[] = [];
   const n = room.sessionIds.length;
   const per = room.students[0].length;
   const signed = room.students.map((list) => signTokens(list));
@@ -230,9 +236,10 @@ function checkinRequests(room: Classroom, codes: string[], withSessionId: boolea
     for (let s = 0; s < n; s++) {
       tokens.push(signed[s][k]);
       bodies.push(JSON.stringify(withSessionId ? { code: codes[s], sessionId: room.sessionIds[s] } : { code: codes[s] }));
+      cookies.push(`rb_bid=${randomBytes(18).toString('base64url')}`);
     }
   }
-  return { tokens, bodies };
+  return { tokens, bodies, cookies };
 }
 
 async function countRows(db: Db, sessionIds: string[]) {
@@ -302,7 +309,8 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
     let done = 0;
     for (let r = 0; r < rounds; r++) {
       const amount = Math.min(perRound, requests - done);
-      const slice = { tokens: reqs.tokens.slice(r * stride, (r + 1) * stride), bodies: reqs.bodies.slice(r * stride, (r + 1) * stride) };
+      const part = <T>(list: T[]) => list.slice(r * stride, (r + 1) * stride);
+      const slice = { tokens: part(reqs.tokens), bodies: part(reqs.bodies), cookies: part(reqs.cookies) };
       // Under --profile the baseline is skipped so that the profile shows check-ins only.
       if (!ctx.cpuProfDir) {
         ctx.log(`${scenario}: round ${r + 1}/${rounds}: baseline, ${amount} pings`);

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, launchBrowser, openDesktopPage, openPhonePage, signIn, startServer, type BrowserPage, type E2EServer } from './harness.js';
 import { createUser, restAs, restAsAdmin, type Rest } from './rest.js';
 
@@ -29,7 +29,7 @@ const STUDENTS = ['Ada Lovelace', 'Blaise Pascal', 'Carl Gauss', 'Dora Dodd', 'E
 describeBrowser('roll call: two teachers at once, by keyboard, live; devices', () => {
   let server: E2EServer;
   let browser: Browser;
-  const opened: BrowserPage[] = [];
+  const opened: (BrowserPage & { label: string })[] = [];
 
   let admin: Rest;
   let teacherA: { id: string; username: string; password: string };
@@ -45,13 +45,18 @@ describeBrowser('roll call: two teachers at once, by keyboard, live; devices', (
 
   async function open(kind: 'desktop' | 'phone', label: string): Promise<BrowserPage> {
     const bp = kind === 'phone' ? await openPhonePage(browser, server.url) : await openDesktopPage(browser, server.url);
-    opened.push(bp);
-    onTestFailed(() => {
-      for (const page of bp.context.pages()) console.error(`[${label} ${page.url()}]`);
-      if (bp.problems.length > 0) console.error(bp.problems.join('\n'));
-    });
+    opened.push({ ...bp, label });
     return bp;
   }
+
+  // The pages live across tests: when one fails, say what every browser saw.
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const bp of opened) {
+      console.error(`[${bp.label}] ${bp.context.pages().map((p) => p.url()).join(' ')}`);
+      if (bp.problems.length > 0) console.error(bp.problems.join('\n'));
+    }
+  });
 
   const row = (page: Page, name: string) => page.locator('[data-testid="roll-call-row"]', { has: page.getByTestId('roll-call-name').getByText(name, { exact: true }) });
   const statusOn = (page: Page, name: string) => row(page, name).getAttribute('data-status');

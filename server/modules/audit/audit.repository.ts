@@ -1,5 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../db/database.js';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { AuditEventsTable, Database } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 import { newId, nowIso } from '../../lib/ids.js';
 
 export interface AuditInput {
@@ -14,24 +15,37 @@ export interface AuditInput {
   reason?: string | null;
 }
 
-/** Appends one audit event; call it inside the transaction of the change it describes. */
+const insertAuditQuery = hotQuery((db: Kysely<Database>, e: Insertable<AuditEventsTable>) =>
+  db.insertInto('audit_events').values({
+    id: e.id,
+    at: e.at,
+    actor_id: e.actor_id,
+    action: e.action,
+    entity: e.entity,
+    entity_id: e.entity_id,
+    session_id: e.session_id,
+    student_id: e.student_id,
+    before: e.before,
+    after: e.after,
+    reason: e.reason,
+  }),
+);
+
+/** Appends one audit event; call it inside the transaction of the change it describes. (Check-in path: a hotQuery.) */
 export async function insertAudit(trx: Kysely<Database> | Transaction<Database>, e: AuditInput): Promise<void> {
-  await trx
-    .insertInto('audit_events')
-    .values({
-      id: newId(),
-      at: nowIso(),
-      actor_id: e.actorId,
-      action: e.action,
-      entity: e.entity,
-      entity_id: e.entityId,
-      session_id: e.sessionId ?? null,
-      student_id: e.studentId ?? null,
-      before: e.before === undefined || e.before === null ? null : JSON.stringify(e.before),
-      after: e.after === undefined || e.after === null ? null : JSON.stringify(e.after),
-      reason: e.reason ?? null,
-    })
-    .execute();
+  await insertAuditQuery(trx, {
+    id: newId(),
+    at: nowIso(),
+    actor_id: e.actorId,
+    action: e.action,
+    entity: e.entity,
+    entity_id: e.entityId,
+    session_id: e.sessionId ?? null,
+    student_id: e.studentId ?? null,
+    before: e.before === undefined || e.before === null ? null : JSON.stringify(e.before),
+    after: e.after === undefined || e.after === null ? null : JSON.stringify(e.after),
+    reason: e.reason ?? null,
+  });
 }
 
 export interface AuditFilter {

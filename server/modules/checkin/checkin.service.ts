@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { SessionPolicy } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
@@ -188,15 +189,24 @@ export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinIn
   );
 }
 
-async function studentOf(db: Db, studentId: string, courseId: string) {
-  const row = await db
+const studentQuery = hotQuery((db: Db, studentId: string, courseId: string) =>
+  db
     .selectFrom('users')
     .leftJoin('enrollments', (j) => j.onRef('enrollments.student_id', '=', 'users.id').on('enrollments.course_id', '=', courseId))
     .select(['users.id', 'users.name', 'users.student_number', 'users.active', 'enrollments.course_id as enrolled'])
-    .where('users.id', '=', studentId)
-    .executeTakeFirst();
+    .where('users.id', '=', studentId),
+);
+
+async function studentOf(db: Db, studentId: string, courseId: string) {
+  const row = (await studentQuery(db, studentId, courseId)).rows[0];
   return row && row.active === 1 ? row : undefined;
 }
+
+/** The session's state inside the check-in transaction (on PostgreSQL with a share lock: a close waits for the check-in). */
+const sessionStateQuery = {
+  sqlite: hotQuery((db: Db, id: string) => db.selectFrom('sessions').select('state').where('id', '=', id)),
+  postgres: hotQuery((db: Db, id: string) => db.selectFrom('sessions').select('state').where('id', '=', id).forShare()),
+};
 
 /**
  * Writes the check-in: one record (the database's unique key absorbs duplicates and races), its audit
@@ -218,9 +228,7 @@ export async function recordCheckin(
   const now = new Date(at).toISOString();
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
   const outcome = await app.db.transaction().execute(async (trx) => {
-    let q = trx.selectFrom('sessions').select('state').where('id', '=', session.id);
-    if (app.dialect === 'postgres') q = q.forShare();
-    const current = await q.executeTakeFirst();
+    const current = (await sessionStateQuery[app.dialect](trx, session.id)).rows[0];
     if (!current || current.state !== 'open') throw sessionNotOpen(current?.state ?? 'gone');
     const others = browserId && !newBrowser ? await recordsFromBrowser(trx, session.id, browserId, student.id) : [];
     const row: RecordRow = {

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, type Updateable, sql } from 'kysely';
 import type { Database, Role, UsersTable } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 
 export type UserRow = Selectable<UsersTable>;
 type Db = Kysely<Database>;
@@ -8,9 +9,11 @@ export function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Just what authorisation needs: the current role and whether the account is active. */
-export function findUserAccess(db: Db, id: string): Promise<Pick<UserRow, 'role' | 'active'> | undefined> {
-  return db.selectFrom('users').select(['role', 'active']).where('id', '=', id).executeTakeFirst();
+const findUserAccessQuery = hotQuery((db: Db, id: string) => db.selectFrom('users').select(['role', 'active']).where('id', '=', id));
+
+/** Just what authorisation needs: the current role and whether the account is active (every request: a hotQuery). */
+export async function findUserAccess(db: Db, id: string): Promise<Pick<UserRow, 'role' | 'active'> | undefined> {
+  return (await findUserAccessQuery(db, id)).rows[0];
 }
 
 /** Finds a user by username or e-mail (both stored lower-case). */

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Alert, Avatar, Button, Divider, Group, Modal, SegmentedControl, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconTrash } from '@tabler/icons-react';
 import type { AttendanceStatus } from '../../../../../common/attendance.schemas.js';
 import { LIMITS } from '../../../../../common/limits.js';
@@ -25,12 +26,14 @@ interface RecordDialogProps {
 
 /** Edit one student's record: status and note (the reason, kept in the audit trail), its history, and (admins) delete. */
 export function RecordDialog({ sessionId, row, canDelete, closedSession, onClose }: RecordDialogProps) {
+  const fullScreen = useMediaQuery('(max-width: 36em)', false, { getInitialValueInEffect: false });
   return (
     <Modal
       opened={row !== null}
       onClose={onClose}
       title={<Title order={3}>Record</Title>}
       size="lg"
+      fullScreen={fullScreen}
       closeButtonProps={{ 'aria-label': 'Close' }}
       data-testid="record-dialog"
     >
