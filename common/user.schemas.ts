@@ -116,5 +116,7 @@ export const statusSchema = z.object({
   dialect: z.enum(['sqlite', 'postgres']),
   publicUrl: z.string(),
   signup: z.enum(['off', 'students']),
+  /** The institution's time zone: timetables and device scan times are in it. */
+  timezone: z.string(),
 });
 export { isoDateTime };

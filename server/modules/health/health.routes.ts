@@ -33,6 +33,7 @@ export default async function healthRoutes(app: FastifyInstance) {
         dialect: app.config.dialect,
         publicUrl: app.publicUrl,
         signup: app.config.SIGNUP,
+        timezone: app.config.TIMEZONE,
       };
     },
   );
