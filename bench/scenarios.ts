@@ -383,7 +383,7 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       correctness,
       ok,
       target: { goal: '≥ 50% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.5 },
-      setup: { dialect, connections, rounds, sessions, perSession, body: 'typed code only (server matches it among all open sessions)' },
+      setup: { dialect, connections, rounds, sessions, perSession, body: 'typed code only (server matches it among all open sessions)', cookie: 'each phone its own rb_bid browser id' },
     };
   });
 }

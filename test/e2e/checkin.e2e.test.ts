@@ -120,7 +120,7 @@ describeBrowser('check-in: projector, phones and close', () => {
 
     await teacherPage.goto(`/sessions/${sessionId}/live`);
     await teacherPage.getByTestId('open-panel').waitFor();
-    expect(await teacherPage.getByTestId('session-course').textContent()).toContain('BIO-101 · Cell Biology');
+    await teacherPage.getByTestId('session-course').filter({ hasText: 'BIO-101 · Cell Biology' }).waitFor();
     expect(await teacherPage.getByTestId('session-header').textContent()).toContain('Lecture 1');
     // Link check-in is on by default; leave the rest of the policy as it is.
     expect(await teacherPage.getByTestId('method-link').isChecked()).toBe(true);
@@ -139,8 +139,8 @@ describeBrowser('check-in: projector, phones and close', () => {
     await projector.getByTestId('projector-qr').waitFor();
     const qr = await projector.getByTestId('projector-qr').boundingBox();
     expect(qr!.width).toBeGreaterThan(400); // large enough to scan from the back of a room
-    expect(await projector.getByTestId('projector-course').textContent()).toContain('BIO-101 · Cell Biology');
-    expect(await projector.getByTestId('projector-count').textContent()).toBe('0 / 5');
+    await projector.getByTestId('projector-course').filter({ hasText: 'BIO-101 · Cell Biology' }).waitFor();
+    await expect.poll(() => projector.getByTestId('projector-count').textContent()).toBe('0 / 5');
     expect(await projector.getByTestId('projector-address').textContent()).toMatch(/\/checkin$/);
     expect(await projector.getByTestId('projector-countdown').textContent()).toMatch(/New code in \d+:\d\d/);
     const { code } = await call<{ code: string }>('GET', `/api/sessions/${sessionId}/code`, teacherToken);

@@ -237,7 +237,6 @@ describeBrowser('roll call: two teachers at once, by keyboard, live; devices', (
     expect(first).toContain('no record → absent');
     expect(first).toContain('Tara Teacher');
     expect(await dialogA.getByTestId('record-note').inputValue()).toBe("Doctor's note");
-    await pageA.screenshot({ path: '/tmp/rc-dialog.png' });
     await pageA.keyboard.press('Escape');
     await dialogA.waitFor({ state: 'hidden' });
   });
@@ -274,7 +273,6 @@ describeBrowser('roll call: two teachers at once, by keyboard, live; devices', (
     await row(phone, 'Fritz Haber').getByTestId('mark-present').click();
     await expect.poll(() => statusOn(phone, 'Fritz Haber')).toBe('present');
     await expect.poll(() => statusOn(pageB, 'Fritz Haber')).toBe('present');
-    await phone.screenshot({ path: '/tmp/rc-phone.png' });
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
   });
