@@ -28,6 +28,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
+    for (const p of (process.env.RB_EXPERIMENT_PRAGMAS ?? '').split(';').filter(Boolean)) sqlite.pragma(p); // EXPERIMENT
     return {
       db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) }),
       dialect: 'sqlite',

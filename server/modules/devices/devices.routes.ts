@@ -41,10 +41,11 @@ export default async function devicesRoutes(app: FastifyInstance) {
   r.get(
     '/api/devices',
     {
-      onRequest: admin,
+      // Teachers read the list to bind a kiosk when they open a session; keys are never in it.
+      onRequest: requireUser('admin', 'teacher'),
       schema: {
         tags: ['devices'],
-        summary: 'Registered devices, with when each was last seen',
+        summary: 'Registered devices, with when each was last seen (admins and teachers)',
         querystring: listDevicesQuery,
         response: { 200: pageOf(deviceSchema) },
       },
