@@ -28,7 +28,10 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
-    for (const p of (process.env.RB_EXPERIMENT_PRAGMAS ?? '').split(';').filter(Boolean)) sqlite.pragma(p); // EXPERIMENT
+    // Checkpoint the WAL back into the database every ~40 MB instead of every ~4 MB: pages that many
+    // check-ins touch (index leaves) are written back once instead of again and again, which took
+    // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md).
+    sqlite.pragma('wal_autocheckpoint = 10000');
     return {
       db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) }),
       dialect: 'sqlite',

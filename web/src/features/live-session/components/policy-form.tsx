@@ -8,6 +8,7 @@ import {
   NumberInput,
   Paper,
   SegmentedControl,
+  Select,
   SimpleGrid,
   Stack,
   Switch,
@@ -24,6 +25,7 @@ import {
 } from '../../../../../common/session.schemas.js';
 import { currentPosition } from '../../../lib/geolocation.js';
 import { errorMessage } from '../../../lib/notify.js';
+import { useBindableDevices } from '../api/get-devices.js';
 
 const METHOD_OPTIONS: { value: CheckinMethod; label: string; hint: string }[] = [
   { value: 'code', label: 'Typed code', hint: 'Students type the 6-character code in the app' },
@@ -47,6 +49,7 @@ interface Values {
   geofenceMode: 'flag' | 'reject';
   networks: string;
   allowSelfEnroll: boolean;
+  deviceId: string | null;
 }
 
 function initialValues(policy: SessionPolicy): Values {
@@ -64,6 +67,7 @@ function initialValues(policy: SessionPolicy): Values {
     geofenceMode: policy.geofence?.mode ?? 'flag',
     networks: policy.allowedNetworks.join('\n'),
     allowSelfEnroll: policy.allowSelfEnroll,
+    deviceId: policy.deviceId,
   };
 }
 
@@ -100,6 +104,7 @@ function toPatch(v: Values): { patch: SessionPolicyPatch } | { error: string } {
       .map((n) => n.trim())
       .filter(Boolean),
     allowSelfEnroll: v.methods.includes('link') && v.allowSelfEnroll,
+    deviceId: v.methods.includes('device') ? v.deviceId : null,
   };
   if (patch.codeTtlSeconds === undefined) delete patch.codeTtlSeconds;
   const parsed = sessionPolicyPatch.safeParse(patch);
@@ -128,6 +133,7 @@ export function PolicyForm({ policy, submitLabel, pending, error, onSubmit, onCa
   const [locating, setLocating] = useState(false);
   const [accuracy, setAccuracy] = useState<number | null>(null);
   const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((old) => ({ ...old, [key]: value }));
+  const devices = useBindableDevices(v.methods.includes('device'));
 
   async function fillMyLocation() {
     setLocating(true);
@@ -176,6 +182,21 @@ export function PolicyForm({ policy, submitLabel, pending, error, onSubmit, onCa
             ))}
           </SimpleGrid>
         </Checkbox.Group>
+
+        {v.methods.includes('device') ? (
+          <Select
+            label="Device in the room (optional)"
+            description="Scans from this kiosk or card reader count for this session while it is open."
+            placeholder={devices.isPending ? 'Loading devices…' : devices.data?.length ? 'No device' : 'No devices registered'}
+            data={(devices.data ?? []).map((d) => ({ value: d.id, label: d.location ? `${d.name} · ${d.location}` : d.name }))}
+            value={v.deviceId}
+            onChange={(value) => set('deviceId', value)}
+            clearable
+            searchable
+            error={devices.isError ? errorMessage(devices.error) : undefined}
+            data-testid="policy-device"
+          />
+        ) : null}
 
         <Stack gap={6}>
           <Text size="sm" fw={500}>
