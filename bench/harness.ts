@@ -482,6 +482,12 @@ export interface HttpLoadSpec {
   timeoutSec?: number;
   /** Hard stop for the whole run (s). */
   maxDurationSec?: number;
+  /**
+   * Instead of autocannon's closed loop: send request i at start + i × windowMs / amount, each on a
+   * new connection (a phone), and time it from when it was due (so a slow server cannot hide its
+   * queue). `connections` is then unused.
+   */
+  paced?: { windowMs: number };
 }
 
 export interface CpuUsage {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from './common.schemas.js';
+import { sessionStateSchema } from './session.schemas.js';
 
 export const attendanceStatusSchema = z.enum(['present', 'late', 'absent', 'excused']);
 export type AttendanceStatus = z.infer<typeof attendanceStatusSchema>;
@@ -72,3 +73,20 @@ export const codeResponseSchema = z.object({
 
 export const recordWithStudentSchema = recordSchema.extend({ student: recordStudentSchema });
 export const recordsResponseSchema = z.object({ items: z.array(recordWithStudentSchema), summary: summarySchema });
+
+/** What GET /api/sessions/:id/public tells anyone holding the link: enough to show the check-in page. */
+export const publicSessionSchema = z.object({
+  id: z.string(),
+  courseCode: z.string(),
+  courseName: z.string(),
+  number: z.number().int(),
+  title: z.string().nullable(),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  venue: z.string().nullable(),
+  state: sessionStateSchema,
+  linkCheckin: z.boolean(),
+  selfEnroll: z.boolean(),
+  geofence: z.boolean(),
+});
+export type PublicSession = z.infer<typeof publicSessionSchema>;

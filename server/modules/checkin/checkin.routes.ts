@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { checkinBody, checkinResponseSchema, linkCheckinBody } from '../../../common/attendance.schemas.js';
+import { checkinBody, checkinResponseSchema, linkCheckinBody, publicSessionSchema } from '../../../common/attendance.schemas.js';
 import { idParams } from '../../../common/common.schemas.js';
 import { randomToken } from '../../lib/ids.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
@@ -29,20 +28,6 @@ function browserIdOf(request: FastifyRequest, reply: FastifyReply): { browserId:
   return { browserId: id, newBrowser: true };
 }
 
-export const publicSessionSchema = z.object({
-  id: z.string(),
-  courseCode: z.string(),
-  courseName: z.string(),
-  number: z.number().int(),
-  title: z.string().nullable(),
-  startsAt: z.string(),
-  endsAt: z.string(),
-  venue: z.string().nullable(),
-  state: z.enum(['scheduled', 'open', 'closed', 'cancelled']),
-  linkCheckin: z.boolean(),
-  selfEnroll: z.boolean(),
-  geofence: z.boolean(),
-});
 
 export default async function checkinRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();

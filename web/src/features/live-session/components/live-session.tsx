@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { Alert, Button, Center, Grid, Group, Loader, Modal, Paper, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconChecks, IconDeviceDesktop, IconDoorExit, IconSettings } from '@tabler/icons-react';
+import { IconChecks, IconDeviceDesktop, IconDoorExit, IconListCheck, IconSettings } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import type { Summary } from '../../../../../common/attendance.schemas.js';
 import type { Session } from '../../../../../common/session.schemas.js';
@@ -97,6 +97,18 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
   const items = records.data?.items ?? [];
   const pendingCount = summary?.pending ?? items.filter((r) => r.state === 'pending').length;
 
+  const rollCallLink = (
+    <Button
+      component={Link}
+      to={`/sessions/${encodeURIComponent(sessionId)}/roll-call`}
+      variant="default"
+      leftSection={<IconListCheck size={18} />}
+      data-testid="open-roll-call"
+    >
+      {s.state === 'closed' ? 'Edit records' : 'Roll call'}
+    </Button>
+  );
+
   const actions =
     s.state === 'open' ? (
       <>
@@ -126,7 +138,10 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
         <Button color="red" variant="light" leftSection={<IconDoorExit size={18} />} onClick={closeModal.open} data-testid="close-session">
           Close check-in
         </Button>
+        {rollCallLink}
       </>
+    ) : s.state === 'closed' ? (
+      rollCallLink
     ) : null;
 
   return (
