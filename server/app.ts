@@ -26,6 +26,7 @@ import { TokenService } from './modules/auth/tokens.service.js';
 import healthRoutes from './modules/health/health.routes.js';
 import usersRoutes from './modules/users/users.routes.js';
 import attendanceRoutes from './modules/attendance/attendance.routes.js';
+import reportsRoutes from './modules/reports/reports.routes.js';
 import rollCallRoutes from './modules/attendance/roll-call.routes.js';
 import devicesRoutes from './modules/devices/devices.routes.js';
 import { SummaryPublisher } from './modules/attendance/records.service.js';
@@ -167,6 +168,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(liveSessionsRoutes);
   await app.register(checkinRoutes);
   await app.register(attendanceRoutes);
+  await app.register(reportsRoutes);
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);

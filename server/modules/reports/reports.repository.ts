@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.js';
+
+type Db = Kysely<Database>;
+
+/** Sessions that count toward percentages: held, i.e. closed. Open ones count once they close. */
+export const HELD = 'closed' as const;
+
+export async function heldSessionCount(db: Db, courseId: string): Promise<number> {
+  const r = await db
+    .selectFrom('sessions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('course_id', '=', courseId)
+    .where('state', '=', HELD)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Per student and status, the count of records in the course's held sessions (one query). */
+export function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
+  let q = db
+    .selectFrom('attendance_records')
+    .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
+    .select(['attendance_records.student_id', 'attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('sessions.course_id', '=', courseId)
+    .where('sessions.state', '=', HELD)
+    .groupBy(['attendance_records.student_id', 'attendance_records.status']);
+  if (studentId) q = q.where('attendance_records.student_id', '=', studentId);
+  return q.execute();
+}
+
+export function enrolledStudents(db: Db, courseId: string) {
+  return db
+    .selectFrom('enrollments')
+    .innerJoin('users', 'users.id', 'enrollments.student_id')
+    .select(['users.id', 'users.name', 'users.student_number'])
+    .where('enrollments.course_id', '=', courseId)
+    .orderBy('users.name')
+    .orderBy('users.id')
+    .execute();
+}
+
+/** A student's records in a course's sessions (any state but cancelled), oldest first. */
+export function studentRecordLines(db: Db, courseId: string, studentId: string) {
+  return db
+    .selectFrom('attendance_records')
+    .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
+    .select([
+      'sessions.id as session_id',
+      'sessions.number',
+      'sessions.title',
+      'sessions.starts_at',
+      'attendance_records.status',
+      'attendance_records.state',
+      'attendance_records.method',
+      'attendance_records.checked_in_at',
+    ])
+    .where('sessions.course_id', '=', courseId)
+    .where('sessions.state', '!=', 'cancelled')
+    .where('attendance_records.student_id', '=', studentId)
+    .orderBy('sessions.starts_at')
+    .execute();
+}
+
+/** One page of the course's records for the CSV export, in (session start, record id) order. */
+export function recordsPage(db: Db, courseId: string, after: { startsAt: string; id: string } | null, limit: number) {
+  let q = db
+    .selectFrom('attendance_records')
+    .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
+    .innerJoin('users', 'users.id', 'attendance_records.student_id')
+    .select([
+      'attendance_records.id',
+      'sessions.starts_at',
+      'sessions.number',
+      'users.student_number',
+      'users.name',
+      'attendance_records.status',
+      'attendance_records.state',
+      'attendance_records.method',
+      'attendance_records.checked_in_at',
+      'attendance_records.note',
+      'attendance_records.flags',
+    ])
+    .where('sessions.course_id', '=', courseId)
+    .where('sessions.state', '!=', 'cancelled')
+    .orderBy('sessions.starts_at')
+    .orderBy('attendance_records.id')
+    .limit(limit);
+  if (after) {
+    q = q.where((eb) =>
+      eb.or([
+        eb('sessions.starts_at', '>', after.startsAt),
+        eb.and([eb('sessions.starts_at', '=', after.startsAt), eb('attendance_records.id', '>', after.id)]),
+      ]),
+    );
+  }
+  return q.execute();
+}
