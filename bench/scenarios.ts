@@ -383,6 +383,7 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       correctness,
       ok,
       target: { goal: '≥ 50% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.5 },
+      perRound: loads.map((l, i) => ({ pingRps: pings[i] ? loadFigures(pings[i]).rps : null, checkinRps: loadFigures(l).rps })),
       setup: { dialect, connections, rounds, sessions, perSession, body: 'typed code only (server matches it among all open sessions)', cookie: 'each phone its own rb_bid browser id' },
     };
   });

@@ -65,16 +65,6 @@ export async function recordsFromBrowser(db: Db, sessionId: string, browserId: s
   return (await recordsFromBrowserQuery(db, sessionId, browserId, studentId)).rows;
 }
 
-export async function isEnrolled(db: Db, courseId: string, studentId: string): Promise<boolean> {
-  const r = await db
-    .selectFrom('enrollments')
-    .select('student_id')
-    .where('course_id', '=', courseId)
-    .where('student_id', '=', studentId)
-    .executeTakeFirst();
-  return r !== undefined;
-}
-
 /** Live counts for a session; `unmarked` is enrolled students without a record. */
 export async function sessionSummary(db: Db, sessionId: string, courseId: string): Promise<Summary> {
   const [enrolledRow, rows] = await Promise.all([

@@ -10,7 +10,8 @@ import { insertAudit, listSessionAudit } from '../audit/audit.repository.js';
 import { assertCanViewCourse, assertCourseStaff, type Actor } from '../courses/courses.service.js';
 import { findSessionById as findSession, type SessionRow } from '../sessions/sessions.repository.js';
 import { assertSessionStaff } from '../live-sessions/live-sessions.service.js';
-import { findRecord, insertRecordIfAbsent, isEnrolled, updateRecordRow, type RecordRow } from './records.repository.js';
+import { isEnrolled } from '../enrollments/enrollments.repository.js';
+import { findRecord, insertRecordIfAbsent, updateRecordRow, type RecordRow } from './records.repository.js';
 import { publishRecordChange, sessionTopic, toRecord } from './records.service.js';
 
 type Db = Kysely<Database>;

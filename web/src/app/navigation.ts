@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconBook, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup } from '@tabler/icons-react';
+import { IconBook, IconChartDonut, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -26,6 +26,7 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
   student: [
     { label: 'Home', to: '/', icon: IconHome },
     { label: 'Check in', to: '/checkin', icon: IconQrcode },
+    { label: 'Attendance', to: '/attendance', icon: IconChartDonut },
     { label: 'Calendar', to: '/calendar', icon: IconCalendar },
   ],
 };

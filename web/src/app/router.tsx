@@ -88,6 +88,19 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'attendance',
+            lazy: async () => {
+              const { AttendanceRoute } = await import('./routes/app/attendance.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['student']}>
+                    <AttendanceRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'sessions/:id/live',
             lazy: async () => {
               const { LiveSessionRoute } = await import('./routes/app/sessions/live.js');
