@@ -27,6 +27,10 @@ export default defineConfig({
           if (/\/node_modules\/(react|react-dom|scheduler|react-router)\//.test(id)) return 'react';
           if (id.includes('/node_modules/zod/')) return 'zod';
           if (id.includes('/node_modules/@tanstack/')) return 'query';
+          // Recharts and its d3 helpers serve the report tab only: kept out of the chunk every page loads.
+          if (/\/node_modules\/(@mantine\/charts|recharts|recharts-scale|react-smooth|victory-vendor|d3-[a-z-]+|internmap|lodash|decimal\.js-light|fast-equals|tiny-invariant|eventemitter3)\//.test(id)) {
+            return 'charts';
+          }
           return 'ui';
         },
       },

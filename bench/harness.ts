@@ -146,6 +146,26 @@ function procCpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+/**
+ * CPU time (ms) used so far by every process named `comm` (e.g. `postgres`: its backends). On a shared
+ * database server this includes other clients' work; it is an approximation.
+ */
+export function processesCpuMs(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
 function procRssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -17,6 +17,7 @@ import {
   cpuSummary,
   createBenchDatabase,
   percentiles,
+  processesCpuMs,
   REDIS_URL,
   round,
   runHttpLoad,
@@ -306,6 +307,7 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
     const loads: HttpLoadResult[] = [];
     let pingCpuMs = 0;
     let serverMs = 0;
+    let databaseMs = 0;
     let done = 0;
     for (let r = 0; r < rounds; r++) {
       const amount = Math.min(perRound, requests - done);
@@ -321,11 +323,13 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
         pingCpuMs += p.ms;
       }
       ctx.log(`${scenario}: round ${r + 1}/${rounds}: ${amount} check-ins, ${connections} clients`);
+      const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
       const c = await serverCpuDuring(servers, () =>
         runHttpLoad({ urls: [server.baseUrl], method: 'POST', paths: ['/api/checkin'], ...slice, connections, amount, collect: 'recordId' }),
       );
       loads.push(c.result);
       serverMs += c.ms;
+      if (dialect === 'postgres') databaseMs += processesCpuMs('postgres') - pg0;
       done += amount;
     }
     const load = mergeLoads(loads);
@@ -379,6 +383,9 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
         baselineMsPerRequest: msPerPing,
         /** Baseline CPU per request ÷ check-in CPU per request: the rps ratio a server-bound run would show. */
         cpuRatio: msPerPing ? round(msPerPing / msPerCheckin, 3) : null,
+        ...(dialect === 'postgres'
+          ? { postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3), postgresNote: 'all postgres processes on the machine (approximate)' }
+          : {}),
       },
       correctness,
       ok,

@@ -25,19 +25,11 @@ export function hotQuery<DB, A extends unknown[], R>(build: (db: Kysely<DB>, ...
     const key = db.getExecutor().adapter;
     let template = templates.get(key);
     if (!template) {
-      const placeholders = args.map((a, i) =>
-        isPlainObject(a) ? new Proxy({}, { get: (_, k) => `${ARG}${i}.${String(k)}` }) : `${ARG}${i}`,
-      ) as A;
-      const compiled = build(db, ...placeholders).compile();
-      const slots: Slot[] = compiled.parameters.map((p) => {
-        if (typeof p !== 'string' || !p.startsWith(ARG)) return null;
-        const [arg, ...rest] = p.slice(ARG.length).split('.');
-        return { arg: Number(arg), key: rest.length ? rest.join('.') : null };
-      });
-      for (let i = 0; i < args.length; i++) {
-        if (!slots.some((s) => s?.arg === i)) throw new Error(`hotQuery: argument ${i} is not used as a value in: ${compiled.sql}`);
+      try {
+        template = compileTemplate(db, args);
+      } catch (err) {
+        return Promise.reject(err);
       }
-      template = { compiled, slots };
       templates.set(key, template);
     }
     const { compiled, slots } = template;
@@ -48,4 +40,20 @@ export function hotQuery<DB, A extends unknown[], R>(build: (db: Kysely<DB>, ...
     });
     return db.executeQuery<R>({ ...compiled, parameters });
   };
+
+  function compileTemplate(db: Kysely<DB>, args: A): { compiled: CompiledQuery<R>; slots: Slot[] } {
+    const placeholders = args.map((a, i) =>
+      isPlainObject(a) ? new Proxy({}, { get: (_, k) => `${ARG}${i}.${String(k)}` }) : `${ARG}${i}`,
+    ) as A;
+    const compiled = build(db, ...placeholders).compile();
+    const slots: Slot[] = compiled.parameters.map((p) => {
+      if (typeof p !== 'string' || !p.startsWith(ARG)) return null;
+      const [arg, ...rest] = p.slice(ARG.length).split('.');
+      return { arg: Number(arg), key: rest.length ? rest.join('.') : null };
+    });
+    for (let i = 0; i < args.length; i++) {
+      if (!slots.some((s) => s?.arg === i)) throw new Error(`hotQuery: argument ${i} is not used as a value in: ${compiled.sql}`);
+    }
+    return { compiled, slots };
+  }
 }

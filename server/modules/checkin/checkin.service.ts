@@ -1,9 +1,10 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { SessionPolicy } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
+import { CommitGroup } from '../../db/commit-group.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
@@ -208,6 +209,19 @@ const sessionStateQuery = {
   postgres: hotQuery((db: Db, id: string) => db.selectFrom('sessions').select('state').where('id', '=', id).forShare()),
 };
 
+const commitGroups = new WeakMap<Db, CommitGroup<Database>>();
+
+/** The check-in's transaction: on SQLite grouped with others arriving together (see CommitGroup), on PostgreSQL its own. */
+function checkinTransaction<T>(app: FastifyInstance, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (app.dialect !== 'sqlite') return app.db.transaction().execute(work);
+  let group = commitGroups.get(app.db);
+  if (!group) {
+    group = new CommitGroup(app.db);
+    commitGroups.set(app.db, group);
+  }
+  return group.run(work);
+}
+
 /**
  * Writes the check-in: one record (the database's unique key absorbs duplicates and races), its audit
  * event and any shared-device flags in one transaction, after re-reading that the session is open.
@@ -227,7 +241,7 @@ export async function recordCheckin(
 ): Promise<CheckinResult> {
   const now = new Date(at).toISOString();
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
-  const outcome = await app.db.transaction().execute(async (trx) => {
+  const outcome = await checkinTransaction(app, async (trx) => {
     const current = (await sessionStateQuery[app.dialect](trx, session.id)).rows[0];
     if (!current || current.state !== 'open') throw sessionNotOpen(current?.state ?? 'gone');
     const others = browserId && !newBrowser ? await recordsFromBrowser(trx, session.id, browserId, student.id) : [];

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Anchor, Badge, Button, Center, Group, Loader, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useDocumentTitle } from '@mantine/hooks';
-import { IconArrowLeft, IconCalendarEvent, IconPencil, IconTrash, IconUsers } from '@tabler/icons-react';
+import { IconArrowLeft, IconCalendarEvent, IconChartBar, IconPencil, IconTrash, IconUsers } from '@tabler/icons-react';
 import { ConfirmModal } from '../../../components/confirm-modal.js';
 import { QueryError } from '../../../components/query-error.js';
 import { ApiError } from '../../../lib/api-client.js';
@@ -10,17 +10,21 @@ import { notifySuccess } from '../../../lib/notify.js';
 import { useCourse, useDeleteCourse } from '../api/courses.js';
 import { useDepartmentOptions } from '../api/lookups.js';
 import { CourseFormModal } from './course-form-modal.js';
+import { CourseReport } from './course-report.js';
 import { Roster } from './roster.js';
 import { SessionsPanel } from './sessions-panel.js';
 
-/** A course page for its teachers and admins: sessions, roster, and the course's settings. */
+const TABS = ['sessions', 'students', 'report'] as const;
+type Tab = (typeof TABS)[number];
+
+/** A course page for its teachers and admins: sessions, roster, attendance report, and the course's settings. */
 export function CourseDetail({ courseId, isAdmin }: { courseId: string; isAdmin: boolean }) {
   const course = useCourse(courseId);
   const departments = useDepartmentOptions();
   const remove = useDeleteCourse();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') === 'students' ? 'students' : 'sessions';
+  const tab: Tab = TABS.find((t) => t === params.get('tab')) ?? 'sessions';
   const [editOpen, setEditOpen] = useState(false);
   const [deleteOpen, setDeleteOpen] = useState(false);
   useDocumentTitle(course.data ? `${course.data.code} · Rollbook` : 'Course · Rollbook');
@@ -104,7 +108,7 @@ export function CourseDetail({ courseId, isAdmin }: { courseId: string; isAdmin:
         </Group>
       </Group>
 
-      <Tabs value={tab} onChange={(v) => setParams(v === 'students' ? { tab: 'students' } : {}, { replace: true })} keepMounted={false}>
+      <Tabs value={tab} onChange={(v) => setParams(v && v !== 'sessions' ? { tab: v } : {}, { replace: true })} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="sessions" leftSection={<IconCalendarEvent size={16} />} data-testid="course-tab-sessions">
             Sessions
@@ -112,12 +116,18 @@ export function CourseDetail({ courseId, isAdmin }: { courseId: string; isAdmin:
           <Tabs.Tab value="students" leftSection={<IconUsers size={16} />} data-testid="course-tab-students">
             Students
           </Tabs.Tab>
+          <Tabs.Tab value="report" leftSection={<IconChartBar size={16} />} data-testid="course-tab-report">
+            Report
+          </Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="sessions" pt="md">
           <SessionsPanel courseId={c.id} />
         </Tabs.Panel>
         <Tabs.Panel value="students" pt="md">
           <Roster courseId={c.id} courseCode={c.code} />
+        </Tabs.Panel>
+        <Tabs.Panel value="report" pt="md">
+          <CourseReport courseId={c.id} />
         </Tabs.Panel>
       </Tabs>
 

@@ -1,6 +1,7 @@
 import { Link } from 'react-router';
-import { Box, Button, Group } from '@mantine/core';
+import { Button, Group, Stack } from '@mantine/core';
 import { IconCalendar, IconLogin2 } from '@tabler/icons-react';
+import { AttendanceOverview } from './attendance-overview.js';
 import { SessionsOverview } from './sessions-overview.js';
 import { Welcome } from './welcome.js';
 
@@ -18,9 +19,10 @@ export function StudentHome({ name }: { name: string }) {
           Calendar
         </Button>
       </Group>
-      <Box mt="lg" maw={760}>
+      <Stack mt="lg" maw={760} gap="lg">
         <SessionsOverview staff={false} upcomingDays={14} />
-      </Box>
+        <AttendanceOverview />
+      </Stack>
     </>
   );
 }
