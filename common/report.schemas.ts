@@ -3,10 +3,11 @@ import { attendanceStatusSchema, recordStateSchema } from './attendance.schemas.
 import { courseRefSchema } from './session.schemas.js';
 
 /**
- * Attendance figures over a course's held (closed) sessions. Cancelled sessions never count;
- * `attended` is present + late; excused sessions are left out of the percentage.
+ * Attendance figures over a student's records in a course's held (closed) sessions. Cancelled
+ * sessions never count; `attended` is present + late; excused sessions are left out of the percentage.
  */
 export const attendanceStatsSchema = z.object({
+  /** Held sessions the student has a record in (every enrolled student gets one when a session closes). */
   total: z.number().int(),
   attended: z.number().int(),
   present: z.number().int(),
@@ -28,6 +29,8 @@ export const myRecordLineSchema = z.object({
   state: recordStateSchema,
   method: z.string(),
   checkedInAt: z.string().nullable(),
+  /** Whether the record counts toward the percentage yet (its session has closed). */
+  counted: z.boolean(),
 });
 
 export const myAttendanceSchema = z.object({

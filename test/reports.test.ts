@@ -37,6 +37,7 @@ describeEachDialect('attendance reports', (ctx) => {
     const bStats = (await c.request({ method: 'GET', url: `/api/me/attendance?courseId=${room.courseId}`, token: b.token })).json().items[0];
     expect(bStats).toMatchObject({ total: 2, attended: 1, late: 1, absent: 1, percentage: 50, belowThreshold: true });
     expect(bStats.records).toHaveLength(3); // the open session's check-in is listed but not counted yet
+    expect(bStats.records.map((r: { counted: boolean }) => r.counted)).toEqual([true, true, false]);
     const dStats = (await c.request({ method: 'GET', url: '/api/me/attendance', token: d.token })).json().items[0];
     expect(dStats).toMatchObject({ total: 2, excused: 1, absent: 1, attended: 0, percentage: 0 });
 
@@ -60,6 +61,27 @@ describeEachDialect('attendance reports', (ctx) => {
     expect(rows[0]).toMatch(/^sessionNumber,startsAt,studentNumber/);
     expect(rows).toHaveLength(1 + 4 + 4 + 1);
     expect(rows.filter((r) => r.includes(',excused,'))).toHaveLength(1);
+  });
+
+  it('does not count sessions held before a student joined the course', async () => {
+    const c = ctx();
+    const room = await buildClassroom(c, 1);
+    const s1 = await scheduleSession(c, room, -300);
+    await openWithCode(c, room, s1);
+    await c.request({ method: 'POST', url: `/api/sessions/${s1}/close`, token: room.teacherToken });
+    const late = await buildUser(c.db, { role: 'student' });
+    await c.request({ method: 'POST', url: `/api/courses/${room.courseId}/enrollments`, token: room.teacherToken, payload: { studentIds: [late.id] } });
+    const s2 = await scheduleSession(c, room, -100);
+    const { code } = await openWithCode(c, room, s2);
+    const token = await loginAs(c, late);
+    await c.request({ method: 'POST', url: '/api/checkin', token, payload: { code } });
+    await c.request({ method: 'POST', url: `/api/sessions/${s2}/close`, token: room.teacherToken });
+    const mine = (await c.request({ method: 'GET', url: '/api/me/attendance', token })).json().items[0];
+    expect(mine).toMatchObject({ total: 1, attended: 1, absent: 0, percentage: 100 });
+    expect(mine.records).toEqual([expect.objectContaining({ sessionId: s2, counted: true })]);
+    const report = (await c.request({ method: 'GET', url: `/api/courses/${room.courseId}/report`, token: room.teacherToken })).json();
+    expect(report.sessions).toBe(2);
+    expect(report.items.find((i: { student: { id: string } }) => i.student.id === late.id)).toMatchObject({ total: 1, percentage: 100 });
   });
 
   it('lets only the course staff read reports, and only students their own figures', async () => {

@@ -50,6 +50,7 @@ export function studentRecordLines(db: Db, courseId: string, studentId: string) 
       'sessions.number',
       'sessions.title',
       'sessions.starts_at',
+      'sessions.state as session_state',
       'attendance_records.status',
       'attendance_records.state',
       'attendance_records.method',

@@ -10,12 +10,18 @@ type Counts = Record<'present' | 'late' | 'absent' | 'excused', number>;
 
 const emptyCounts = (): Counts => ({ present: 0, late: 0, absent: 0, excused: 0 });
 
-/** The figures for one student: `attended` is present + late; excused sessions leave the denominator. */
-export function statsOf(c: Counts, held: number, thresholdPercent: number): AttendanceStats {
+/**
+ * The figures for one student over their records in held sessions. Closing a session gives every
+ * enrolled student a record (absent when they never checked in), so the records are exactly the
+ * held sessions the student was enrolled for; one held before they joined does not count against
+ * them. `attended` is present + late; excused sessions leave the denominator.
+ */
+export function statsOf(c: Counts, thresholdPercent: number): AttendanceStats {
+  const total = c.present + c.late + c.absent + c.excused;
   const attended = c.present + c.late;
-  const counted = held - c.excused;
+  const counted = total - c.excused;
   const percentage = counted > 0 ? Math.round((attended / counted) * 1000) / 10 : null;
-  return { total: held, attended, ...c, percentage, belowThreshold: percentage !== null && percentage < thresholdPercent };
+  return { total, attended, ...c, percentage, belowThreshold: percentage !== null && percentage < thresholdPercent };
 }
 
 function countsByStudent(rows: { student_id: string; status: keyof Counts; n: number | string }[]) {
@@ -36,14 +42,13 @@ export async function myAttendance(db: Db, actor: Actor, courseId?: string): Pro
   const items = await Promise.all(
     courses.map(async (course) => {
       const threshold = course.threshold_percent;
-      const [held, counts, lines] = await Promise.all([
-        heldSessionCount(db, course.id),
+      const [counts, lines] = await Promise.all([
         statusCountsByStudent(db, course.id, actor.userId),
         studentRecordLines(db, course.id, actor.userId),
       ]);
       return {
         course: { id: course.id, code: course.code, name: course.name, thresholdPercent: threshold },
-        ...statsOf(countsByStudent(counts).get(actor.userId) ?? emptyCounts(), held, threshold),
+        ...statsOf(countsByStudent(counts).get(actor.userId) ?? emptyCounts(), threshold),
         records: lines.map((l) => ({
           sessionId: l.session_id,
           number: l.number,
@@ -53,6 +58,7 @@ export async function myAttendance(db: Db, actor: Actor, courseId?: string): Pro
           state: l.state,
           method: l.method,
           checkedInAt: l.checked_in_at,
+          counted: l.session_state === 'closed',
         })),
       };
     }),
@@ -72,7 +78,7 @@ export async function courseReport(db: Db, actor: Actor, courseId: string): Prom
   const items = students
     .map((s) => ({
       student: { id: s.id, name: s.name, studentNumber: s.student_number },
-      ...statsOf(byStudent.get(s.id) ?? emptyCounts(), held, course.threshold_percent),
+      ...statsOf(byStudent.get(s.id) ?? emptyCounts(), course.threshold_percent),
     }))
     .sort((a, b) => (a.percentage ?? 101) - (b.percentage ?? 101) || a.student.name.localeCompare(b.student.name));
   const withPct = items.filter((i) => i.percentage !== null);

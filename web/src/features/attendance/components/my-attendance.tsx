@@ -90,14 +90,12 @@ function History({ item }: { item: CourseAttendance }) {
                 </Text>
                 <Text size="xs" c="dimmed">
                   {formatDate(r.startsAt)} · {METHOD_LABEL[r.method] ?? r.method}
+                  {r.counted ? null : ' · counts once the session closes'}
                 </Text>
               </Stack>
               <RecordStatusBadge record={r} />
             </Group>
           ))}
-          <Text size="xs" c="dimmed" pt={6}>
-            A session counts toward your percentage once it has closed.
-          </Text>
         </Stack>
       </Collapse>
     </Stack>
