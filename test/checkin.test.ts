@@ -352,3 +352,17 @@ describeEachDialect("the student's session list", (ctx) => {
     expect(other.items.find((s: { id: string }) => s.id === sessionId).record).toBeNull();
   });
 });
+
+describeEachDialect('opening a session', (ctx) => {
+  it('opens from an hour before the start, never a future class', async () => {
+    const room = await buildClassroom(ctx(), 0);
+    const tomorrow = await scheduleSession(ctx(), room, 24 * 60);
+    const early = await ctx().request({ method: 'POST', url: `/api/sessions/${tomorrow}/open`, token: room.teacherToken });
+    expect(early.statusCode).toBe(409);
+    expect(early.json()).toMatchObject({ code: 'invalid_state' });
+    expect(early.json().detail).toContain('an hour before');
+    const soon = await scheduleSession(ctx(), room, 45);
+    const ok = await ctx().request({ method: 'POST', url: `/api/sessions/${soon}/open`, token: room.teacherToken });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+});

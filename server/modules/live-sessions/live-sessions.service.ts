@@ -17,6 +17,9 @@ import { overdueOpenSessions, unmarkedStudents } from './live-sessions.repositor
 
 type Db = Kysely<Database>;
 
+/** How long before its start a session may be opened for check-in. */
+export const OPEN_EARLY_MS = 60 * 60_000;
+
 const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
 
 /** The session, if the actor may run it (its course's teachers and admins). */
@@ -61,6 +64,13 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
   const before = await assertSessionStaff(app.db, actor, sessionId);
   if (before.state === 'closed' || before.state === 'cancelled') {
     throw invalidState(`The session is ${before.state}; it cannot be opened again.`);
+  }
+  // Check-in never goes into a future class: a session opens at the earliest an hour before it starts.
+  const earliest = Date.parse(before.starts_at) - OPEN_EARLY_MS;
+  if (before.state === 'scheduled' && Date.now() < earliest) {
+    throw invalidState(
+      `This session starts at ${before.starts_at}; it can be opened from ${new Date(earliest).toISOString()} (an hour before). Move the session if the class is earlier.`,
+    );
   }
   const policy = sessionPolicySchema.parse({ ...policyOf(before), ...patch });
   if (patch.deviceId) await assertDeviceUsable(app.db, patch.deviceId);
