@@ -533,15 +533,28 @@ export interface HttpLoadResult {
   collected: string[];
 }
 
+/**
+ * One load-generator process, started on first use and reused (starting node + tsx + autocannon
+ * takes most of a second); runs are sequential. `closeLoadGenerator` ends it.
+ */
+let loadgen: Worker | null = null;
+let loadgenReady: Promise<unknown> | null = null;
+
 export async function runHttpLoad(spec: HttpLoadSpec & { collect?: 'recordId' }): Promise<HttpLoadResult> {
-  const worker = new Worker('loadgen.ts');
-  try {
-    await worker.next('ready', 60_000);
-    const reply = await worker.request<{ result: HttpLoadResult }>({ type: 'run', spec }, 'result', ((spec.maxDurationSec ?? 120) + 60) * 1000);
-    return reply.result;
-  } finally {
-    await worker.close();
+  if (!loadgen || loadgen.child.exitCode !== null || loadgen.child.signalCode !== null) {
+    loadgen = new Worker('loadgen.ts');
+    loadgenReady = loadgen.next('ready', 60_000);
   }
+  await loadgenReady;
+  const reply = await loadgen.request<{ result: HttpLoadResult }>({ type: 'run', spec }, 'result', ((spec.maxDurationSec ?? 120) + 60) * 1000);
+  return reply.result;
+}
+
+export async function closeLoadGenerator(): Promise<void> {
+  const worker = loadgen;
+  loadgen = null;
+  loadgenReady = null;
+  await worker?.close();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -113,10 +113,16 @@ async function runPaced(spec: Spec): Promise<HttpLoadResult> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now() + 20;
   let lastResponseAt = t0;
+  const deadline = t0 + (spec.maxDurationSec ?? 120) * 1000;
   const one = (i: number) =>
     new Promise<void>((resolve) => {
       const due = t0 + (i * spec.paced!.windowMs) / spec.amount;
       setTimeout(() => {
+        if (performance.now() > deadline) {
+          errors++;
+          resolve();
+          return;
+        }
         const url = new URL(spec.urls[i % spec.urls.length]);
         const body = spec.bodies?.[i % spec.bodies.length];
         const cookie = spec.cookies?.[i % spec.cookies.length];

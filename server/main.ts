@@ -13,7 +13,9 @@ async function main() {
     throw err;
   }
   const app = await buildApp(config);
-  await app.listen({ port: config.PORT, host: config.HOST });
+  // A lecture hall of phones connects at once: Node's default accept backlog (511) overflows and the
+  // kernel drops connections that then retry a second later (docs/performance.md, lecture-burst).
+  await app.listen({ port: config.PORT, host: config.HOST, backlog: 2048 });
 
   const local = `http://localhost:${config.PORT}`;
   const lines = [

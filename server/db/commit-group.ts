@@ -6,6 +6,8 @@ interface Pending<DB> {
   reject: (err: unknown) => void;
 }
 
+/** A bigger group would hold its first unit's acknowledgement (and live event) back for longer. */
+const MAX_GROUP = 32;
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
 const RELEASE = CompiledQuery.raw('release savepoint grouped');
 const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint grouped');
@@ -39,10 +41,20 @@ export class CommitGroup<DB> {
     });
   }
 
+  /** Runs everything queued, MAX_GROUP units per transaction, back to back. */
   private async flush(): Promise<void> {
-    this.scheduled = false;
-    const group = this.queue;
-    this.queue = [];
+    try {
+      while (this.queue.length > 0) await this.commit(this.queue.splice(0, MAX_GROUP));
+    } finally {
+      this.scheduled = false;
+      if (this.queue.length > 0) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    }
+  }
+
+  private async commit(group: Pending<DB>[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
     let trx;
     try {

@@ -11,7 +11,7 @@ import { newId } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { findRecord, insertRecordIfAbsent, recordsFromBrowser, updateRecordRow, type RecordRow } from '../attendance/records.repository.js';
 import { parseFlags, publishRecordChange, toRecord } from '../attendance/records.service.js';
-import { looksLikeTypedCode, matchesCode } from './codes.js';
+import { codeMatcher, looksLikeTypedCode, matchesCode } from './codes.js';
 import type { CodeSession } from './open-sessions.cache.js';
 
 type Db = Kysely<Database>;
@@ -111,16 +111,17 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
   const now = Date.now();
   const sessions = await app.openSessions.list(now);
   const method = looksLikeTypedCode(code) ? 'code' : 'qr';
-  const matches = sessions.filter((s) => (!sessionId || s.id === sessionId) && matchesCode(s.code, code, now));
-  if (matches.length === 0) {
+  const matcher = codeMatcher(code);
+  const matching = sessions.filter((s) => (!sessionId || s.id === sessionId) && matcher(s.code, now));
+  if (matching.length === 0) {
     if (sessionId && !sessions.some((s) => s.id === sessionId)) {
       const row = await app.db.selectFrom('sessions').select('state').where('id', '=', sessionId).executeTakeFirst();
       if (row && row.state !== 'open') throw sessionNotOpen(row.state);
     }
     throw invalidCode();
   }
-  let chosen = matches[0];
-  if (matches.length > 1) {
+  let chosen = matching[0];
+  if (matching.length > 1) {
     const enrolled = await app.db
       .selectFrom('enrollments')
       .select('course_id')
@@ -128,11 +129,11 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
       .where(
         'course_id',
         'in',
-        matches.map((m) => m.courseId),
+        matching.map((m) => m.courseId),
       )
       .execute();
     const mine = new Set(enrolled.map((e) => e.course_id));
-    chosen = matches.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matches.find((m) => mine.has(m.courseId)) ?? matches[0];
+    chosen = matching.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matching.find((m) => mine.has(m.courseId)) ?? matching[0];
   }
   if (chosen.state !== 'open') throw sessionNotOpen(chosen.state);
   return { session: chosen, method };
@@ -225,6 +226,7 @@ function checkinTransaction<T>(app: FastifyInstance, work: (trx: Transaction<Dat
 /**
  * Writes the check-in: one record (the database's unique key absorbs duplicates and races), its audit
  * event and any shared-device flags in one transaction, after re-reading that the session is open.
+ * The check-in time is `at` (a device's scan time) or else the moment the write runs.
  */
 export async function recordCheckin(
   app: FastifyInstance,
@@ -234,14 +236,15 @@ export async function recordCheckin(
   flags: string[],
   browserId: string | null,
   actorId: string | null,
-  at = Date.now(),
+  at?: number,
   auditReason: string | null = null,
   /** `browserId` is brand new (minted by this request): skip looking for other records from it. */
   newBrowser = false,
 ): Promise<CheckinResult> {
-  const now = new Date(at).toISOString();
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
   const outcome = await checkinTransaction(app, async (trx) => {
+    const when = at ?? Date.now();
+    const now = new Date(when).toISOString();
     const current = (await sessionStateQuery[app.dialect](trx, session.id)).rows[0];
     if (!current || current.state !== 'open') throw sessionNotOpen(current?.state ?? 'gone');
     const others = browserId && !newBrowser ? await recordsFromBrowser(trx, session.id, browserId, student.id) : [];
@@ -249,7 +252,7 @@ export async function recordCheckin(
       id: newId(),
       session_id: session.id,
       student_id: student.id,
-      status: statusAt(session, at),
+      status: statusAt(session, when),
       state: session.policy.requireApproval ? 'pending' : 'confirmed',
       method,
       checked_in_at: now,

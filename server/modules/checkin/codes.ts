@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** Characters of the typed code: no 0/O, 1/I/L, 5/S, 2/Z, 8/B look-alikes. */
 export const CODE_ALPHABET = '34679ACDEFGHJKMNPQRTUVWXY';
@@ -31,39 +31,42 @@ function mac(secret: string, purpose: string, step: number): Buffer {
   return createHmac('sha256', secret).update(`${purpose}:${step}`).digest();
 }
 
-/**
- * Codes of recent (secret, step) pairs. A typed code is matched against every open session's
- * current code, so without this each check-in computed an HMAC per open session (and two for a
- * rotating one); a code only changes once per step.
- */
-const memo = new Map<string, string>();
-const MEMO_SIZE = 2000;
-function memoised(purpose: string, secret: string, step: number, compute: () => string): string {
-  const key = `${purpose}:${step}:${secret}`;
-  let value = memo.get(key);
-  if (value === undefined) {
-    value = compute();
-    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
-    memo.set(key, value);
-  }
-  return value;
-}
-
 /** The 6-character typed code of a step (TOTP-style: HMAC of the session secret and the step). */
 export function codeForStep(secret: string, step: number): string {
-  return memoised('code', secret, step, () => {
-    const digest = mac(secret, 'code', step);
-    let out = '';
-    for (let i = 0; i < CODE_LENGTH; i++) {
-      out += CODE_ALPHABET[digest.readUInt32BE(i * 4) % CODE_ALPHABET.length];
-    }
-    return out;
-  });
+  const digest = mac(secret, 'code', step);
+  let out = '';
+  for (let i = 0; i < CODE_LENGTH; i++) {
+    out += CODE_ALPHABET[digest.readUInt32BE(i * 4) % CODE_ALPHABET.length];
+  }
+  return out;
 }
 
 /** The longer token the QR carries; it changes with the code. */
 export function qrTokenForStep(secret: string, step: number): string {
-  return memoised('qr', secret, step, () => mac(secret, 'qr', step).subarray(0, QR_TOKEN_BYTES).toString('base64url'));
+  return mac(secret, 'qr', step).subarray(0, QR_TOKEN_BYTES).toString('base64url');
+}
+
+/**
+ * The codes (even keys: 2 × step) and QR tokens (odd keys) already computed for a session's code
+ * state. A typed code is matched against every open session's current code, so without this each
+ * check-in computed an HMAC per open session (two for a rotating one); a code only changes once per
+ * step. The states live in the open-session cache, so this goes when they do.
+ */
+const computed = new WeakMap<SessionCodeState, Map<number, string>>();
+function cachedFor(s: SessionCodeState, qr: boolean, step: number): string {
+  let values = computed.get(s);
+  if (!values) {
+    values = new Map();
+    computed.set(s, values);
+  }
+  const key = step * 2 + (qr ? 1 : 0);
+  let value = values.get(key);
+  if (value === undefined) {
+    value = qr ? qrTokenForStep(s.secret, step) : codeForStep(s.secret, step);
+    if (values.size >= 16) values.clear();
+    values.set(key, value);
+  }
+  return value;
 }
 
 export interface CurrentCode {
@@ -88,25 +91,33 @@ export function normaliseCode(input: string): string {
   return input.trim().toUpperCase().replace(/[\s-]/g, '');
 }
 
+/** Constant-time comparison (the lengths, 6 or 24, are no secret). */
 function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /**
- * Whether `input` (a typed code or a QR token) is valid now. A rotating session also accepts the
- * previous step, so a student who scanned just before the change is not punished.
+ * A matcher for what a student sent (a typed code or a QR token): whether it is valid now for a
+ * session. A rotating session also accepts the previous step, so a student who scanned just before
+ * the change is not punished. The input is normalised once, however many sessions it is tried on.
  */
-export function matchesCode(s: SessionCodeState, input: string, nowMs = Date.now()): boolean {
-  const step = stepAt(s, nowMs);
-  const steps = s.codeRotateSeconds > 0 && step > 0 ? [step, step - 1] : [step];
+export function codeMatcher(input: string): (s: SessionCodeState, nowMs?: number) => boolean {
   const typed = normaliseCode(input);
   const isTyped = typed.length === CODE_LENGTH;
-  for (const st of steps) {
-    if (isTyped ? same(typed, codeForStep(s.secret, st)) : same(input.trim(), qrTokenForStep(s.secret, st))) return true;
-  }
-  return false;
+  const candidate = isTyped ? typed : input.trim();
+  return (s, nowMs = Date.now()) => {
+    const step = stepAt(s, nowMs);
+    if (same(candidate, cachedFor(s, !isTyped, step))) return true;
+    return s.codeRotateSeconds > 0 && step > 0 && same(candidate, cachedFor(s, !isTyped, step - 1));
+  };
+}
+
+/** Whether `input` (a typed code or a QR token) is valid now for the session (see codeMatcher). */
+export function matchesCode(s: SessionCodeState, input: string, nowMs = Date.now()): boolean {
+  return codeMatcher(input)(s, nowMs);
 }
 
 export function looksLikeTypedCode(input: string): boolean {
