@@ -2,20 +2,21 @@
  * The machinery of `npm run bench`: real server processes, a fresh database per scenario, direct
  * seeding, tokens, and load generators in child processes. Scenarios live in scenarios.ts.
  */
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { defaultPolicy } from '../common/session.schemas.js';
-import { configSchema } from '../server/config.js';
 import type { Role, SessionsTable, UsersTable } from '../server/db/database.js';
 import { type Db, type DbHandle, openDatabase } from '../server/db/kysely.js';
 import { newId } from '../server/lib/ids.js';
 import { TokenService } from '../server/modules/auth/tokens.service.js';
+import { freePort, startServerProcess, type ServerProcess as BaseServerProcess } from '../scripts/server-process.js';
+
+export { freePort };
 
 export const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -111,29 +112,11 @@ export async function createBenchDatabase(dialect: 'sqlite' | 'postgres'): Promi
 // ---------------------------------------------------------------------------------------------
 // Server processes
 
-export interface ServerProcess {
-  name: string;
-  pid: number;
-  port: number;
-  baseUrl: string;
-  wsUrl: string;
+export interface ServerProcess extends BaseServerProcess {
   /** Resident memory of the server process now (bytes), from /proc. */
   rssBytes(): number;
   /** CPU time the process has used so far (ms, user + system), from /proc. */
   cpuMs(): number;
-  output(): string;
-  request(method: string, urlPath: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
-  login(username: string, password: string): Promise<string>;
-  /** SIGTERM (graceful: a --cpu-prof profile is written) and wait. */
-  stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 const CLK_TCK = 100;
@@ -185,16 +168,7 @@ export interface StartServerOptions {
 
 /** Starts a real server on a free loopback port and waits for /api/health. */
 export async function startServer(name: string, options: StartServerOptions): Promise<ServerProcess> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), `rollbook-bench-${name}-`));
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(configSchema.shape)) delete base[key];
   const env = {
-    ...base,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    WEB_DIR: path.join(dataDir, 'no-web'),
     SECRET: BENCH_SECRET,
     LOG_LEVEL: 'warn',
     JOBS: '0',
@@ -209,84 +183,8 @@ export async function startServer(name: string, options: StartServerOptions): Pr
   };
   const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   const args = options.mode === 'dist' ? [...nodeArgs, 'dist/server/main.js'] : [...nodeArgs, '--import', 'tsx', 'server/main.ts'];
-  const child = track(spawn(process.execPath, args, { cwd: options.mode === 'dist' ? serverRoot : benchRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString().split('\n').filter(Boolean));
-    if (lines.length > 200) lines.splice(0, lines.length - 200);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      resolve();
-    }),
-  );
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const output = () => `--- server ${name} (pid ${child.pid}) ---\n${lines.join('\n')}\n---`;
-
-  const request: ServerProcess['request'] = async (method, urlPath, opts = {}) => {
-    const headers: Record<string, string> = {};
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(baseUrl + urlPath, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body };
-  };
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`server ${name} exited with ${exitCode} while starting\n${output()}`);
-    try {
-      if ((await request('GET', '/api/health')).status === 200) break;
-    } catch {
-      // not yet listening
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server ${name} did not answer /api/health within 60 s\n${output()}`);
-    }
-    await sleep(100);
-  }
-
-  return {
-    name,
-    pid: child.pid!,
-    port,
-    baseUrl,
-    wsUrl: `ws://127.0.0.1:${port}/api/ws`,
-    rssBytes: () => procRssBytes(child.pid!),
-    cpuMs: () => procCpuMs(child.pid!),
-    output,
-    request,
-    async login(username, password) {
-      const res = await request('POST', '/api/auth/login', { body: { username, password } });
-      if (res.status !== 200) throw new Error(`login as ${username}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.accessToken as string;
-    },
-    async stop() {
-      if (exitCode === undefined) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(killer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const server = await startServerProcess(`bench-${name}`, { args, cwd: options.mode === 'dist' ? serverRoot : benchRoot, env });
+  return { ...server, rssBytes: () => procRssBytes(server.pid), cpuMs: () => procCpuMs(server.pid) };
 }
 
 // ---------------------------------------------------------------------------------------------
