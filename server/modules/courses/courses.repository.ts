@@ -41,33 +41,21 @@ export interface CourseFilter {
   after?: string;
 }
 
+/** The ids of the courses a teacher teaches, as a subquery (`where(course id, 'in', …)`). */
+export function courseIdsTaughtBy(db: Db, teacherId: string) {
+  return db.selectFrom('course_teachers').select('course_teachers.course_id').where('course_teachers.teacher_id', '=', teacherId);
+}
+
+/** The ids of the courses a student is enrolled in, as a subquery. */
+export function courseIdsTakenBy(db: Db, studentId: string) {
+  return db.selectFrom('enrollments').select('enrollments.course_id').where('enrollments.student_id', '=', studentId);
+}
+
 /** A page of courses ordered by code (unique); fetches one extra row to know if there is more. */
 export async function listCourses(db: Db, f: CourseFilter): Promise<{ rows: CourseRow[]; more: boolean }> {
   let q = db.selectFrom('courses').selectAll('courses').orderBy('courses.code').limit(f.limit + 1);
-  if (f.teacherId) {
-    const teacherId = f.teacherId;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('course_teachers')
-          .select('course_teachers.course_id')
-          .whereRef('course_teachers.course_id', '=', 'courses.id')
-          .where('course_teachers.teacher_id', '=', teacherId),
-      ),
-    );
-  }
-  if (f.studentId) {
-    const studentId = f.studentId;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('enrollments')
-          .select('enrollments.course_id')
-          .whereRef('enrollments.course_id', '=', 'courses.id')
-          .where('enrollments.student_id', '=', studentId),
-      ),
-    );
-  }
+  if (f.teacherId) q = q.where('courses.id', 'in', courseIdsTaughtBy(db, f.teacherId));
+  if (f.studentId) q = q.where('courses.id', 'in', courseIdsTakenBy(db, f.studentId));
   if (f.departmentId) q = q.where('courses.department_id', '=', f.departmentId);
   if (f.term) q = q.where('courses.term', '=', f.term);
   if (f.after !== undefined) q = q.where('courses.code', '>', f.after);

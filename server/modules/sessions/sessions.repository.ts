@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { Database, SessionState, SessionsTable } from '../../db/database.js';
+import { courseIdsTakenBy, courseIdsTaughtBy } from '../courses/courses.repository.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 export type SessionWithCourseRow = SessionRow & { course_code: string; course_name: string };
@@ -101,30 +102,8 @@ export async function listSessions(db: Db, f: SessionFilter): Promise<{ rows: Se
     .orderBy('sessions.id')
     .limit(f.limit + 1);
   if (f.courseId) q = q.where('sessions.course_id', '=', f.courseId);
-  if (f.teacherId) {
-    const teacherId = f.teacherId;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('course_teachers')
-          .select('course_teachers.course_id')
-          .whereRef('course_teachers.course_id', '=', 'sessions.course_id')
-          .where('course_teachers.teacher_id', '=', teacherId),
-      ),
-    );
-  }
-  if (f.studentId) {
-    const studentId = f.studentId;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('enrollments')
-          .select('enrollments.course_id')
-          .whereRef('enrollments.course_id', '=', 'sessions.course_id')
-          .where('enrollments.student_id', '=', studentId),
-      ),
-    );
-  }
+  if (f.teacherId) q = q.where('sessions.course_id', 'in', courseIdsTaughtBy(db, f.teacherId));
+  if (f.studentId) q = q.where('sessions.course_id', 'in', courseIdsTakenBy(db, f.studentId));
   if (f.from) q = q.where('sessions.starts_at', '>=', f.from);
   if (f.to) q = q.where('sessions.starts_at', '<', f.to);
   if (f.state) q = q.where('sessions.state', '=', f.state);
