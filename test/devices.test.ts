@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { WS_CLOSE } from '../common/realtime.schemas.js';
 import { localDateTime } from '../scripts/device-client.js';
-import { buildClassroom, scheduleSession, openWithCode, type Classroom } from './support/classroom.js';
+import { buildClassroom, scheduleSession, openWithCode } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 import { openAuthedSocket, TestSocket, wsUrlOf } from './support/ws-client.js';

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Summary } from '../../../common/attendance.schemas.js';
 import { sessionPolicySchema, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
-import { AppError, notFound, validationFailed } from '../../errors.js';
+import { AppError, validationFailed } from '../../errors.js';
 import { newId, nowIso, randomToken } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { sessionSummary } from '../attendance/records.repository.js';

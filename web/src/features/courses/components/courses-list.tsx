@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { Badge, Button, Card, Center, Group, Loader, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Badge, Card, Center, Group, Loader, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch } from '@tabler/icons-react';
 import { QueryError } from '../../../components/query-error.js';
 import { useCoursePages } from '../api/courses.js';
+import { LoadMore } from '../../../components/load-more.js';
 
 /** The courses the caller may manage, as cards linking to each course page. */
 export function CoursesList({ emptyHint }: { emptyHint: string }) {
@@ -66,13 +67,7 @@ export function CoursesList({ emptyHint }: { emptyHint: string }) {
           ))}
         </SimpleGrid>
       )}
-      {pages.hasNextPage ? (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      ) : null}
+      <LoadMore query={pages} />
     </Stack>
   );
 }

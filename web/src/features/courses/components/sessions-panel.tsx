@@ -13,6 +13,7 @@ import { useCourseSessions, useDeleteSession } from '../api/sessions.js';
 import { BulkSessionsModal } from './bulk-sessions-modal.js';
 import { CancelSessionModal } from './cancel-session-modal.js';
 import { SessionFormModal } from './session-form-modal.js';
+import { LoadMore } from '../../../components/load-more.js';
 
 type Show = 'upcoming' | 'past' | 'all';
 
@@ -187,13 +188,7 @@ export function SessionsPanel({ courseId }: { courseId: string }) {
           ))}
         </Stack>
       )}
-      {sessions.hasNextPage ? (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void sessions.fetchNextPage()} loading={sessions.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      ) : null}
+      <LoadMore query={sessions} />
       <BulkSessionsModal courseId={courseId} opened={bulkOpen} onClose={bulkModal.close} />
       <SessionFormModal courseId={courseId} session={editing} opened={formOpen} onClose={() => setFormOpen(false)} />
       <CancelSessionModal session={cancelling} onClose={() => setCancelling(null)} />

@@ -6,6 +6,7 @@ import { useNotificationPages } from '../api/get-notifications.js';
 import { useMarkAllNotificationsRead } from '../api/mark-all-read.js';
 import { useMarkNotificationRead } from '../api/mark-read.js';
 import { NotificationItem } from './notification-item.js';
+import { LoadMore } from '../../../components/load-more.js';
 
 /** The notification centre: all or unread, mark one or all read, newest first, paged. */
 export function NotificationsList() {
@@ -78,13 +79,7 @@ export function NotificationsList() {
         </Stack>
       )}
 
-      {pages.hasNextPage ? (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage} data-testid="notifications-load-more">
-            Load more
-          </Button>
-        </Group>
-      ) : null}
+      <LoadMore query={pages} testId="notifications-load-more" />
     </Stack>
   );
 }

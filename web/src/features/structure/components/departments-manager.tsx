@@ -8,6 +8,7 @@ import { QueryError } from '../../../components/query-error.js';
 import { useForm } from '../../../lib/form.js';
 import { notifySuccess } from '../../../lib/notify.js';
 import { useDeleteDepartment, useDepartmentPages, useSaveDepartment } from '../api/departments.js';
+import { LoadMore } from '../../../components/load-more.js';
 
 function DepartmentFormModal({ opened, onClose, department }: { opened: boolean; onClose: () => void; department: Department | null }) {
   const save = useSaveDepartment();
@@ -147,13 +148,7 @@ export function DepartmentsManager() {
           </Table.Tbody>
         </Table>
       )}
-      {pages.hasNextPage ? (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      ) : null}
+      <LoadMore query={pages} />
       <DepartmentFormModal opened={formOpen} onClose={() => setFormOpen(false)} department={editing} />
       <ConfirmModal
         opened={deleting !== null}

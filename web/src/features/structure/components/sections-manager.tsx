@@ -9,6 +9,7 @@ import { blankToNull, useForm } from '../../../lib/form.js';
 import { notifySuccess } from '../../../lib/notify.js';
 import { useDepartmentPages } from '../api/departments.js';
 import { useDeleteSection, useSaveSection, useSectionPages } from '../api/sections.js';
+import { LoadMore } from '../../../components/load-more.js';
 
 interface DepartmentOption {
   value: string;
@@ -211,13 +212,7 @@ export function SectionsManager() {
           </Table.Tbody>
         </Table>
       )}
-      {pages.hasNextPage ? (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      ) : null}
+      <LoadMore query={pages} />
       <SectionFormModal opened={formOpen} onClose={() => setFormOpen(false)} section={editing} departments={departments} />
       <ConfirmModal
         opened={deleting !== null}
