@@ -11,7 +11,7 @@ import { newId } from '../../lib/ids.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { findRecord, insertRecordIfAbsent, recordsFromBrowser, updateRecordRow, type RecordRow } from '../attendance/records.repository.js';
 import { parseFlags, publishRecordChange, toRecord } from '../attendance/records.service.js';
-import { codeMatcher, looksLikeTypedCode, matchesCode } from './codes.js';
+import { looksLikeTypedCode, matchesCode } from './codes.js';
 import type { CodeSession } from './open-sessions.cache.js';
 
 type Db = Kysely<Database>;
@@ -109,12 +109,10 @@ interface Candidate {
 /** Finds the session a typed code or QR token belongs to, preferring the student's own courses. */
 async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined): Promise<Candidate> {
   const now = Date.now();
-  const sessions = await app.openSessions.list(now);
   const method = looksLikeTypedCode(code) ? 'code' : 'qr';
-  const matcher = codeMatcher(code);
-  const matching = sessions.filter((s) => (!sessionId || s.id === sessionId) && matcher(s.code, now));
+  const matching = (await app.openSessions.matching(code, now)).filter((s) => !sessionId || s.id === sessionId);
   if (matching.length === 0) {
-    if (sessionId && !sessions.some((s) => s.id === sessionId)) {
+    if (sessionId && !(await app.openSessions.get(sessionId, now))) {
       const row = await app.db.selectFrom('sessions').select('state').where('id', '=', sessionId).executeTakeFirst();
       if (row && row.state !== 'open') throw sessionNotOpen(row.state);
     }
@@ -334,7 +332,7 @@ const normaliseName = (n: string) =>
 export async function checkInWithLink(app: FastifyInstance, input: LinkCheckinInput): Promise<CheckinResult> {
   const recordFailure = await failureGate(app, [`checkin:number:${input.studentNumber.toLowerCase()}`, `checkin:ip:${input.ip}`]);
   const now = Date.now();
-  const session = (await app.openSessions.list(now)).find((s) => s.id === input.sessionId);
+  const session = await app.openSessions.get(input.sessionId, now);
   if (!session || session.state !== 'open') {
     const row = await app.db.selectFrom('sessions').select('state').where('id', '=', input.sessionId).executeTakeFirst();
     if (!row) throw new AppError(404, 'not_found', 'Session not found');

@@ -104,7 +104,7 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
     });
     return row;
   });
-  app.openSessions.invalidate();
+  app.openSessions.invalidate(sessionId);
   const session = toSession(after);
   app.bus.publish(sessionTopic(sessionId), before.state === 'scheduled' ? 'SESSION_OPENED' : 'SESSION_UPDATED', { session });
   return session;
@@ -195,7 +195,7 @@ export async function closeSession(
     return row;
   });
   if (!closed) return null;
-  app.openSessions.invalidate();
+  app.openSessions.invalidate(sessionId);
   const summary = await sessionSummary(app.db, sessionId, closed.course_id);
   const session = toSession(closed);
   const topic = sessionTopic(sessionId);
