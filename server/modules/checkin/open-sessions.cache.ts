@@ -28,7 +28,7 @@ const RECENT_CLOSED_MS = 2 * 3600_000;
  * change's `updated_at` is taken by its node's clock before its transaction commits, so a slow
  * commit or a node whose clock is a little behind is still seen.
  */
-const OVERLAP_MS = 30_000;
+const OVERLAP_MS = 10_000;
 /** A full re-read this often catches what `updated_at` does not tell (a course renamed, clocks far apart). */
 const RECONCILE_MS = 60_000;
 
