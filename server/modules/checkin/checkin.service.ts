@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { SessionPolicy } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
-import { CommitGroup } from '../../db/commit-group.js';
+import { commitGroupOf } from '../../db/commit-group.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
@@ -208,17 +208,12 @@ const sessionStateQuery = {
   postgres: hotQuery((db: Db, id: string) => db.selectFrom('sessions').select('state').where('id', '=', id).forShare()),
 };
 
-const commitGroups = new WeakMap<Db, CommitGroup<Database>>();
-
-/** The check-in's transaction: on SQLite grouped with others arriving together (see CommitGroup), on PostgreSQL its own. */
+/**
+ * The check-in's transaction: grouped with others arriving together (see CommitGroup) — on SQLite in
+ * its one writer, on PostgreSQL in a few lanes, each check-in in its own savepoint.
+ */
 function checkinTransaction<T>(app: FastifyInstance, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  if (app.dialect !== 'sqlite') return app.db.transaction().execute(work);
-  let group = commitGroups.get(app.db);
-  if (!group) {
-    group = new CommitGroup(app.db);
-    commitGroups.set(app.db, group);
-  }
-  return group.run(work);
+  return commitGroupOf(app.db, app.dialect).run(work);
 }
 
 /**
