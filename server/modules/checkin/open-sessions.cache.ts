@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
-import { sessionPolicySchema, type SessionPolicy } from '../../../common/session.schemas.js';
+import type { SessionPolicy } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
 import { codeStateOf } from '../live-sessions/live-sessions.service.js';
+import { parsePolicy } from './checkin-policy.js';
 import { acceptedKeys, codeKey, codeMatcher, type SessionCodeState } from './codes.js';
 import { codeSessionRows, type CodeSessionRow } from './open-sessions.repository.js';
 
@@ -198,7 +199,7 @@ export class OpenSessionCache {
     const signature = [r.state, r.opened_at, r.closed_at, r.code_secret, r.policy, r.course_id, r.course_code, r.course_name, r.number, r.title, r.starts_at].join('\u0000');
     if (this.entries.get(r.id)?.signature === signature) return;
     this.remove(r.id);
-    const policy = sessionPolicySchema.parse(JSON.parse(r.policy));
+    const policy = parsePolicy(r.policy);
     const session: CodeSession = {
       id: r.id,
       courseId: r.course_id,
