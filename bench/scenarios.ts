@@ -341,6 +341,7 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
 
     const pings: HttpLoadResult[] = [];
     const loads: HttpLoadResult[] = [];
+    let xacts = 0;
     let pingCpuMs = 0;
     let serverMs = 0;
     let databaseMs = 0;
@@ -360,12 +361,16 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       }
       ctx.log(`${scenario}: round ${r + 1}/${rounds}: ${amount} check-ins, ${connections} clients`);
       const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
+      const x0 = dialect === 'postgres' ? await committedTransactions(db) : 0;
       const c = await serverCpuDuring(servers, () =>
         runHttpLoad({ urls: [server.baseUrl], method: 'POST', paths: ['/api/checkin'], ...slice, connections, amount, collect: 'recordId' }),
       );
       loads.push(c.result);
       serverMs += c.ms;
-      if (dialect === 'postgres') databaseMs += processesCpuMs('postgres') - pg0;
+      if (dialect === 'postgres') {
+        databaseMs += processesCpuMs('postgres') - pg0;
+        xacts += (await committedTransactions(db)) - x0;
+      }
       done += amount;
     }
     const load = mergeLoads(loads);
@@ -420,7 +425,12 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
         /** Baseline CPU per request ÷ check-in CPU per request: the rps ratio a server-bound run would show. */
         cpuRatio: msPerPing ? round(msPerPing / msPerCheckin, 3) : null,
         ...(dialect === 'postgres'
-          ? { postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3), postgresNote: 'all postgres processes on the machine (approximate)' }
+          ? {
+              postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3),
+              postgresNote: 'all postgres processes on the machine (approximate)',
+              // Every statement outside a transaction is a commit of its own, and so is each transaction.
+              commitsPerRequest: round(xacts / Math.max(1, load.responses), 2),
+            }
           : {}),
       },
       correctness,
@@ -430,6 +440,16 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       setup: { dialect, connections, rounds, sessions, perSession, body: 'typed code only (server matches it among all open sessions)', cookie: 'each phone its own rb_bid browser id' },
     };
   });
+}
+
+/**
+ * PostgreSQL's count of committed transactions in the bench database (its statistics are flushed
+ * by each backend within a second, so this waits that long first).
+ */
+async function committedTransactions(db: Db): Promise<number> {
+  await sleep(1200);
+  const r = await sql<{ n: number }>`select xact_commit::int as n from pg_stat_database where datname = current_database()`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /** One result from several runs of the same load (rounds). */
