@@ -36,6 +36,8 @@ const tooManyAttempts = (seconds: number) =>
 interface Candidate {
   session: CodeSession;
   method: 'code' | 'qr';
+  /** The student and their enrolment in the session's course, when the lookup already read them (one round trip less). */
+  student?: Awaited<ReturnType<typeof studentOf>>;
 }
 
 /**
@@ -54,11 +56,11 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
     }
     throw invalidCode();
   }
-  const mine = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
+  const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
   const chosen = matching.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matching.find((m) => mine.has(m.courseId));
   if (!chosen) throw notEnrolled();
   if (chosen.state !== 'open') throw sessionNotOpen(chosen.state);
-  return { session: chosen, method };
+  return { session: chosen, method, student };
 }
 
 /** Codes answered with these count against the wrong-code budget. */
@@ -96,7 +98,7 @@ export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinIn
     throw err;
   }
   const { session, method } = candidate;
-  const student = await studentOf(app.db, input.studentId, session.courseId);
+  const student = candidate.student ?? (await studentOf(app.db, input.studentId, session.courseId));
   if (!student || !student.enrolled) throw notEnrolled();
   const decision = decideCheckin(session.policy, { method, ip: input.ip, location: input.location, at: Date.now(), session });
   return checkIn(app, session, {
@@ -133,14 +135,14 @@ function sessionState(db: Db, sessionId: string) {
     .then((r) => r?.state);
 }
 
-/** Which of the courses the student is enrolled in. */
-async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Promise<Set<string>> {
+/** Which of the courses the student is enrolled in (with one course: and the student's row, which the check-in reuses). */
+async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Promise<{ mine: Set<string>; student?: Awaited<ReturnType<typeof studentOf>> }> {
   if (courseIds.length === 1) {
     const row = await studentOf(db, studentId, courseIds[0]);
-    return new Set(row?.enrolled ? [courseIds[0]] : []);
+    return { mine: new Set(row?.enrolled ? [courseIds[0]] : []), student: row };
   }
   const rows = await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();
-  return new Set(rows.map((e) => e.course_id));
+  return { mine: new Set(rows.map((e) => e.course_id)) };
 }
 
 /** Runs the check-in command; a student already recorded gets their record back (`alreadyCheckedIn`). */
