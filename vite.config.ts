@@ -105,6 +105,8 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     sourcemap: true,
+    // dist/web/.vite/manifest.json: which chunks each page needs (the phone-page test reads it).
+    manifest: true,
     // Vite's own gzip estimate of every chunk: the real files are compressed by `precompress`.
     reportCompressedSize: false,
     rollupOptions: {
