@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -37,7 +36,7 @@ export async function registerWeb(app: FastifyInstance, config: Config): Promise
       index: false,
       cacheControl: false,
       preCompressed: true,
-      setHeaders: (res: ServerResponse, file: string) => {
+      setHeaders: (res, file) => {
         res.setHeader('cache-control', file.startsWith(assetsDir) ? IMMUTABLE : REVALIDATE);
         // The same URL is sent as br, gzip or plain depending on the request: caches must key on it.
         res.setHeader('vary', 'accept-encoding');
