@@ -1,8 +1,8 @@
 // `npm start`: runs the server straight from its TypeScript sources through tsx (no compile step:
 // `npm run typecheck` is the type gate, not the start) and builds the web app when dist/web is missing
-// or older than its sources. The build runs next to the already listening server, so the API answers
-// within seconds; until the build has written index.html the server shows pages a "starting" page that
-// reloads itself (server/plugins/web.ts). Keeps `npm install && npm start` a two-command setup.
+// or older than its sources. The build runs once the server listens, so the API answers within
+// seconds; until the build has written index.html, pages get a "starting" page that reloads itself
+// (server/plugins/web.ts). Keeps `npm install && npm start` a two-command setup.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -35,13 +35,11 @@ function stopAll(signal) {
   for (const child of children) child.kill(signal);
 }
 
-let build = null;
-if (webStale) {
-  // The server only serves (and waits for) WEB_DIR when the folder exists: it sees index.html appear.
-  mkdirSync(webOut, { recursive: true });
-  console.log('Building the web app (first start, or its sources changed); the server starts meanwhile…');
+/** Builds the web app; a failed build stops the server too (the messages are above). */
+function startBuild() {
+  console.log('Building the web app (first start, or its sources changed); the API answers meanwhile…');
   const started = Date.now();
-  build = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+  const build = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: root,
     stdio: 'inherit',
     // A bigger young generation saves Rollup many scavenges (about a tenth of the build's CPU).
@@ -52,22 +50,38 @@ if (webStale) {
     children.delete(build);
     if (stopping) return;
     if (code === 0) {
-      console.log(`Web app built in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+      console.log(`Web app built in ${((Date.now() - started) / 1000).toFixed(0)} s: open the address above.`);
       return;
     }
     console.error(`Building the web app failed (${signal ?? `exit ${code}`}); see the messages above. Stopping.`);
-    stopAll('SIGTERM');
     process.exitCode = 1;
+    stopAll('SIGTERM');
   });
 }
 
+// The server only serves (and waits for) WEB_DIR when the folder exists: it sees index.html appear.
+if (webStale) mkdirSync(webOut, { recursive: true });
+
 const server = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', path.join(root, 'server/main.ts')], {
   cwd: root,
-  stdio: 'inherit',
+  stdio: ['inherit', 'pipe', 'inherit'],
 });
 children.add(server);
+// The build starts once the server listens (the banner server/main.ts prints): on a busy machine the
+// two would otherwise share the CPU and the API would answer later for no gain.
+let banner = '';
+server.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  if (!webStale || banner === null) return;
+  banner = (banner + chunk.toString()).slice(-4096);
+  if (banner.includes('Rollbook is running')) {
+    banner = null;
+    startBuild();
+  }
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => stopAll(sig));
-server.on('exit', (code, signal) => {
+// 'close', not 'exit': the server's last output has been passed on by then.
+server.on('close', (code, signal) => {
   children.delete(server);
   // A server that stops (a bad setting, a signal) takes a running build with it.
   stopAll('SIGTERM');
