@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,8 @@ function precompress(): Plugin {
     name: 'rollbook:precompress',
     apply: 'build',
     async closeBundle() {
-      const targets = walk(outDir).filter((f) => compressible.test(f) && statSync(f).size >= 512);
+      // Small files too: every file a phone fetches should arrive compressed when that is smaller.
+      const targets = walk(outDir).filter((f) => compressible.test(f));
       await Promise.all(
         targets.map(async (file) => {
           const data = readFileSync(file);
