@@ -57,10 +57,11 @@ function tablerIconsPerIcon(): Plugin {
 }
 
 /**
- * Writes `<file>.br` and `<file>.gz` next to every text asset of the build, once, at maximum
- * compression; the server sends them as they are (@fastify/static `preCompressed`), so phones get
- * compressed JavaScript without the server compressing anything per request. Source maps are skipped
- * (only developers' tools fetch them) and so is anything compression would not make smaller.
+ * Writes `<file>.br` and `<file>.gz` next to every text asset of the build, once; the server sends them
+ * as they are (@fastify/static `preCompressed`), so phones get compressed JavaScript without the server
+ * compressing anything per request. Brotli quality 10, not 11: measured on this build, 11 takes 1.8×
+ * the CPU (3.3 s vs 1.9 s, on the first start's critical path) for files 1.8 % smaller. Source maps are
+ * skipped (only developers' tools fetch them) and so is anything compression would not make smaller.
  */
 function precompress(): Plugin {
   const brotli = promisify(brotliCompress);
@@ -82,7 +83,7 @@ function precompress(): Plugin {
           const [br, gzipped] = await Promise.all([
             brotli(data, {
               params: {
-                [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+                [zlib.BROTLI_PARAM_QUALITY]: 10,
                 [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
                 [zlib.BROTLI_PARAM_SIZE_HINT]: data.length,
               },
