@@ -36,20 +36,25 @@ function tablerIconsPerIcon(): Plugin {
       let changed = false;
       const out = code.replace(importRe, (whole, list: string) => {
         const lines: string[] = [];
+        const types: string[] = [];
         const rest: string[] = [];
         for (const raw of list.split(',')) {
           const spec = raw.trim();
           if (!spec) continue;
           const [imported, local = imported] = spec.split(/\s+as\s+/).map((s) => s.trim());
           const file = files.get(imported);
-          // Types (`type Icon`, `TablerIcon`) and anything we do not know stay on the package import.
-          if (imported.startsWith('type ') || !file) rest.push(spec);
-          else lines.push(`import ${local} from '${file}';`);
+          // Inline type names (`type Icon`) get an `import type` of their own: erased, whereas an
+          // emptied `import { } from` would be kept (verbatimModuleSyntax) and load the barrel again.
+          if (imported.startsWith('type ')) types.push(spec.replace(/^type\s+/, ''));
+          else if (file) lines.push(`import ${local} from '${file}';`);
+          else rest.push(spec); // not an icon (e.g. createReactComponent): stays on the package import
         }
         if (lines.length === 0) return whole;
         changed = true;
+        if (types.length > 0) lines.push(`import type { ${types.join(', ')} } from '${pkg}';`);
         if (rest.length > 0) lines.push(`import { ${rest.join(', ')} } from '${pkg}';`);
-        return lines.join(' ');
+        // Same number of lines as the original import, so the rest of the file keeps its source positions.
+        return lines.join(' ') + '\n'.repeat(whole.split('\n').length - 1);
       });
       return changed ? { code: out, map: null } : null;
     },
