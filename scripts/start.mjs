@@ -42,7 +42,7 @@ function startBuild() {
   const build = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: root,
     stdio: 'inherit',
-    // A bigger young generation saves Rollup many scavenges (about a tenth of the build's CPU).
+    // A bigger young generation saves Rollup many scavenges (about 7 % of the build's CPU here).
     env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim() },
   });
   children.add(build);
