@@ -21,7 +21,7 @@ export interface DeliveryDeps {
 /** Deliveries one claim takes; they are sent in parallel (each is the head of its own queue). */
 const CLAIM_BATCH = 50;
 /** A claim outlives the request's timeout by this much, then lapses (a crashed node's work is retaken). */
-const LOCK_MARGIN_MS = 30_000;
+const LOCK_MARGIN_MS = 5_000;
 const ERROR_MAX = 500;
 
 /**
