@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { pruneOutbox } from '../server/modules/webhooks/delivery.service.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } from './support/webhook-receiver.js';
@@ -226,6 +227,25 @@ describeEachDialect(
       expect(receiver.received.filter((r) => r.json.id === delivery.eventId)).toHaveLength(5);
       const audit = await ctx().db.selectFrom('audit_events').select('action').where('entity_id', '=', webhook.id).execute();
       expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['webhook.tested', 'webhook.delivery_retried']));
+      await ctx().request({ method: 'DELETE', url: `/api/webhooks/${webhook.id}`, token: admin.token });
+    });
+
+    it('prunes delivered events past the retention period and keeps undelivered ones', async () => {
+      const { webhook } = await addWebhook(ctx(), admin.token, { url: receiver.url, events: ['*'] });
+      const ok = (await ctx().request({ method: 'POST', url: `/api/webhooks/${webhook.id}/test`, token: admin.token })).json();
+      await eventually('delivered', async () => (await deliveriesOf(ctx(), admin.token, webhook.id, '?state=delivered')).length === 1);
+      receiver.fallback = 503;
+      const stuck = (await ctx().request({ method: 'POST', url: `/api/webhooks/${webhook.id}/test`, token: admin.token })).json();
+      await eventually('attempted', async () => receiver.received.some((r) => r.json.id === stuck.eventId));
+
+      // Both events become 40 days old; the delivered one is past OUTBOX_RETENTION_DAYS (30).
+      const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+      await ctx().db.updateTable('outbox_events').set({ created_at: old }).where('id', 'in', [ok.eventId, stuck.eventId]).execute();
+      expect(await pruneOutbox(ctx().db, 30)).toBeGreaterThanOrEqual(1);
+      const left = await ctx().db.selectFrom('outbox_events').select('id').where('id', 'in', [ok.eventId, stuck.eventId]).execute();
+      expect(left.map((r) => r.id)).toEqual([stuck.eventId]);
+      const deliveries = await deliveriesOf(ctx(), admin.token, webhook.id);
+      expect(deliveries.map((d) => d.id)).toEqual([stuck.id]);
       await ctx().request({ method: 'DELETE', url: `/api/webhooks/${webhook.id}`, token: admin.token });
     });
   },
