@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { signWebhook } from './webhook-signing.js';
-import { claimDueDeliveries, markAttemptFailed, markDelivered, pruneDeliveredEvents, type ClaimedDelivery } from './webhooks.repository.js';
+import { claimDueDeliveries, pruneDeliveredEvents, recordOutcomes, type AttemptOutcome, type ClaimedDelivery } from './webhooks.repository.js';
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
 
@@ -18,9 +18,9 @@ export interface DeliveryDeps {
   onOutcome?(outcome: DeliveryOutcome): void;
 }
 
-/** Deliveries one claim takes; they are sent in parallel (each is the head of its own queue). */
+/** Deliveries one claim takes: queues are sent in parallel, each queue's run in order. */
 const CLAIM_BATCH = 50;
-/** A claim outlives the request's timeout by this much, then lapses (a crashed node's work is retaken). */
+/** A claim outlives its last possible attempt (two timeouts) by this much, then lapses (a crashed node's work is retaken). */
 const LOCK_MARGIN_MS = 5_000;
 const ERROR_MAX = 500;
 
@@ -71,43 +71,74 @@ async function send(deps: DeliveryDeps, d: ClaimedDelivery): Promise<{ ok: true;
   }
 }
 
-async function attempt(deps: DeliveryDeps, d: ClaimedDelivery): Promise<void> {
+async function attempt(deps: DeliveryDeps, d: ClaimedDelivery): Promise<AttemptOutcome> {
   const result = await send(deps, d);
   const now = Date.now();
   if (result.ok) {
-    await markDelivered(deps.db, d.id, { status: result.status, at: new Date(now).toISOString() });
     deps.onOutcome?.('delivered');
-    return;
+    return { id: d.id, kind: 'delivered', status: result.status, at: new Date(now).toISOString() };
   }
   const attempts = d.attempts + 1;
   const giveUp = attempts >= deps.maxAttempts;
-  await markAttemptFailed(deps.db, d.id, {
+  deps.onOutcome?.(giveUp ? 'failed' : 'retry');
+  deps.log.info({ deliveryId: d.id, webhookId: d.webhook_id, attempts, error: result.error, giveUp }, 'webhook delivery failed');
+  return {
+    id: d.id,
+    kind: 'failed',
     status: result.status,
     error: result.error.slice(0, ERROR_MAX),
     nextAttemptAt: new Date(now + (giveUp ? 0 : retryDelayMs(deps, attempts))).toISOString(),
     giveUp,
-  });
-  deps.onOutcome?.(giveUp ? 'failed' : 'retry');
-  deps.log.info({ deliveryId: d.id, webhookId: d.webhook_id, attempts, error: result.error, giveUp }, 'webhook delivery failed');
+  };
 }
 
-/** Claims one batch of due deliveries and sends them; returns how many it claimed. */
+/**
+ * Sends a run of one queue in order; after a failure the rest stay unsent (released) behind it. No
+ * attempt starts later than one timeout after the claim, so every attempt ends within the claim.
+ */
+async function sendRun(deps: DeliveryDeps, run: ClaimedDelivery[], claimedAt: number): Promise<AttemptOutcome[]> {
+  const out: AttemptOutcome[] = [];
+  for (let i = 0; i < run.length; i++) {
+    if (i > 0 && Date.now() - claimedAt > deps.timeoutMs) {
+      for (const rest of run.slice(i)) out.push({ id: rest.id, kind: 'released' });
+      break;
+    }
+    const outcome = await attempt(deps, run[i]);
+    out.push(outcome);
+    if (outcome.kind === 'failed') {
+      for (const rest of run.slice(i + 1)) out.push({ id: rest.id, kind: 'released' });
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Claims one batch of due deliveries, sends each queue's run in order (queues in parallel) and
+ * records every outcome in one transaction; returns how many it claimed.
+ */
 export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
   const now = Date.now();
   const claimed = await claimDueDeliveries(deps.db, {
     now: new Date(now).toISOString(),
-    lockedUntil: new Date(now + deps.timeoutMs + LOCK_MARGIN_MS).toISOString(),
+    lockedUntil: new Date(now + 2 * deps.timeoutMs + LOCK_MARGIN_MS).toISOString(),
     limit: CLAIM_BATCH,
     postgres: deps.postgres,
   });
-  await Promise.all(
-    claimed.map((d) =>
-      attempt(deps, d).catch((err: unknown) => {
-        // The claim lapses and the delivery is taken again: at least once, never lost.
-        deps.log.warn({ err, deliveryId: d.id }, 'could not record a webhook delivery outcome');
-      }),
-    ),
-  );
+  const runs = new Map<string, ClaimedDelivery[]>();
+  for (const d of claimed) {
+    const key = `${d.webhook_id}\u0000${d.order_key}`;
+    const run = runs.get(key);
+    if (run) run.push(d);
+    else runs.set(key, [d]);
+  }
+  const outcomes = (await Promise.all([...runs.values()].map((run) => sendRun(deps, run, now)))).flat();
+  try {
+    await recordOutcomes(deps.db, outcomes);
+  } catch (err) {
+    // The claims lapse and the deliveries are sent again: at least once, never lost.
+    deps.log.warn({ err, deliveries: outcomes.length }, 'could not record webhook delivery outcomes');
+  }
   return claimed.length;
 }
 

@@ -70,6 +70,7 @@ export interface ClaimedDelivery {
   id: string;
   webhook_id: string;
   event_id: string;
+  order_key: string;
   attempts: number;
   url: string;
   secret: string;
@@ -79,14 +80,22 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Claims up to `limit` due deliveries for this node until `lockedUntil`, atomically, so two nodes
- * never send the same attempt; a crashed node's claim lapses at `lockedUntil`. Only the head of each
- * endpoint × order_key queue is claimable: a delivery waits while an earlier event of the same queue
- * is still pending (claimed or not), which keeps a session's events in order. PostgreSQL skips rows
- * another node is claiming at this instant (`FOR UPDATE SKIP LOCKED`); SQLite runs one writer at a
- * time, so its conditional UPDATE is atomic as it is.
+ * Claims due deliveries for this node until `lockedUntil`, atomically, so two nodes never send the
+ * same attempt; a crashed node's claim lapses at `lockedUntil`. A delivery waits while an earlier
+ * event of the same endpoint × order_key queue is still pending, which keeps a session's events in
+ * order.
+ *
+ * PostgreSQL: only the head of each queue is claimable (an earlier pending delivery blocks, claimed
+ * or not), and rows another node is claiming at this instant are skipped (`FOR UPDATE SKIP LOCKED`);
+ * a snapshot cannot safely see a whole run of a queue as free. SQLite runs one writer at a time and
+ * its conditional UPDATE sees every committed claim, so it may take a run of consecutive due
+ * deliveries of a queue at once (`runs`): earlier ones sort first, so a run is always complete from
+ * its head. The caller sends a run in order and stops at the first failure.
  */
 export async function claimDueDeliveries(db: Db, o: { now: string; lockedUntil: string; limit: number; postgres: boolean }): Promise<ClaimedDelivery[]> {
+  const blocking = o.postgres
+    ? sql`e.state = 'pending'`
+    : sql`e.state = 'pending' and (e.next_attempt_at > ${o.now} or e.locked_until >= ${o.now})`;
   const lock = o.postgres ? sql`for update of d skip locked` : sql``;
   const claimed = await sql<{ id: string }>`
     update webhook_deliveries set locked_until = ${o.lockedUntil}
@@ -96,10 +105,9 @@ export async function claimDueDeliveries(db: Db, o: { now: string; lockedUntil: 
         and (d.locked_until is null or d.locked_until < ${o.now})
         and not exists (
           select 1 from webhook_deliveries e
-          where e.webhook_id = d.webhook_id and e.order_key = d.order_key
-            and e.state = 'pending' and e.event_id < d.event_id
+          where e.webhook_id = d.webhook_id and e.order_key = d.order_key and e.event_id < d.event_id and ${blocking}
         )
-      order by d.next_attempt_at
+      order by d.event_id
       limit ${o.limit}
       ${lock}
     )
@@ -110,47 +118,62 @@ export async function claimDueDeliveries(db: Db, o: { now: string; lockedUntil: 
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
     .innerJoin('outbox_events as e', 'e.id', 'd.event_id')
-    .select(['d.id', 'd.webhook_id', 'd.event_id', 'd.attempts', 'w.url', 'w.secret', 'e.type', 'e.payload', 'e.created_at as event_created_at'])
+    .select(['d.id', 'd.webhook_id', 'd.event_id', 'd.order_key', 'd.attempts', 'w.url', 'w.secret', 'e.type', 'e.payload', 'e.created_at as event_created_at'])
     .where('d.id', 'in', ids)
+    .orderBy('d.event_id')
     .execute();
 }
 
-/** Records a 2xx answer. */
-export async function markDelivered(db: Db, id: string, o: { status: number; at: string }): Promise<void> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      state: 'delivered',
-      attempts: eb('attempts', '+', 1),
-      last_status: o.status,
-      last_error: null,
-      delivered_at: o.at,
-      locked_until: null,
-    }))
-    .where('id', '=', id)
-    .where('state', '=', 'pending')
-    .execute();
-}
+/** The outcome of one attempt, as the job records it. */
+export type AttemptOutcome =
+  | { id: string; kind: 'delivered'; status: number; at: string }
+  | { id: string; kind: 'failed'; status: number | null; error: string; nextAttemptAt: string; giveUp: boolean }
+  | { id: string; kind: 'released' };
 
-/** Records a failed attempt: pending again at `nextAttemptAt`, or `failed` when `giveUp`. */
-export async function markAttemptFailed(
-  db: Db,
-  id: string,
-  o: { status: number | null; error: string; nextAttemptAt: string; giveUp: boolean },
-): Promise<void> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      state: o.giveUp ? 'failed' : 'pending',
-      attempts: eb('attempts', '+', 1),
-      last_status: o.status,
-      last_error: o.error,
-      next_attempt_at: o.nextAttemptAt,
-      locked_until: null,
-    }))
-    .where('id', '=', id)
-    .where('state', '=', 'pending')
-    .execute();
+/**
+ * Records a batch of attempt outcomes in one transaction: delivered (2xx), failed (pending again at
+ * `nextAttemptAt`, or `failed` when `giveUp`), or released unsent (a later delivery of a run whose
+ * earlier one failed). Only rows still pending change.
+ */
+export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    const delivered = new Map<string, string[]>();
+    const released: string[] = [];
+    for (const o of outcomes) {
+      if (o.kind === 'delivered') {
+        const key = `${o.status}|${o.at}`;
+        delivered.set(key, [...(delivered.get(key) ?? []), o.id]);
+      } else if (o.kind === 'released') released.push(o.id);
+      else {
+        await trx
+          .updateTable('webhook_deliveries')
+          .set((eb) => ({
+            state: o.giveUp ? 'failed' : 'pending',
+            attempts: eb('attempts', '+', 1),
+            last_status: o.status,
+            last_error: o.error,
+            next_attempt_at: o.nextAttemptAt,
+            locked_until: null,
+          }))
+          .where('id', '=', o.id)
+          .where('state', '=', 'pending')
+          .execute();
+      }
+    }
+    for (const [key, ids] of delivered) {
+      const [status, at] = [Number(key.slice(0, key.indexOf('|'))), key.slice(key.indexOf('|') + 1)];
+      await trx
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({ state: 'delivered', attempts: eb('attempts', '+', 1), last_status: status, last_error: null, delivered_at: at, locked_until: null }))
+        .where('id', 'in', ids)
+        .where('state', '=', 'pending')
+        .execute();
+    }
+    if (released.length > 0) {
+      await trx.updateTable('webhook_deliveries').set({ locked_until: null }).where('id', 'in', released).where('state', '=', 'pending').execute();
+    }
+  });
 }
 
 /**
