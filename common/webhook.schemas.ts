@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordSyncSchema } from './attendance.schemas.js';
 import { idSchema, pageQuery } from './common.schemas.js';
 import { LIMITS } from './limits.js';
 
@@ -102,7 +103,6 @@ export const deliveriesQuery = pageQuery.extend({ state: deliveryStateSchema.opt
 export const deliveryParams = z.object({ id: idSchema, deliveryId: idSchema });
 
 /** `record.sync`: the worst delivery state of the record's latest event, or null when no endpoint wants it. */
-export const recordSyncSchema = deliveryStateSchema.nullable();
 export type RecordSync = z.infer<typeof recordSyncSchema>;
 
 /** `/api/status` → `outbox`. */

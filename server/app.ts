@@ -35,9 +35,11 @@ import { codeRotationJob } from './jobs/code-rotation.job.js';
 import { startJobs } from './jobs/scheduler.js';
 import { OUTBOX_DELIVERY_JOB, outboxDeliveryJob } from './jobs/outbox-delivery.job.js';
 import webhooksRoutes from './modules/webhooks/webhooks.routes.js';
+import recordSyncPlugin from './modules/webhooks/record-sync.plugin.js';
 import checkinRoutes from './modules/checkin/checkin.routes.js';
 import { OpenSessionCache } from './modules/checkin/open-sessions.cache.js';
 import { WebhookDirectory } from './modules/webhooks/webhook-directory.js';
+import { AttendanceChanged } from './modules/attendance/record-writer.js';
 import liveSessionsRoutes from './modules/live-sessions/live-sessions.routes.js';
 import mailerPlugin from './lib/mailer.js';
 import notificationsRoutes from './modules/notifications/notifications.routes.js';
@@ -157,6 +159,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(busPlugin);
   await app.register(topicsPlugin);
   await app.register(socketRoutes);
+  // Before every module's routes: its hook fills `record.sync` in their responses.
+  await app.register(recordSyncPlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
@@ -172,6 +176,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('webhooks', new WebhookDirectory(handle.db));
   const outbox = { kick: (): void => undefined };
   app.decorate('outbox', outbox);
+  app.decorate('attendanceChanged', new AttendanceChanged());
+  // A committed record change has queued deliveries: send them now rather than at the next poll.
+  app.attendanceChanged.on(() => app.outbox.kick());
   const summaries = new SummaryPublisher(app);
   app.decorate('summaries', summaries);
   app.addHook('onClose', async () => summaries.stop());
