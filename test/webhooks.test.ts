@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { pruneOutbox } from '../server/modules/webhooks/delivery.service.js';
+import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } from './support/webhook-receiver.js';
@@ -250,4 +251,136 @@ describeEachDialect(
     });
   },
   ENV,
+);
+
+// Long enough a retry window for an endpoint that is down for a few seconds.
+const OUTAGE_ENV = { ...ENV, OUTBOX_MAX_ATTEMPTS: '100', OUTBOX_RETRY_BASE_MS: '100', OUTBOX_RETRY_MAX_MS: '400' };
+
+describeEachDialect(
+  'webhooks: attendance changes',
+  (ctx) => {
+    let admin: { token: string };
+    let receiver: WebhookReceiver;
+    let secret: string;
+    let webhookId: string;
+
+    beforeAll(async () => {
+      admin = await userWithToken(ctx(), 'admin');
+      receiver = await startWebhookReceiver();
+      const created = await addWebhook(ctx(), admin.token, { url: receiver.url, events: ['*'] });
+      secret = created.secret;
+      webhookId = created.webhook.id;
+    });
+    afterAll(async () => {
+      await receiver.close();
+    });
+
+    const eventsOfSession = (sessionId: string) =>
+      receiver.received.filter((r) => r.json.data?.record?.sessionId === sessionId || r.json.data?.session?.id === sessionId);
+
+    it('a check-in reaches the endpoint signed, with the student and course; record.sync goes pending → delivered', async () => {
+      const room = await buildClassroom(ctx(), 2);
+      const sessionId = await scheduleSession(ctx(), room);
+      const { code } = await openWithCode(ctx(), room, sessionId);
+      const student = room.students[0];
+      const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: student.token, payload: { code } });
+      expect(res.statusCode, res.body).toBe(201);
+      const record = res.json().record;
+      // Just acknowledged: queued (or, with a fast receiver, already there).
+      expect(['pending', 'delivered']).toContain(record.sync);
+
+      const got = await eventually('record.created received', async () => receiver.received.find((r) => r.json.type === 'record.created' && r.json.data.record.id === record.id));
+      expect(verifyStandardWebhook(secret, got.headers, got.body)).toBe(true);
+      expect(got.json.data.record).toMatchObject({
+        id: record.id,
+        sessionId,
+        studentId: student.id,
+        status: record.status,
+        version: record.version,
+        student: { id: student.id, name: expect.any(String), studentNumber: student.studentNumber },
+        course: { id: room.courseId, code: room.courseCode },
+      });
+      expect(got.json.data.record).not.toHaveProperty('sync');
+      const opened = eventsOfSession(sessionId).find((r) => r.json.type === 'session.opened');
+      expect(opened?.json.data.session.id).toBe(sessionId);
+
+      const records = await eventually('sync delivered in the session list', async () => {
+        const list = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/records`, token: room.teacherToken });
+        expect(list.statusCode).toBe(200);
+        const item = list.json().items.find((i: { id: string }) => i.id === record.id);
+        return item?.sync === 'delivered' && list.json().items;
+      });
+      expect(records).toHaveLength(1);
+    });
+
+    it('an endpoint that is down for a while gets everything afterwards, in order per session; sync shows pending meanwhile', async () => {
+      const room = await buildClassroom(ctx(), 3);
+      const sessionId = await scheduleSession(ctx(), room);
+      await receiver.stop();
+      try {
+        const { code } = await openWithCode(ctx(), room, sessionId);
+        for (const s of room.students.slice(0, 2)) {
+          const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code } });
+          expect(res.statusCode, res.body).toBe(201);
+        }
+        // The teacher corrects the first student to late, then closes: the third becomes absent.
+        const mark = await ctx().request({
+          method: 'PUT',
+          url: `/api/sessions/${sessionId}/records/${room.students[0].id}`,
+          token: room.teacherToken,
+          payload: { status: 'late', note: 'came in after the quiz' },
+        });
+        expect(mark.statusCode, mark.body).toBe(200);
+        const close = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
+        expect(close.statusCode, close.body).toBe(200);
+
+        await sleep(700);
+        const list = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/records`, token: room.teacherToken });
+        expect(list.json().items).toHaveLength(3);
+        for (const item of list.json().items) expect(item.sync).toBe('pending');
+        const pending = await deliveriesOf(ctx(), admin.token, webhookId, '?state=pending');
+        expect(pending).toHaveLength(6);
+        expect(pending.some((d) => d.attempts > 0 && d.lastError !== null)).toBe(true);
+      } finally {
+        await receiver.start();
+      }
+
+      // session.opened, two check-ins, the correction, session.closed and the absent record.
+      const events = await eventually('all 6 events after the outage', async () => {
+        const e = eventsOfSession(sessionId);
+        return new Set(e.map((r) => r.json.id)).size >= 6 && e;
+      });
+      // Each event once in its first delivery, and in the order the changes happened.
+      const firstSeen = events.filter((r, i) => events.findIndex((o) => o.json.id === r.json.id) === i);
+      const summary = firstSeen.map((r) => `${r.json.type}${r.json.data.record ? `:${r.json.data.record.studentId}:${r.json.data.record.status}` : ''}`);
+      const [a, b, c] = room.students.map((s) => s.id);
+      expect(summary.slice(0, 4)).toEqual(['session.opened', `record.created:${a}:present`, `record.created:${b}:present`, `record.updated:${a}:late`]);
+      expect(summary.slice(4)).toEqual(expect.arrayContaining(['session.closed', `record.created:${c}:absent`]));
+      expect(firstSeen.map((r) => r.json.id)).toEqual([...firstSeen.map((r) => r.json.id)].sort());
+      for (const r of firstSeen) expect(verifyStandardWebhook(secret, r.headers, r.body)).toBe(true);
+
+      await eventually('every record synced', async () => {
+        const list = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/records`, token: room.teacherToken });
+        return list.json().items.every((i: { sync: string }) => i.sync === 'delivered');
+      });
+    });
+
+    it('record.sync is null while no endpoint is active', async () => {
+      await ctx().request({ method: 'PATCH', url: `/api/webhooks/${webhookId}`, token: admin.token, payload: { active: false } });
+      try {
+        const room = await buildClassroom(ctx(), 1);
+        const sessionId = await scheduleSession(ctx(), room);
+        const { code } = await openWithCode(ctx(), room, sessionId);
+        const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
+        expect(res.statusCode, res.body).toBe(201);
+        expect(res.json().record.sync).toBeNull();
+        const outbox = await ctx().db.selectFrom('outbox_events').select('id').where('record_id', '=', res.json().record.id).execute();
+        expect(outbox).toHaveLength(1);
+        expect(await ctx().db.selectFrom('webhook_deliveries').select('id').where('event_id', '=', outbox[0].id).execute()).toHaveLength(0);
+      } finally {
+        await ctx().request({ method: 'PATCH', url: `/api/webhooks/${webhookId}`, token: admin.token, payload: { active: true } });
+      }
+    });
+  },
+  OUTAGE_ENV,
 );
