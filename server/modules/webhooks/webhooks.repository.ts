@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Database, DeliveryState, WebhookDeliveriesTable, WebhooksTable } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 
 type Db = Kysely<Database>;
 export type WebhookRow = Selectable<WebhooksTable>;
@@ -215,11 +216,23 @@ export async function outboxFigures(db: Db): Promise<{ pending: number; failed: 
 
 const SYNC_CHUNK = 500;
 
+// One record (a check-in's response, every time an endpoint exists): compiled once, see hot-query.ts.
+const oneRecordStatesQuery = hotQuery((db: Db, recordId: string) =>
+  db
+    .selectFrom('webhook_deliveries as d')
+    .select('d.state')
+    .where('d.event_id', '=', (eb) => eb.selectFrom('outbox_events as l').select((l) => l.fn.max('l.id').as('latest')).where('l.record_id', '=', recordId)),
+);
+
 /**
  * Each record's latest outbox event and its deliveries' states. Chunked: SQLite caps the number of
  * bound parameters of one statement.
  */
 export async function latestEventDeliveryStates(db: Db, recordIds: readonly string[]): Promise<{ record_id: string; state: DeliveryState }[]> {
+  if (recordIds.length === 1) {
+    const { rows } = await oneRecordStatesQuery(db, recordIds[0]);
+    return rows.map((r) => ({ record_id: recordIds[0], state: r.state }));
+  }
   const out: { record_id: string; state: DeliveryState }[] = [];
   for (let i = 0; i < recordIds.length; i += SYNC_CHUNK) {
     const chunk = recordIds.slice(i, i + SYNC_CHUNK);
