@@ -48,6 +48,8 @@ import enrollmentsRoutes from './modules/enrollments/enrollments.routes.js';
 import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
+import warningsRoutes from './modules/warnings/warnings.routes.js';
+import { warningsDigestJob } from './jobs/warnings-digest.job.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -171,10 +173,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportsRoutes);
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
+  await app.register(warningsRoutes);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);
-  if (config.JOBS) startJobs(app, [autoCloseJob, codeRotationJob]);
+  if (config.JOBS) startJobs(app, [autoCloseJob, codeRotationJob, warningsDigestJob]);
 
   const { setupToken } = await ensureFirstAdmin(handle.db, config, app.log);
   app.setupToken = setupToken;
