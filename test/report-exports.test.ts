@@ -187,6 +187,10 @@ describeEachDialect(
       expect((await c.request({ method: 'GET', url: '/api/reports/overview?from=2025-12-01&to=2025-11-01', token: admin.token })).statusCode).toBe(400);
       expect((await c.request({ method: 'GET', url: '/api/reports/overview?from=yesterday', token: admin.token })).statusCode).toBe(400);
       expect((await c.request({ method: 'GET', url: '/api/reports/overview', token: room.teacherToken })).statusCode).toBe(403);
+      // A teacher's own courses (their home page): the same figures, for their courses only.
+      const mine = (await c.request({ method: 'GET', url: '/api/reports/my-courses', token: room.teacherToken })).json();
+      expect(mine.courses.map((x: { id: string }) => x.id)).toEqual([room.courseId]);
+      expect(mine.courses[0]).toMatchObject({ heldSessions: 3, belowThreshold: 2 });
     });
   },
 );

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { courseIdsTaughtBy } from '../courses/courses.repository.js';
 
 type Db = Kysely<Database>;
 
@@ -124,6 +125,8 @@ export function heldRecordCells(db: Db, courseId: string) {
 export interface OverviewFilter {
   departmentId?: string;
   term?: string;
+  /** Only the courses this teacher teaches. */
+  teacherId?: string;
   /** UTC bounds on session start. */
   fromUtc?: string;
   toUtc?: string;
@@ -147,6 +150,7 @@ export function overviewCourses(db: Db, f: OverviewFilter) {
     .orderBy('courses.code');
   if (f.departmentId) q = q.where('courses.department_id', '=', f.departmentId);
   if (f.term) q = q.where('courses.term', '=', f.term);
+  if (f.teacherId) q = q.where('courses.id', 'in', courseIdsTaughtBy(db, f.teacherId));
   return q.execute();
 }
 
@@ -157,6 +161,7 @@ function heldInRange(db: Db, f: OverviewFilter) {
     .where('sessions.state', '=', HELD);
   if (f.departmentId) q = q.where('courses.department_id', '=', f.departmentId);
   if (f.term) q = q.where('courses.term', '=', f.term);
+  if (f.teacherId) q = q.where('courses.id', 'in', courseIdsTaughtBy(db, f.teacherId));
   if (f.fromUtc) q = q.where('sessions.starts_at', '>=', f.fromUtc);
   if (f.toUtc) q = q.where('sessions.starts_at', '<', f.toUtc);
   return q;

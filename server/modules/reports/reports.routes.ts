@@ -158,4 +158,18 @@ export default async function reportsRoutes(app: FastifyInstance) {
     },
     async (request) => reportsOverview(app.db, app.config.TIMEZONE, request.query),
   );
+
+  r.get(
+    '/api/reports/my-courses',
+    {
+      onRequest: staff,
+      schema: {
+        tags: ['reports'],
+        summary: "The overview restricted to the courses the caller teaches (the teacher's home: sparklines and at-risk counts)",
+        querystring: overviewQuery,
+        response: { 200: overviewSchema },
+      },
+    },
+    async (request) => reportsOverview(app.db, app.config.TIMEZONE, request.query, authOf(request).userId),
+  );
 }

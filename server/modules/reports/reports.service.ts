@@ -233,8 +233,9 @@ const addStatus = (t: Tally, status: string | null, n: number) => {
  * counted records attended, students (counted per course) and how many are below their course's
  * threshold — with attendance per week (weeks start on Monday, local).
  */
-export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery): Promise<Overview> {
+export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery, teacherId?: string): Promise<Overview> {
   const f: OverviewFilter = {
+    teacherId,
     departmentId: q.departmentId,
     term: q.term,
     fromUtc: q.from ? localToUtc(q.from, '00:00', timeZone).toISOString() : undefined,
