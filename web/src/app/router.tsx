@@ -205,6 +205,19 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'admin/reports',
+            lazy: async () => {
+              const { ReportsOverviewRoute } = await import('./routes/app/admin/reports.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <ReportsOverviewRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'admin/users',
             lazy: async () => {
               const { UsersRoute } = await import('./routes/app/admin/users.js');
