@@ -51,6 +51,7 @@ import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
 import warningsRoutes from './modules/warnings/warnings.routes.js';
+import { registerWarningEvaluation } from './modules/warnings/warning-evaluator.js';
 import { warningsDigestJob } from './jobs/warnings-digest.job.js';
 
 declare module 'fastify' {
@@ -180,6 +181,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
   await app.register(warningsRoutes);
+  registerWarningEvaluation(app);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);

@@ -154,6 +154,22 @@ describeEachDialect(
       expect((await c.request({ method: 'GET', url: `/api/sessions/${sessionId}/sheet.pdf`, token: room.students[0].token })).statusCode).toBe(403);
     });
 
+    it('answers a check-in (code and link) with the course attendance', async () => {
+      const { c, room, a, b } = await scene();
+      const live = await scheduleSession(c, room, -5);
+      const { code } = await openWithCode(c, room, live, { methods: ['code', 'qr', 'link'] });
+      const first = await c.request({ method: 'POST', url: '/api/checkin', token: a.token, payload: { code } });
+      expect(first.statusCode, first.body).toBe(201);
+      expect(first.json().attendance).toEqual({ percentage: 100, attended: 2, total: 2 });
+      const again = await c.request({ method: 'POST', url: '/api/checkin', token: a.token, payload: { code } });
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ alreadyCheckedIn: true, attendance: { percentage: 100, attended: 2, total: 2 } });
+      const student = await c.db.selectFrom('users').select(['student_number', 'name']).where('id', '=', b.id).executeTakeFirstOrThrow();
+      const link = await c.request({ method: 'POST', url: `/api/sessions/${live}/checkin/link`, payload: { code, studentNumber: student.student_number, name: student.name } });
+      expect(link.statusCode, link.body).toBe(201);
+      expect(link.json().attendance).toEqual({ percentage: 50, attended: 1, total: 2 });
+    });
+
     it('gives admins an overview per department and course with a weekly trend and filters', async () => {
       const c = ctx();
       const admin = await userWithToken(c, 'admin');

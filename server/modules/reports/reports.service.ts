@@ -8,7 +8,7 @@ import { AppError, notFound } from '../../errors.js';
 import { findCourseById } from '../courses/courses.repository.js';
 import { assertSessionStaff, codeOf } from '../live-sessions/live-sessions.service.js';
 import { courseReportPdf, courseReportXlsx, signInSheetPdf, type SignInSheet } from './report-files.js';
-import type { AttendanceStats, CheckinAttendance, CourseGrid, CourseReport, MyAttendance, Overview, OverviewQuery } from '../../../common/report.schemas.js';
+import type { AttendanceStats, CourseGrid, CourseReport, MyAttendance, Overview, OverviewQuery } from '../../../common/report.schemas.js';
 import type { Database } from '../../db/database.js';
 import { listCourses } from '../courses/courses.repository.js';
 import { assertCourseStaff, assertCanViewCourse, type Actor } from '../courses/courses.service.js';
@@ -168,13 +168,6 @@ export async function courseRecordsCsv(db: Db, actor: Actor, courseId: string, p
 }
 
 const percentOf = (attended: number, counted: number) => (counted > 0 ? Math.round((attended / counted) * 1000) / 10 : null);
-
-/** The student's figures in one course, for the check-in responses (seed 003's success page). */
-export async function checkinAttendance(db: Db, courseId: string, studentId: string, thresholdPercent: number): Promise<CheckinAttendance> {
-  const counts = countsByStudent(await statusCountsByStudent(db, courseId, studentId)).get(studentId) ?? emptyCounts();
-  const s = statsOf(counts, thresholdPercent);
-  return { percentage: s.percentage, attended: s.attended, total: s.total };
-}
 
 /** Students × held sessions (API: GET /api/courses/:id/grid): the heat-map of the course report. */
 export async function courseGrid(db: Db, actor: Actor, courseId: string): Promise<CourseGrid> {
