@@ -215,6 +215,27 @@ for (const dialect of testDialects()) {
       expect(await sendWarningsDigest(warningDepsOf(other), new Date('2031-03-10T06:00:00Z'))).toBeNull();
     });
 
+    it('keeps a guardian email from the API and the CSV import', async () => {
+      const token = await adminToken(c);
+      const created = await c.request({
+        method: 'POST',
+        url: '/api/users',
+        token,
+        payload: { role: 'student', username: `g-${Date.now()}`, name: 'Gina', studentNumber: `G${Date.now()}`, guardianEmail: 'Parent@Family.test' },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json().guardianEmail).toBe('parent@family.test');
+      const n = Date.now().toString(36);
+      const csv = `role,username,name,email,studentNumber,staffNumber,section,password,guardianEmail\nstudent,imp-${n},Ivo,,N${n},,,,mum-${n}@family.test\n`;
+      const imported = await c.request({ method: 'POST', url: '/api/users/import', token, headers: { 'content-type': 'text/csv' }, payload: csv });
+      expect(imported.json()).toMatchObject({ created: 1, errors: [] });
+      const list = await c.request({ method: 'GET', url: `/api/users?q=imp-${n}`, token });
+      expect(list.json().items[0].guardianEmail).toBe(`mum-${n}@family.test`);
+      const bad = `role,username,name,email,studentNumber,staffNumber,section,password,guardianEmail\nstudent,bad-${n},Bo,,B${n},,,,not-an-email\n`;
+      const rejected = await c.request({ method: 'POST', url: '/api/users/import', token, headers: { 'content-type': 'text/csv' }, payload: bad });
+      expect(rejected.json().errors).toEqual([expect.objectContaining({ line: 2, message: expect.stringContaining('guardianEmail') })]);
+    });
+
     it('lets teachers see the warnings of their courses only, and students only their own', async () => {
       const room = await buildClassroom(c, 1);
       await holdSession(c, room, day('2025-10-01'), new Map());
