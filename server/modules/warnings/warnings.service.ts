@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import type { Mailer } from '../../lib/mailer.js';
 import type { Bus } from '../../realtime/bus.js';
+import { publish } from '../../realtime/live-events.js';
 import { userTopic } from '../../realtime/topics.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { findCourseById } from '../courses/courses.repository.js';
@@ -36,7 +37,7 @@ type Db = Kysely<Database>;
 export interface WarningDeps {
   db: Db;
   dialect: 'sqlite' | 'postgres';
-  bus: Pick<Bus, 'publish'>;
+  bus: Bus;
   mailer: Mailer | null;
   log: FastifyBaseLogger;
   timeZone: string;
@@ -179,7 +180,7 @@ export async function evaluateWarnings(deps: WarningDeps, courseId: string, stud
   });
 
   const { notifications, ...result } = outcome;
-  for (const { userId, ...notification } of notifications) deps.bus.publish(userTopic(userId), 'NOTIFICATION', { notification });
+  for (const { userId, ...notification } of notifications) publish(deps.bus, userTopic(userId), 'NOTIFICATION', { notification });
   if (deps.mailer && result.opened.length > 0) {
     mailWarnings(deps, deps.mailer, course, result.opened, notifications, students, teachers).catch((err: unknown) =>
       deps.log.warn({ err }, 'warning mail failed'),
