@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from './common.schemas.js';
-import { sessionStateSchema } from './session.schemas.js';
+import { sessionKindSchema, sessionStateSchema } from './session.schemas.js';
 
 export const attendanceStatusSchema = z.enum(['present', 'late', 'absent', 'excused']);
 export type AttendanceStatus = z.infer<typeof attendanceStatusSchema>;
@@ -60,7 +60,7 @@ export const checkinResponseSchema = z.object({
   record: recordSchema,
   alreadyCheckedIn: z.boolean().optional(),
   session: z
-    .object({ id: z.string(), courseCode: z.string(), courseName: z.string(), number: z.number().int(), title: z.string().nullable() })
+    .object({ id: z.string(), courseCode: z.string(), courseName: z.string(), kind: sessionKindSchema, number: z.number().int().nullable(), title: z.string().nullable() })
     .optional(),
 });
 
@@ -79,7 +79,8 @@ export const publicSessionSchema = z.object({
   id: z.string(),
   courseCode: z.string(),
   courseName: z.string(),
-  number: z.number().int(),
+  kind: sessionKindSchema,
+  number: z.number().int().nullable(),
   title: z.string().nullable(),
   startsAt: z.string(),
   endsAt: z.string(),

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { SessionPolicy } from '../../../common/session.schemas.js';
-import type { Database } from '../../db/database.js';
+import type { Database, SessionKind } from '../../db/database.js';
 import { CommitGroup } from '../../db/commit-group.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { AppError } from '../../errors.js';
@@ -25,7 +25,7 @@ export interface Location {
 export interface CheckinResult {
   record: AttendanceRecord;
   alreadyCheckedIn: boolean;
-  session: { id: string; courseCode: string; courseName: string; number: number; title: string | null };
+  session: { id: string; courseCode: string; courseName: string; kind: SessionKind; number: number | null; title: string | null };
 }
 
 const invalidCode = () =>
@@ -241,7 +241,7 @@ export async function recordCheckin(
   /** `browserId` is brand new (minted by this request): skip looking for other records from it. */
   newBrowser = false,
 ): Promise<CheckinResult> {
-  const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
+  const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, kind: session.kind, number: session.number, title: session.title };
   const outcome = await checkinTransaction(app, async (trx) => {
     const when = at ?? Date.now();
     const now = new Date(when).toISOString();

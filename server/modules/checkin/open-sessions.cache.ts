@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { sessionPolicySchema, type SessionPolicy } from '../../../common/session.schemas.js';
-import type { Database } from '../../db/database.js';
+import type { Database, SessionKind } from '../../db/database.js';
 import { openAndRecentSessions } from '../live-sessions/live-sessions.repository.js';
 import { codeStateOf } from '../live-sessions/live-sessions.service.js';
 import type { SessionCodeState } from './codes.js';
@@ -10,7 +10,8 @@ export interface CodeSession {
   courseId: string;
   courseCode: string;
   courseName: string;
-  number: number;
+  kind: SessionKind;
+  number: number | null;
   title: string | null;
   state: 'open' | 'closed';
   startsAt: string;
@@ -58,6 +59,7 @@ export class OpenSessionCache {
         courseId: r.course_id,
         courseCode: r.course_code,
         courseName: r.course_name,
+        kind: r.kind,
         number: r.number,
         title: r.title,
         state: r.state === 'open' ? 'open' : 'closed',

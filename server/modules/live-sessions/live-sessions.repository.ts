@@ -11,6 +11,7 @@ export function openAndRecentSessions(db: Db, recentSinceIso: string) {
       'sessions.id',
       'sessions.course_id',
       'sessions.number',
+      'sessions.kind',
       'sessions.title',
       'sessions.state',
       'sessions.starts_at',

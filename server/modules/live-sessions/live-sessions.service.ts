@@ -13,6 +13,7 @@ import { getSessionForStaff, toSession } from '../sessions/sessions.service.js';
 import { currentCode, type CurrentCode, type SessionCodeState } from '../checkin/codes.js';
 import { findDeviceById } from '../devices/devices.repository.js';
 import { type SessionRow } from '../sessions/sessions.repository.js';
+import { announceSession } from '../sessions/session-events.js';
 import { overdueOpenSessions, unmarkedStudents } from './live-sessions.repository.js';
 
 type Db = Kysely<Database>;
@@ -106,7 +107,50 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
   });
   app.openSessions.invalidate();
   const session = toSession(after);
-  app.bus.publish(sessionTopic(sessionId), before.state === 'scheduled' ? 'SESSION_OPENED' : 'SESSION_UPDATED', { session });
+  await announceSession(app, session, before.state === 'scheduled' ? 'SESSION_OPENED' : 'SESSION_UPDATED');
+  return session;
+}
+
+/**
+ * Opens a closed session again (seed 003 toggles sessions open and closed). The records its close
+ * made stay; a check-in while it is open again may turn such an `auto` absence into present or late
+ * (the record writer's rule). The session keeps its code secret and first opening time, so its
+ * number stays frozen and earlier QR links keep their meaning.
+ */
+export async function reopenSession(app: FastifyInstance, actor: Actor, sessionId: string): Promise<Session> {
+  const before = await assertSessionStaff(app.db, actor, sessionId);
+  if (before.state !== 'closed') throw invalidState(`The session is ${before.state}; only a closed session can be reopened.`);
+  const now = nowIso();
+  const after = await app.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('sessions')
+      .set((eb) => ({
+        state: 'open' as const,
+        closed_at: null,
+        // Codes count their steps from opened_at: a fresh secret makes the reopened session's codes new.
+        code_secret: randomToken(32),
+        updated_at: now,
+        version: eb('version', '+', 1),
+      }))
+      .where('id', '=', sessionId)
+      .where('state', '=', 'closed')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw invalidState('The session changed state meanwhile; reload it.');
+    await insertAudit(trx, {
+      actorId: actor.userId,
+      action: 'session.reopened',
+      entity: 'session',
+      entityId: sessionId,
+      sessionId,
+      before: { state: 'closed', closedAt: before.closed_at },
+      after: { state: 'open' },
+    });
+    return row;
+  });
+  app.openSessions.invalidate();
+  const session = toSession(after);
+  await announceSession(app, session, 'SESSION_OPENED');
   return session;
 }
 
@@ -198,9 +242,8 @@ export async function closeSession(
   app.openSessions.invalidate();
   const summary = await sessionSummary(app.db, sessionId, closed.course_id);
   const session = toSession(closed);
-  const topic = sessionTopic(sessionId);
-  app.bus.publish(topic, 'SESSION_CLOSED', { session });
-  app.bus.publish(topic, 'SUMMARY', { sessionId, summary });
+  await announceSession(app, session, 'SESSION_CLOSED');
+  app.bus.publish(sessionTopic(sessionId), 'SUMMARY', { sessionId, summary });
   return { session, summary };
 }
 
