@@ -196,6 +196,8 @@ describeEachDialect('reopening a session and session changes', (ctx) => {
 
     const audit = await ctx().db.selectFrom('audit_events').select(['action', 'actor_id']).where('session_id', '=', id).where('action', '=', 'session.reopened').execute();
     expect(audit).toEqual([{ action: 'session.reopened', actor_id: room.teacher.id }]);
+    const outbox = await ctx().db.selectFrom('outbox_events').select(['type', 'payload']).where('order_key', '=', id).where('type', '=', 'session.opened').execute();
+    expect(outbox.some((e) => JSON.parse(e.payload).reopened === true)).toBe(true);
 
     // The close's absence stays until the student checks in; the old code is dead, the new one works.
     const records = (await ctx().request({ method: 'GET', url: `/api/sessions/${id}/records`, token: room.teacherToken })).json();

@@ -14,6 +14,7 @@ import { currentCode, type CurrentCode, type SessionCodeState } from '../checkin
 import { findDeviceById } from '../devices/devices.repository.js';
 import { type SessionRow } from '../sessions/sessions.repository.js';
 import { announceSession } from '../sessions/session-events.js';
+import { enqueueOutbox } from '../webhooks/outbox.repository.js';
 import { overdueOpenSessions, unmarkedStudents } from './live-sessions.repository.js';
 
 type Db = Kysely<Database>;
@@ -121,6 +122,7 @@ export async function reopenSession(app: FastifyInstance, actor: Actor, sessionI
   const before = await assertSessionStaff(app.db, actor, sessionId);
   if (before.state !== 'closed') throw invalidState(`The session is ${before.state}; only a closed session can be reopened.`);
   const now = nowIso();
+  const subscribers = await app.webhooks.current();
   const after = await app.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('sessions')
@@ -146,6 +148,8 @@ export async function reopenSession(app: FastifyInstance, actor: Actor, sessionI
       before: { state: 'closed', closedAt: before.closed_at },
       after: { state: 'open' },
     });
+    // Integrations hear of it like a first opening: the session is taking check-ins again.
+    await enqueueOutbox(trx, [{ type: 'session.opened', orderKey: sessionId, data: { session: toSession(row), reopened: true } }], subscribers);
     return row;
   });
   app.openSessions.invalidate();
