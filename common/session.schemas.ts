@@ -22,6 +22,14 @@ export function sessionLabel(kind: SessionKind | undefined, number: number | nul
   return number ? `${word} ${number}` : word;
 }
 
+/** A scheduled session may be opened from this long before its start (never earlier: no check-in into a future class). */
+export const OPEN_EARLY_MINUTES = 60;
+
+/** The first moment a scheduled session can be opened. */
+export function opensFrom(startsAt: string): Date {
+  return new Date(Date.parse(startsAt) - OPEN_EARLY_MINUTES * 60_000);
+}
+
 export const MIN_CODE_ROTATE_SECONDS = 10;
 
 export const checkinMethodSchema = z.enum(['code', 'qr', 'link', 'rollcall', 'device']);

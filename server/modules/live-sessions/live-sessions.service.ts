@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Summary } from '../../../common/attendance.schemas.js';
-import { sessionPolicySchema, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
+import { OPEN_EARLY_MINUTES, opensFrom, sessionPolicySchema, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
 import type { Database } from '../../db/database.js';
 import { AppError, validationFailed } from '../../errors.js';
 import { newId, nowIso, randomToken } from '../../lib/ids.js';
+import { formatInZone } from '../../lib/timezone.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { sessionSummary } from '../attendance/records.repository.js';
 import { sessionTopic } from '../attendance/records.service.js';
@@ -19,8 +20,6 @@ import { overdueOpenSessions, unmarkedStudents } from './live-sessions.repositor
 
 type Db = Kysely<Database>;
 
-/** How long before its start a session may be opened for check-in. */
-export const OPEN_EARLY_MS = 60 * 60_000;
 
 const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
 
@@ -68,10 +67,11 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
     throw invalidState(`The session is ${before.state}; it cannot be opened again.`);
   }
   // Check-in never goes into a future class: a session opens at the earliest an hour before it starts.
-  const earliest = Date.parse(before.starts_at) - OPEN_EARLY_MS;
-  if (before.state === 'scheduled' && Date.now() < earliest) {
+  const earliest = opensFrom(before.starts_at);
+  if (before.state === 'scheduled' && Date.now() < earliest.getTime()) {
+    const at = (d: Date) => formatInZone(d, app.config.TIMEZONE);
     throw invalidState(
-      `This session starts at ${before.starts_at}; it can be opened from ${new Date(earliest).toISOString()} (an hour before). Move the session if the class is earlier.`,
+      `This session starts ${at(new Date(before.starts_at))}; check-in can be opened from ${at(earliest)}, ${OPEN_EARLY_MINUTES} minutes before. Move the session if the class is earlier.`,
     );
   }
   const policy = sessionPolicySchema.parse({ ...policyOf(before), ...patch });

@@ -13,6 +13,15 @@ export function SessionStateBadge({ state }: { state: SessionState }) {
   );
 }
 
+/** The kinds a session can be, for a Select. */
+export const SESSION_KIND_OPTIONS = [
+  { value: 'lecture', label: 'Lecture' },
+  { value: 'lab', label: 'Lab' },
+  { value: 'tutorial', label: 'Tutorial' },
+  { value: 'exam', label: 'Exam' },
+  { value: 'other', label: 'Other' },
+];
+
 /** "Lecture 3", "Lab 2 · Circuits"; a cancelled session has no number ("Lecture · Revision"). */
 export function sessionLabel(session: { kind?: SessionKind; number: number | null; title: string | null }): string {
   const label = kindNumberLabel(session.kind, session.number);
