@@ -208,6 +208,19 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'admin/integrations',
+            lazy: async () => {
+              const { IntegrationsRoute } = await import('./routes/app/admin/integrations.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <IntegrationsRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'admin/users',
             lazy: async () => {
               const { UsersRoute } = await import('./routes/app/admin/users.js');
