@@ -9,7 +9,7 @@ import type { CheckinResult } from '../api/check-in.js';
 
 /** The screen after a check-in: what was recorded, for which class, and whether it still needs approval. */
 export function CheckinSuccess({ result, children }: { result: CheckinResult; children?: ReactNode }) {
-  const { session, alreadyCheckedIn } = result;
+  const { session, alreadyCheckedIn, attendance } = result;
   // The teacher may confirm, mark or change it while this screen is open: MY_ATTENDANCE keeps it current.
   const { data: live } = useQuery(myRecordQuery(result.record.sessionId, result.record));
   const record = live && live.version >= result.record.version ? live : result.record;
@@ -40,6 +40,21 @@ export function CheckinSuccess({ result, children }: { result: CheckinResult; ch
           </div>
         ) : null}
         <Text>{alreadyCheckedIn ? `Your record stands: ${status}.` : look.text}</Text>
+        {attendance ? (
+          <Paper withBorder radius="md" px="md" py="xs" data-testid="checkin-attendance" data-percentage={attendance.percentage ?? ''}>
+            <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+              Your attendance in this course
+            </Text>
+            <Text fw={700} fz={28} data-testid="checkin-attendance-percentage">
+              {attendance.percentage === null ? '—' : `${attendance.percentage}%`}
+            </Text>
+            <Text size="xs" c="dimmed">
+              {attendance.total === 0
+                ? 'Counted once a session has closed; this one counts when it closes.'
+                : `${attendance.attended} of ${attendance.total} held sessions attended; this one counts when it closes.`}
+            </Text>
+          </Paper>
+        ) : null}
         {record.checkedInAt ? (
           <Text size="sm" c="dimmed">
             Checked in at {dayjs(record.checkedInAt).format('HH:mm')}

@@ -19,6 +19,7 @@ interface Values extends Record<string, string | boolean> {
   studentNumber: string;
   staffNumber: string;
   sectionId: string;
+  guardianEmail: string;
   active: boolean;
 }
 
@@ -32,6 +33,7 @@ const EMPTY: Values = {
   studentNumber: '',
   staffNumber: '',
   sectionId: '',
+  guardianEmail: '',
   active: true,
 };
 
@@ -47,6 +49,7 @@ function valuesOf(user: User | null): Values {
     studentNumber: user.studentNumber ?? '',
     staffNumber: user.staffNumber ?? '',
     sectionId: user.sectionId ?? '',
+    guardianEmail: user.guardianEmail ?? '',
     active: user.active,
   };
 }
@@ -63,6 +66,7 @@ function changes(user: User, v: Values): UpdateUserInput {
   if (v.role === 'student' && blankToNull(v.studentNumber) !== user.studentNumber) out.studentNumber = blankToNull(v.studentNumber);
   if (v.role === 'teacher' && blankToNull(v.staffNumber) !== user.staffNumber) out.staffNumber = blankToNull(v.staffNumber);
   if (v.role === 'student' && blankToNull(v.sectionId) !== user.sectionId) out.sectionId = blankToNull(v.sectionId);
+  if (v.role === 'student' && blankToNull(v.guardianEmail) !== user.guardianEmail) out.guardianEmail = blankToNull(v.guardianEmail);
   if (v.active !== user.active) out.active = v.active;
   return out;
 }
@@ -133,6 +137,7 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
       studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
       staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
       sectionId: v.role === 'student' ? blankToNull(v.sectionId) : undefined,
+      guardianEmail: v.role === 'student' ? blankToUndefined(v.guardianEmail) : undefined,
     });
     if (!checkStudentNumber() || !input) return;
     create.mutate(input, {
@@ -197,6 +202,16 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
                 value={v.sectionId || null}
                 onChange={(value) => form.setValue('sectionId', value ?? '')}
                 data-testid="user-section"
+              />
+            ) : null}
+            {v.role === 'student' ? (
+              <TextInput
+                label="Guardian email"
+                description="Mailed when the student gets an attendance warning"
+                type="email"
+                autoComplete="off"
+                data-testid="user-guardian-email"
+                {...form.textProps('guardianEmail')}
               />
             ) : null}
             {v.role === 'teacher' ? <TextInput label="Staff number" autoComplete="off" {...form.textProps('staffNumber')} /> : null}
