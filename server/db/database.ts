@@ -18,6 +18,9 @@ export interface Database {
   attendance_records: AttendanceRecordsTable;
   devices: DevicesTable;
   device_scans: DeviceScansTable;
+  absences: AbsencesTable;
+  absence_sessions: AbsenceSessionsTable;
+  absence_attachments: AbsenceAttachmentsTable;
 }
 
 export type Role = 'admin' | 'teacher' | 'student';
@@ -198,5 +201,46 @@ export interface DeviceScansTable {
   student_number: string;
   /** When the device saw the student (from its date/time), UTC. */
   scanned_at: string;
+  created_at: string;
+}
+
+export type AbsenceState = 'pending' | 'approved' | 'denied' | 'withdrawn';
+export type AbsenceCategory = 'illness' | 'family' | 'official' | 'other';
+
+/** A student's absence request for some sessions of one course (seed 004). */
+export interface AbsencesTable {
+  id: string;
+  student_id: string;
+  course_id: string;
+  /** The date range asked for (YYYY-MM-DD in TIMEZONE), when the request was made by dates. */
+  from_date: string | null;
+  to_date: string | null;
+  category: AbsenceCategory;
+  reason: string;
+  state: AbsenceState;
+  created_at: string;
+  updated_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  response: string | null;
+}
+
+export interface AbsenceSessionsTable {
+  absence_id: string;
+  session_id: string;
+  /** 1 while this request's approval holds the session's record excused. */
+  excused: number;
+}
+
+export interface AbsenceAttachmentsTable {
+  id: string;
+  absence_id: string;
+  /** The uploader's file name, for display only: never used as a path. */
+  name: string;
+  size: number;
+  /** Sniffed from the bytes. */
+  content_type: string;
+  /** Names the stored file. */
+  sha256: string;
   created_at: string;
 }

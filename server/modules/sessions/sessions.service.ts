@@ -348,6 +348,45 @@ export async function deleteSession(db: Db, actor: Actor, id: string): Promise<v
   });
 }
 
+/** States a session can be cancelled from. */
+export const CANCELLABLE_STATES = ['scheduled', 'open'] as const;
+
+/**
+ * Cancels sessions inside the caller's transaction: each state change (atomic: a session that left
+ * `scheduled`/`open` meanwhile is a 409) with its audit event. The caller notifies the students in
+ * the same transaction and publishes with `publishCancelled` after commit.
+ */
+export async function cancelSessionsInTransaction(trx: Db, actorId: string, before: SessionRow[], reason: string): Promise<SessionRow[]> {
+  const now = nowIso();
+  const out: SessionRow[] = [];
+  for (const b of before) {
+    const after = await transitionSession(trx, b.id, [...CANCELLABLE_STATES], {
+      state: 'cancelled',
+      cancelled_at: now,
+      cancelled_reason: reason,
+      updated_at: now,
+    });
+    if (!after) throw invalidState('A session changed state meanwhile; reload it.');
+    await insertAudit(trx, {
+      actorId,
+      action: 'session.cancelled',
+      entity: 'session',
+      entityId: b.id,
+      sessionId: b.id,
+      before: toSession(b),
+      after: toSession(after),
+      reason,
+    });
+    out.push(after);
+  }
+  return out;
+}
+
+/** After commit: SESSION_CANCELLED to each session's topic. */
+export function publishCancelled(app: FastifyInstance, sessions: Session[]): void {
+  for (const session of sessions) app.bus.publish(sessionTopic(session.id), 'SESSION_CANCELLED', { session });
+}
+
 /**
  * Cancels a scheduled or open session with a reason: in one transaction the state change, its audit
  * event and a `class_cancelled` notification per enrolled student; after commit the notifications
@@ -356,29 +395,12 @@ export async function deleteSession(db: Db, actor: Actor, id: string): Promise<v
  */
 export async function cancelSession(app: FastifyInstance, actor: Actor, id: string, reason: string): Promise<Session> {
   const { session: before, course } = await getSessionForStaff(app.db, actor, id);
-  if (before.state !== 'scheduled' && before.state !== 'open') {
+  if (!(CANCELLABLE_STATES as readonly string[]).includes(before.state)) {
     throw invalidState(`The session is ${before.state}; only scheduled or open sessions can be cancelled.`);
   }
   const { session, notifications } = await app.db.transaction().execute(async (trx) => {
-    const now = nowIso();
-    const after = await transitionSession(trx, id, ['scheduled', 'open'], {
-      state: 'cancelled',
-      cancelled_at: now,
-      cancelled_reason: reason,
-      updated_at: now,
-    });
-    if (!after) throw invalidState('The session changed state meanwhile; reload it.');
+    const [after] = await cancelSessionsInTransaction(trx, actor.userId, [before], reason);
     const session = toSession(after);
-    await insertAudit(trx, {
-      actorId: actor.userId,
-      action: 'session.cancelled',
-      entity: 'session',
-      entityId: id,
-      sessionId: id,
-      before: toSession(before),
-      after: session,
-      reason,
-    });
     const students = await enrolledStudentIds(trx, course.id);
     const notifications = await createNotifications(
       trx,
@@ -400,7 +422,6 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
     return { session, notifications };
   });
   pushNotifications(app, notifications);
-  app.bus.publish(sessionTopic(id), 'SESSION_CANCELLED', { session });
+  publishCancelled(app, [session]);
   return session;
 }
-
