@@ -86,6 +86,8 @@ export type ListAbsencesQuery = z.infer<typeof listAbsencesQuery>;
 export const absenceDecisionBody = z.strictObject({
   decision: z.enum(['approved', 'denied']),
   response: z.string().trim().max(LIMITS.textMax).optional(),
+  /** Revise an approval to a denial (only `approved` → `denied`); without it only a pending request can be decided. */
+  revise: z.boolean().optional(),
 });
 export type AbsenceDecisionInput = z.infer<typeof absenceDecisionBody>;
 
