@@ -86,6 +86,7 @@ export async function markRecord(
         note: input.note ?? null,
         flags: '[]',
         browser_id: null,
+        absence_id: null,
         version: 1,
       };
       if (await insertRecordIfAbsent(trx, row)) {

@@ -261,6 +261,7 @@ export async function recordCheckin(
       note: null,
       flags: JSON.stringify(others.length ? [...flags, 'shared-device'] : flags),
       browser_id: browserId,
+      absence_id: null,
       version: 1,
     };
     if (!(await insertRecordIfAbsent(trx, row))) return { created: false as const };
