@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -49,6 +50,8 @@ import enrollmentsRoutes from './modules/enrollments/enrollments.routes.js';
 import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
+import absencesRoutes from './modules/absences/absences.routes.js';
+import { DirectoryStorage } from './lib/storage.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -127,6 +130,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     strictTransportSecurity: config.PUBLIC_URL?.startsWith('https://') ? undefined : false,
   });
   await app.register(cookie);
+  // Uploads stream (never buffered whole): one file per request, cut off past UPLOAD_MAX_MB.
+  await app.register(multipart, {
+    limits: { fileSize: Math.floor(config.UPLOAD_MAX_MB * 1024 * 1024), files: 1, fields: 10, parts: 11, fieldSize: 10_000, headerPairs: 100 },
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -175,6 +182,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportsRoutes);
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
+  app.decorate('attachments', new DirectoryStorage(config.UPLOAD_DIR));
+  await app.register(absencesRoutes);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);

@@ -280,8 +280,6 @@ export interface AbsencesTable {
 export interface AbsenceSessionsTable {
   absence_id: string;
   session_id: string;
-  /** 1 while this request's approval holds the session's record excused. */
-  excused: number;
 }
 
 export interface AbsenceAttachmentsTable {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
-// Frozen. Absence requests (seed 004): the request, the sessions it covers and its attachments.
+// Frozen. Absence requests (seed 004): the request, the sessions it covers and its attachments. The
+// records a request excused carry its id (attendance_records.absence_id, 0006), so a revision reverts only those.
 // An attachment names its file by SHA-256; the file is shared by every attachment with that hash and
 // removed from storage when the last one goes.
 export async function up(db: Kysely<any>): Promise<void> {
@@ -27,8 +28,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('absence_sessions')
     .addColumn('absence_id', 'text', (c) => c.notNull().references('absences.id').onDelete('cascade'))
     .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
-    // 1 while this request's approval holds the session's record excused (so a revision reverts only those).
-    .addColumn('excused', 'integer', (c) => c.notNull().defaultTo(0))
     .addPrimaryKeyConstraint('absence_sessions_pk', ['absence_id', 'session_id'])
     .execute();
   await db.schema.createIndex('absence_sessions_session_idx').on('absence_sessions').column('session_id').execute();

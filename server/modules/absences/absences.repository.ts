@@ -77,7 +77,7 @@ export async function insertAbsence(db: Db, row: AbsenceRow, sessionIds: string[
   for (let i = 0; i < sessionIds.length; i += CHUNK) {
     await db
       .insertInto('absence_sessions')
-      .values(sessionIds.slice(i, i + CHUNK).map((session_id) => ({ absence_id: row.id, session_id, excused: 0 })))
+      .values(sessionIds.slice(i, i + CHUNK).map((session_id) => ({ absence_id: row.id, session_id })))
       .execute();
   }
 }
@@ -209,36 +209,17 @@ export function courseSessionsInRange(db: Db, courseId: string, fromIso: string,
     .execute();
 }
 
-/** The covered sessions of a request with the student's record there, if any. */
-export function coveredSessionsWithRecords(db: Db, absenceId: string, studentId: string) {
-  return db
+/** The sessions a request covers, in start order. */
+export async function coveredSessionIds(db: Db, absenceId: string): Promise<string[]> {
+  const rows = await db
     .selectFrom('absence_sessions')
     .innerJoin('sessions', 'sessions.id', 'absence_sessions.session_id')
-    .leftJoin('attendance_records', (join) =>
-      join.onRef('attendance_records.session_id', '=', 'absence_sessions.session_id').on('attendance_records.student_id', '=', studentId),
-    )
-    .select([
-      'absence_sessions.session_id',
-      'absence_sessions.excused',
-      'sessions.state as session_state',
-      'attendance_records.status as record_status',
-      'attendance_records.method as record_method',
-    ])
+    .select('absence_sessions.session_id')
     .where('absence_sessions.absence_id', '=', absenceId)
     .orderBy('sessions.starts_at')
+    .orderBy('sessions.id')
     .execute();
-}
-
-/** Flags which covered sessions this request's approval holds excused. */
-export async function setExcused(db: Db, absenceId: string, sessionIds: string[], excused: 0 | 1): Promise<void> {
-  for (let i = 0; i < sessionIds.length; i += CHUNK) {
-    await db
-      .updateTable('absence_sessions')
-      .set({ excused })
-      .where('absence_id', '=', absenceId)
-      .where('session_id', 'in', sessionIds.slice(i, i + CHUNK))
-      .execute();
-  }
+  return rows.map((r) => r.session_id);
 }
 
 /** Students with an approved request covering the session: who the close makes `excused`, by request. */

@@ -20,8 +20,12 @@ import type { Actor } from '../courses/courses.service.js';
 import { isEnrolled } from '../enrollments/enrollments.repository.js';
 import { createNotifications, pushNotifications, type UserNotification } from '../notifications/notifications.service.js';
 import { resolveRange } from '../sessions/sessions.service.js';
+import { enqueueOutbox } from '../webhooks/outbox.repository.js';
+import { withRecordWriter } from '../attendance/record-writer.js';
 import {
+  approvedCoverage,
   attachmentsByAbsence,
+  coveredSessionIds,
   countAbsences,
   countAttachments,
   courseSessionsByIds,
@@ -141,9 +145,10 @@ async function resolveSessions(db: Db, courseId: string, input: { sessionIds?: s
   return courseSessionsInRange(db, courseId, range.from!, range.to!);
 }
 
-export interface AbsenceEffects {
-  /** Writes the outbox event in the change's transaction. */
-  outbox(trx: Db, type: 'absence.created' | 'absence.decided', absence: Absence): Promise<void>;
+/** Writes `absence.created` / `absence.decided` to the outbox inside the change's transaction. */
+async function enqueueAbsenceEvent(app: FastifyInstance, trx: Db, type: 'absence.created' | 'absence.decided', absence: Absence): Promise<void> {
+  // Ordered per request: its creation is delivered before its decisions.
+  await enqueueOutbox(trx, [{ type, orderKey: absence.id, data: { absence } }], await app.webhooks.current());
 }
 
 /** A student's request for some sessions of a course they take; the course's teachers are notified. */
@@ -183,7 +188,7 @@ export async function createAbsence(app: FastifyInstance, actor: Actor, input: C
     );
     const absence = await loadAbsence(trx, row.id);
     await insertAudit(trx, { actorId: actor.userId, action: 'absence.created', entity: 'absence', entityId: row.id, studentId: actor.userId, after: absence });
-    await app.absenceEffects.outbox(trx, 'absence.created', absence);
+    await enqueueAbsenceEvent(app, trx, 'absence.created', absence);
     const notifications = await notifyTeachers(trx, course.id, 'absence_requested', {
       ...absencePayload(row, course),
       studentName: absence.student.name,
@@ -393,24 +398,19 @@ export async function openAttachment(app: FastifyInstance, actor: Actor, id: str
   return { attachment: toAttachment(row), ...file };
 }
 
-/** What a decision did to the records, reported by the record effects. */
-export interface DecisionRecordEffects {
-  /** Excuses the covered absent records (and remembers which), inside or right after the decision. */
-  approve(app: FastifyInstance, absence: AbsenceRow, actorId: string): Promise<void>;
-  /** Reverts exactly the records this request's approval excused. */
-  revert(app: FastifyInstance, absence: AbsenceRow, actorId: string, reason: string): Promise<void>;
-}
-
 /**
  * A teacher of the course (or an admin) decides a pending request, or revises an approval to a
  * denial (`revise: true`). One conditional UPDATE decides: of two teachers at once, one wins and the
- * other gets 409 `invalid_state`.
+ * other gets 409 `invalid_state`. In the same transaction: the audit event, the outbox event, the
+ * student's notification and, through the record writer, the records it excuses (approval: each
+ * covered `absent` record; sessions not closed yet are excused by their close) or reverts (revision:
+ * exactly the records this request excused).
  */
 export async function decideAbsence(
   app: FastifyInstance,
   actor: Actor,
   id: string,
-  input: AbsenceDecisionInput & { revise?: boolean },
+  input: AbsenceDecisionInput,
 ): Promise<Absence> {
   const before = await findAbsenceView(app.db, id);
   if (!before) throw notFound('Absence request');
@@ -422,7 +422,8 @@ export async function decideAbsence(
   }
   const from = input.revise ? (['approved'] as const) : (['pending'] as const);
   const now = nowIso();
-  const { absence, notifications, after } = await app.db.transaction().execute(async (trx) => {
+  const { absence, notifications } = await withRecordWriter(app, async (w) => {
+    const trx = w.trx;
     const after = await transitionAbsence(trx, id, [...from], {
       state: input.decision,
       decided_at: now,
@@ -436,6 +437,19 @@ export async function decideAbsence(
         input.revise ? `The request is ${state}; only an approved request can be revised.` : `The request is ${state}; only a pending request can be decided.`,
       );
     }
+    const reason = input.response ? `${input.revise ? 'absence decision revised' : 'absence request approved'}: ${input.response}` : null;
+    if (input.decision === 'approved' || input.revise) {
+      for (const sessionId of await coveredSessionIds(trx, id)) {
+        await w.apply({
+          type: input.decision === 'approved' ? 'excuse' : 'unexcuse',
+          sessionId,
+          studentId: before.student_id,
+          absenceId: id,
+          actorId: actor.userId,
+          reason,
+        });
+      }
+    }
     const absence = await loadAbsence(trx, id);
     await insertAudit(trx, {
       actorId: actor.userId,
@@ -447,7 +461,7 @@ export async function decideAbsence(
       after: { state: after.state, response: after.response },
       reason: input.response ?? null,
     });
-    await app.absenceEffects.outbox(trx, 'absence.decided', absence);
+    await enqueueAbsenceEvent(app, trx, 'absence.decided', absence);
     const notifications = await createNotifications(trx, [
       {
         userId: before.student_id,
@@ -459,17 +473,15 @@ export async function decideAbsence(
         },
       },
     ]);
-    return { absence, notifications, after };
+    return { absence, notifications };
   });
-  if (input.decision === 'approved') await app.absenceRecords.approve(app, after, actor.userId);
-  else if (input.revise) await app.absenceRecords.revert(app, after, actor.userId, input.response ?? 'absence request revised to denied');
   pushNotifications(app, notifications);
-  return input.decision === 'approved' || input.revise ? loadAbsence(app.db, id) : absence;
+  return absence;
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    absenceEffects: AbsenceEffects;
-    absenceRecords: DecisionRecordEffects;
-  }
+/** For a session's close: the students an approved request excuses, with that request (read in the close's transaction). */
+export async function approvedAbsencesCovering(trx: Db, sessionId: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const r of await approvedCoverage(trx, sessionId)) if (!out.has(r.student_id)) out.set(r.student_id, r.absence_id);
+  return out;
 }
