@@ -130,9 +130,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     strictTransportSecurity: config.PUBLIC_URL?.startsWith('https://') ? undefined : false,
   });
   await app.register(cookie);
-  // Uploads stream (never buffered whole): one file per request, cut off past UPLOAD_MAX_MB.
+  // Uploads stream (never buffered whole): one file per request. Busboy stops one byte past
+  // UPLOAD_MAX_MB, so the storage's own meter sees the excess and refuses it (413) instead of a
+  // silently truncated file.
   await app.register(multipart, {
-    limits: { fileSize: Math.floor(config.UPLOAD_MAX_MB * 1024 * 1024), files: 1, fields: 10, parts: 11, fieldSize: 10_000, headerPairs: 100 },
+    limits: { fileSize: Math.floor(config.UPLOAD_MAX_MB * 1024 * 1024) + 1, files: 1, fields: 10, parts: 11, fieldSize: 10_000, headerPairs: 100 },
+    // Keep the name as sent, so a name with a path in it is refused rather than silently shortened.
+    preservePath: true,
   });
   await app.register(swagger, {
     openapi: {

@@ -42,7 +42,7 @@ async function fileOf(request: FastifyRequest): Promise<IncomingFile | undefined
       { path: part.fieldname, message: 'unexpected field; use `file`' },
     ]);
   }
-  return { filename: part.filename, stream: part.file };
+  return { filename: part.filename, stream: part.file, truncated: () => part.file.truncated };
 }
 
 /** `attachment; filename=…` with an ASCII fallback and the exact name in RFC 5987 form. */

@@ -20,7 +20,7 @@ import type { Actor } from '../courses/courses.service.js';
 import { isEnrolled } from '../enrollments/enrollments.repository.js';
 import { createNotifications, pushNotifications, type UserNotification } from '../notifications/notifications.service.js';
 import { resolveRange } from '../sessions/sessions.service.js';
-import { enqueueOutbox } from '../webhooks/outbox.repository.js';
+import { enqueueOutbox, type Subscribers } from '../webhooks/outbox.repository.js';
 import { withRecordWriter } from '../attendance/record-writer.js';
 import {
   approvedCoverage,
@@ -145,10 +145,14 @@ async function resolveSessions(db: Db, courseId: string, input: { sessionIds?: s
   return courseSessionsInRange(db, courseId, range.from!, range.to!);
 }
 
-/** Writes `absence.created` / `absence.decided` to the outbox inside the change's transaction. */
-async function enqueueAbsenceEvent(app: FastifyInstance, trx: Db, type: 'absence.created' | 'absence.decided', absence: Absence): Promise<void> {
+/**
+ * Writes `absence.created` / `absence.decided` to the outbox inside the change's transaction.
+ * `subscribers` must be read before the transaction starts (on SQLite the transaction holds the
+ * only connection, so reading the endpoint list inside it would wait for itself).
+ */
+async function enqueueAbsenceEvent(trx: Db, subscribers: Subscribers, type: 'absence.created' | 'absence.decided', absence: Absence): Promise<void> {
   // Ordered per request: its creation is delivered before its decisions.
-  await enqueueOutbox(trx, [{ type, orderKey: absence.id, data: { absence } }], await app.webhooks.current());
+  await enqueueOutbox(trx, [{ type, orderKey: absence.id, data: { absence } }], subscribers);
 }
 
 /** A student's request for some sessions of a course they take; the course's teachers are notified. */
@@ -180,6 +184,7 @@ export async function createAbsence(app: FastifyInstance, actor: Actor, input: C
     decided_by: null,
     response: null,
   };
+  const subscribers = await app.webhooks.current();
   const { absence, notifications } = await app.db.transaction().execute(async (trx) => {
     await insertAbsence(
       trx,
@@ -188,7 +193,7 @@ export async function createAbsence(app: FastifyInstance, actor: Actor, input: C
     );
     const absence = await loadAbsence(trx, row.id);
     await insertAudit(trx, { actorId: actor.userId, action: 'absence.created', entity: 'absence', entityId: row.id, studentId: actor.userId, after: absence });
-    await enqueueAbsenceEvent(app, trx, 'absence.created', absence);
+    await enqueueAbsenceEvent(trx, subscribers, 'absence.created', absence);
     const notifications = await notifyTeachers(trx, course.id, 'absence_requested', {
       ...absencePayload(row, course),
       studentName: absence.student.name,
@@ -284,6 +289,8 @@ const ALLOWED_TYPES = new Set<string>([...ATTACHMENT_TYPES, 'image/heif']);
 export interface IncomingFile {
   filename: string;
   stream: Readable;
+  /** Whether the parser cut the stream at its limit (then the file is over the limit too). */
+  truncated(): boolean;
 }
 
 /**
@@ -311,6 +318,7 @@ export async function addAttachment(app: FastifyInstance, actor: Actor, id: stri
     throw err;
   }
   try {
+    if (file.truncated()) throw new AppError(413, 'file_too_large', 'File too large', `A file may be at most ${app.config.UPLOAD_MAX_MB} MB.`);
     if (staged.size === 0) throw validationFailed('The file is empty.', [{ path: 'file', message: 'zero bytes' }]);
     if (!staged.sniffedType || !ALLOWED_TYPES.has(staged.sniffedType)) {
       throw new AppError(
@@ -422,6 +430,7 @@ export async function decideAbsence(
   }
   const from = input.revise ? (['approved'] as const) : (['pending'] as const);
   const now = nowIso();
+  const subscribers = await app.webhooks.current();
   const { absence, notifications } = await withRecordWriter(app, async (w) => {
     const trx = w.trx;
     const after = await transitionAbsence(trx, id, [...from], {
@@ -461,7 +470,7 @@ export async function decideAbsence(
       after: { state: after.state, response: after.response },
       reason: input.response ?? null,
     });
-    await enqueueAbsenceEvent(app, trx, 'absence.decided', absence);
+    await enqueueAbsenceEvent(trx, subscribers, 'absence.decided', absence);
     const notifications = await createNotifications(trx, [
       {
         userId: before.student_id,
