@@ -37,6 +37,7 @@ import { startJobs } from './jobs/scheduler.js';
 import checkinRoutes from './modules/checkin/checkin.routes.js';
 import { OpenSessionCache } from './modules/checkin/open-sessions.cache.js';
 import { WebhookDirectory } from './modules/webhooks/webhook-directory.js';
+import { AttendanceChanged } from './modules/attendance/record-writer.js';
 import liveSessionsRoutes from './modules/live-sessions/live-sessions.routes.js';
 import mailerPlugin from './lib/mailer.js';
 import notificationsRoutes from './modules/notifications/notifications.routes.js';
@@ -177,6 +178,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(calendarRoutes);
   app.decorate('openSessions', new OpenSessionCache(handle.db));
   app.decorate('webhooks', new WebhookDirectory(handle.db));
+  app.decorate('attendanceChanged', new AttendanceChanged());
   const summaries = new SummaryPublisher(app);
   app.decorate('summaries', summaries);
   app.addHook('onClose', async () => summaries.stop());

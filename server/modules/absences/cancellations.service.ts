@@ -47,8 +47,9 @@ export async function cancelCourseSessions(app: FastifyInstance, actor: Actor, c
   if (targets.length === 0) {
     throw validationFailed('No scheduled or open session of this course in that range.', [{ path: 'from', message: 'covers no session' }]);
   }
+  const subscribers = await app.webhooks.current();
   const { sessions, notifications } = await app.db.transaction().execute(async (trx) => {
-    const after = await cancelSessionsInTransaction(trx, actor.userId, targets, input.reason);
+    const after = await cancelSessionsInTransaction(trx, subscribers, actor.userId, targets, input.reason);
     const students = await enrolledStudentIds(trx, course.id);
     const listed = after.map((s) => ({ sessionId: s.id, sessionNumber: s.number, sessionTitle: s.title, startsAt: s.starts_at }));
     const notifications = await createNotifications(
@@ -62,6 +63,6 @@ export async function cancelCourseSessions(app: FastifyInstance, actor: Actor, c
     return { sessions: after.map(toSession), notifications };
   });
   pushNotifications(app, notifications);
-  publishCancelled(app, sessions);
+  await publishCancelled(app, sessions);
   return sessions;
 }

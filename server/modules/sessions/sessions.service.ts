@@ -3,13 +3,11 @@ import type { Kysely } from 'kysely';
 import { LIMITS } from '../../../common/limits.js';
 import {
   defaultPolicy,
-  sessionPolicySchema,
   type BulkPreview,
   type BulkSessionsInput,
   type CreateSessionInput,
   type ListSessionsQuery,
   type Session,
-  type SessionPolicy,
   type SessionPolicyPatch,
   type SessionWithCourse,
   type UpdateSessionInput,
@@ -19,7 +17,9 @@ import { AppError, forbidden, notFound, validationFailed, type FieldError } from
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { addDays, daysBetween, isoWeekday, localToUtc } from '../../lib/timezone.js';
-import { sessionTopic } from '../../realtime/topics.js';
+import { publishSessionEvent } from '../../realtime/live-events.js';
+import { enqueueOutbox, type Subscribers } from '../webhooks/outbox.repository.js';
+import { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { lockCourse, type CourseRow } from '../courses/courses.repository.js';
 import { assertCourseStaff, canTeachCourse, type Actor } from '../courses/courses.service.js';
@@ -46,14 +46,7 @@ export const COUNTED_SESSION_STATES = ['scheduled', 'open', 'closed'] as const;
 
 export const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
 
-export function parsePolicy(text: string): SessionPolicy {
-  return sessionPolicySchema.parse(JSON.parse(text));
-}
-
-/** A policy with `patch` applied, validated as a whole. */
-export function mergePolicy(current: SessionPolicy, patch: SessionPolicyPatch | undefined): SessionPolicy {
-  return sessionPolicySchema.parse({ ...current, ...(patch ?? {}) });
-}
+export { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
 
 export function toSession(row: SessionRow): Session {
   return {
@@ -354,9 +347,16 @@ export const CANCELLABLE_STATES = ['scheduled', 'open'] as const;
 /**
  * Cancels sessions inside the caller's transaction: each state change (atomic: a session that left
  * `scheduled`/`open` meanwhile is a 409) with its audit event. The caller notifies the students in
- * the same transaction and publishes with `publishCancelled` after commit.
+ * the same transaction and publishes with `publishCancelled` after commit. `subscribers` (the
+ * webhook endpoints) are read before the transaction; each cancellation goes to the outbox with it.
  */
-export async function cancelSessionsInTransaction(trx: Db, actorId: string, before: SessionRow[], reason: string): Promise<SessionRow[]> {
+export async function cancelSessionsInTransaction(
+  trx: Db,
+  subscribers: Subscribers,
+  actorId: string,
+  before: SessionRow[],
+  reason: string,
+): Promise<SessionRow[]> {
   const now = nowIso();
   const out: SessionRow[] = [];
   for (const b of before) {
@@ -377,14 +377,15 @@ export async function cancelSessionsInTransaction(trx: Db, actorId: string, befo
       after: toSession(after),
       reason,
     });
+    await enqueueOutbox(trx, [{ type: 'session.cancelled', orderKey: b.id, data: { session: toSession(after) } }], subscribers);
     out.push(after);
   }
   return out;
 }
 
-/** After commit: SESSION_CANCELLED to each session's topic. */
-export function publishCancelled(app: FastifyInstance, sessions: Session[]): void {
-  for (const session of sessions) app.bus.publish(sessionTopic(session.id), 'SESSION_CANCELLED', { session });
+/** After commit: SESSION_CANCELLED to each session's staff and students. */
+export async function publishCancelled(app: FastifyInstance, sessions: Session[]): Promise<void> {
+  for (const session of sessions) await publishSessionEvent(app, session, 'SESSION_CANCELLED');
 }
 
 /**
@@ -398,8 +399,9 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
   if (!(CANCELLABLE_STATES as readonly string[]).includes(before.state)) {
     throw invalidState(`The session is ${before.state}; only scheduled or open sessions can be cancelled.`);
   }
+  const subscribers = await app.webhooks.current();
   const { session, notifications } = await app.db.transaction().execute(async (trx) => {
-    const [after] = await cancelSessionsInTransaction(trx, actor.userId, [before], reason);
+    const [after] = await cancelSessionsInTransaction(trx, subscribers, actor.userId, [before], reason);
     const session = toSession(after);
     const students = await enrolledStudentIds(trx, course.id);
     const notifications = await createNotifications(
@@ -422,6 +424,6 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
     return { session, notifications };
   });
   pushNotifications(app, notifications);
-  publishCancelled(app, [session]);
+  await publishCancelled(app, [session]);
   return session;
 }

@@ -90,3 +90,34 @@ export async function enqueueOutbox(trx: Db, events: readonly OutboxEventInput[]
   }
   return ids;
 }
+
+/** `enqueueOutbox` for many events at once (a close): multi-row inserts, same rows. */
+export async function enqueueOutboxMany(trx: Db, events: readonly OutboxEventInput[], subscribers: Subscribers): Promise<void> {
+  const now = new Date().toISOString();
+  const eventRows = events.map((e) => ({
+    id: newId(),
+    type: e.type,
+    order_key: e.orderKey,
+    record_id: e.recordId ?? null,
+    payload: JSON.stringify(e.data),
+    created_at: now,
+  }));
+  const deliveryRows = eventRows.flatMap((row, i) =>
+    (events[i].webhookIds ?? subscribers.forType(events[i].type)).map((webhookId) => ({
+      id: newId(),
+      webhook_id: webhookId,
+      event_id: row.id,
+      order_key: row.order_key,
+      state: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      last_status: null,
+      last_error: null,
+      delivered_at: null,
+      created_at: now,
+    })),
+  );
+  for (let i = 0; i < eventRows.length; i += 200) await trx.insertInto('outbox_events').values(eventRows.slice(i, i + 200)).execute();
+  for (let i = 0; i < deliveryRows.length; i += 200) await trx.insertInto('webhook_deliveries').values(deliveryRows.slice(i, i + 200)).execute();
+}
