@@ -52,6 +52,7 @@ import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
 import absencesRoutes from './modules/absences/absences.routes.js';
+import { approvedAbsencesCovering } from './modules/absences/absences.service.js';
 import { DirectoryStorage } from './lib/storage.js';
 
 declare module 'fastify' {
@@ -182,13 +183,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const summaries = new SummaryPublisher(app);
   app.decorate('summaries', summaries);
   app.addHook('onClose', async () => summaries.stop());
+  app.decorate('attachments', new DirectoryStorage(config.UPLOAD_DIR));
+  // A session's close excuses the students an approved absence request covers.
+  app.decorate('closeExcuses', (trx: Db, session: { id: string }) => approvedAbsencesCovering(trx, session.id));
   await app.register(liveSessionsRoutes);
   await app.register(checkinRoutes);
   await app.register(attendanceRoutes);
   await app.register(reportsRoutes);
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
-  app.decorate('attachments', new DirectoryStorage(config.UPLOAD_DIR));
   await app.register(absencesRoutes);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
