@@ -2,6 +2,7 @@ import { Outlet, useNavigate } from 'react-router';
 import { AppLayout } from '../../../components/layouts/app-layout.js';
 import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
 import { NotificationBell } from '../../../features/notifications/components/notification-bell.js';
+import { useReviewNavigation } from '../../../features/absences/components/review-count.js';
 import { useSignOut, useUser } from '../../../lib/auth.js';
 import { NAVIGATION } from '../../navigation.js';
 
@@ -10,10 +11,11 @@ export function AppRoot() {
   const { data: user } = useUser();
   const navigate = useNavigate();
   const signOut = useSignOut();
+  const nav = useReviewNavigation(user ?? null, user ? NAVIGATION[user.role] : []);
   if (!user) return null;
   return (
     <AppLayout
-      nav={NAVIGATION[user.role]}
+      nav={nav}
       user={user}
       onProfile={() => navigate('/profile')}
       onSignOut={() => void signOut()}

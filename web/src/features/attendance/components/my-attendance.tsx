@@ -1,4 +1,5 @@
-import { Alert, Button, Card, Center, Collapse, Group, Loader, RingProgress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
+import { Alert, Anchor, Button, Card, Center, Collapse, Group, Loader, RingProgress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconAlertTriangle, IconChevronDown, IconChevronUp } from '@tabler/icons-react';
 import { QueryError } from '../../../components/query-error.js';
@@ -93,7 +94,19 @@ function History({ item }: { item: CourseAttendance }) {
                   {r.counted ? null : ' · counts once the session closes'}
                 </Text>
               </Stack>
-              <RecordStatusBadge record={r} />
+              <Group gap={6} wrap="nowrap">
+                {r.status === 'absent' ? (
+                  <Anchor
+                    component={Link}
+                    to={`/absences/new?courseId=${encodeURIComponent(item.course.id)}&sessionId=${encodeURIComponent(r.sessionId)}`}
+                    size="xs"
+                    data-testid="record-request-absence"
+                  >
+                    Request excuse
+                  </Anchor>
+                ) : null}
+                <RecordStatusBadge record={r} />
+              </Group>
             </Group>
           ))}
         </Stack>
@@ -158,6 +171,16 @@ export function CourseAttendanceCard({ item }: { item: CourseAttendance }) {
           ))}
         </SimpleGrid>
         <History item={item} />
+        <Button
+          component={Link}
+          to={`/absences/new?courseId=${encodeURIComponent(course.id)}`}
+          variant="light"
+          size="compact-sm"
+          style={{ alignSelf: 'flex-start' }}
+          data-testid="course-request-absence"
+        >
+          Request an absence
+        </Button>
       </Stack>
     </Card>
   );
