@@ -55,7 +55,7 @@ describeBrowser('absence requests', () => {
     await sp.getByTestId('attendance-history-toggle').click();
     await sp.getByTestId('record-request-absence').click();
     await sp.getByTestId('absence-form').waitFor();
-    const picked = sp.locator(`[data-testid="absence-session"][data-session-id="${session.id}"] input`);
+    const picked = sp.locator(`[data-testid="absence-session"][data-session-id="${session.id}"]`);
     await picked.waitFor();
     expect(await picked.isChecked()).toBe(true);
     await sp.getByTestId('absence-reason').fill('Fever, doctor’s note attached');
