@@ -80,6 +80,8 @@ export const listAbsencesQuery = pageQuery.extend({
   state: absenceStateSchema.optional(),
   courseId: idSchema.optional(),
   studentId: idSchema.optional(),
+  /** Only requests covering this session (roll call and reports show them next to the record). */
+  sessionId: idSchema.optional(),
 });
 export type ListAbsencesQuery = z.infer<typeof listAbsencesQuery>;
 

@@ -144,6 +144,12 @@ for (const dialect of testDialects()) {
       expect(download.headers['x-content-type-options']).toBe('nosniff');
       expect(download.rawPayload.equals(PNG)).toBe(true);
 
+      // Roll call shows the request next to the record: the list filters by session.
+      const bySession = await ctx().request({ method: 'GET', url: `/api/absences?sessionId=${held}&studentId=${student.id}`, token: room.teacherToken });
+      expect(bySession.json().items.map((a: { id: string }) => a.id)).toEqual([absence.id]);
+      const otherSession = await ctx().request({ method: 'GET', url: `/api/absences?sessionId=${await scheduleSession(ctx(), room, 600, 60)}`, token: room.teacherToken });
+      expect(otherSession.json().items).toEqual([]);
+
       const approve = await ctx().request({
         method: 'POST',
         url: `/api/absences/${absence.id}/decision`,

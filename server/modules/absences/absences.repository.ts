@@ -45,6 +45,8 @@ export interface AbsenceFilter {
   /** Only courses this teacher teaches. */
   teacherId?: string;
   state?: AbsenceState;
+  /** Only requests covering this session. */
+  sessionId?: string;
   limit: number;
   /** Keyset: ids are time-ordered, newest first. */
   beforeId?: string;
@@ -56,6 +58,10 @@ export async function listAbsenceViews(db: Db, f: AbsenceFilter): Promise<{ rows
   if (f.courseId) q = q.where('absences.course_id', '=', f.courseId);
   if (f.teacherId) q = q.where('absences.course_id', 'in', courseIdsTaughtBy(db, f.teacherId));
   if (f.state) q = q.where('absences.state', '=', f.state);
+  if (f.sessionId) {
+    const sessionId = f.sessionId;
+    q = q.where('absences.id', 'in', (eb) => eb.selectFrom('absence_sessions').select('absence_id').where('session_id', '=', sessionId));
+  }
   if (f.beforeId) q = q.where('absences.id', '<', f.beforeId);
   const rows = await q.execute();
   const more = rows.length > f.limit;

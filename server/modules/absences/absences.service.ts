@@ -226,6 +226,7 @@ export async function listAbsencesPage(db: Db, actor: Actor, query: ListAbsences
     teacherId,
     courseId: query.courseId,
     state: query.state,
+    sessionId: query.sessionId,
     limit: query.limit,
     beforeId: query.cursor,
   });
