@@ -1,6 +1,5 @@
 import os from 'node:os';
 import cookie from '@fastify/cookie';
-import multipart from '@fastify/multipart';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -130,14 +129,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     strictTransportSecurity: config.PUBLIC_URL?.startsWith('https://') ? undefined : false,
   });
   await app.register(cookie);
-  // Uploads stream (never buffered whole): one file per request. Busboy stops one byte past
-  // UPLOAD_MAX_MB, so the storage's own meter sees the excess and refuses it (413) instead of a
-  // silently truncated file.
-  await app.register(multipart, {
-    limits: { fileSize: Math.floor(config.UPLOAD_MAX_MB * 1024 * 1024) + 1, files: 1, fields: 10, parts: 11, fieldSize: 10_000, headerPairs: 100 },
-    // Keep the name as sent, so a name with a path in it is refused rather than silently shortened.
-    preservePath: true,
-  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -103,26 +104,38 @@ export default async function absencesRoutes(app: FastifyInstance) {
     async (request) => getAbsence(app.db, authOf(request), request.params.id),
   );
 
-  r.post(
-    '/api/absences/:id/attachments',
-    {
-      onRequest: student,
-      schema: {
-        tags,
-        summary: 'Attach a file (PDF, JPEG, PNG, WebP, HEIC; judged from the content) to your pending request',
-        description:
-          '`multipart/form-data` with one file field `file`. 413 `file_too_large` over UPLOAD_MAX_MB; 415 `unsupported_file_type`; 409 `too_many_attachments` past 5; 400 for an empty file or a file name with a path or control characters.',
-        consumes: ['multipart/form-data'],
-        params: idParams,
-        response: { 201: attachmentSchema },
+  // Only the upload route parses multipart, so every other route still answers 415 to it. Uploads
+  // stream (never buffered whole), one file per request; busboy stops one byte past UPLOAD_MAX_MB,
+  // so the storage's own meter sees the excess and refuses it (413) instead of a truncated file.
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { fileSize: Math.floor(app.config.UPLOAD_MAX_MB * 1024 * 1024) + 1, files: 1, fields: 10, parts: 11, fieldSize: 10_000, headerPairs: 100 },
+      // Keep the name as sent, so a name with a path in it is refused rather than silently shortened.
+      preservePath: true,
+    });
+    const u = scope.withTypeProvider<ZodTypeProvider>();
+    u.post(
+      '/api/absences/:id/attachments',
+      {
+        onRequest: student,
+        schema: {
+          tags,
+          summary: 'Attach a file (PDF, JPEG, PNG, WebP, HEIC; judged from the content) to your pending request',
+          description:
+            '`multipart/form-data` with one file field `file`. 413 `file_too_large` over UPLOAD_MAX_MB; 415 `unsupported_file_type`; 409 `too_many_attachments` past 5; 400 for an empty file or a file name with a path or control characters.',
+          consumes: ['multipart/form-data'],
+          params: idParams,
+          response: { 201: attachmentSchema },
+        },
       },
-    },
-    async (request, reply) => {
-      const file = await fileOf(request);
-      const attachment = await addAttachment(app, authOf(request), request.params.id, file);
-      return reply.status(201).send(attachment);
-    },
-  );
+      async (request, reply) => {
+        const file = await fileOf(request);
+        const attachment = await addAttachment(app, authOf(request), request.params.id, file);
+        return reply.status(201).send(attachment);
+      },
+    );
+
+  });
 
   r.delete(
     '/api/absences/:id/attachments/:attachmentId',
