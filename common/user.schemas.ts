@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { idSchema, isoDateTime, pageQuery } from './common.schemas.js';
+import { outboxStatusSchema } from './webhook.schemas.js';
 
 export const roleSchema = z.enum(['admin', 'teacher', 'student']);
 export type Role = z.infer<typeof roleSchema>;
@@ -118,5 +119,7 @@ export const statusSchema = z.object({
   signup: z.enum(['off', 'students']),
   /** The institution's time zone: timetables and device scan times are in it. */
   timezone: z.string(),
+  /** Webhook deliveries waiting and given up; null while the database cannot be reached. */
+  outbox: outboxStatusSchema.nullable(),
 });
 export { isoDateTime };

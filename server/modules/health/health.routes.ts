@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { statusSchema } from '../../../common/user.schemas.js';
 import { version } from '../../lib/package-info.js';
+import { outboxStatus } from '../webhooks/webhooks.service.js';
 
 
 export default async function healthRoutes(app: FastifyInstance) {
@@ -17,12 +18,15 @@ export default async function healthRoutes(app: FastifyInstance) {
 
   r.get(
     '/api/status',
-    { schema: { tags: ['health'], summary: 'Database, Redis and mail status, version', response: { 200: statusSchema } } },
+    { schema: { tags: ['health'], summary: 'Database, Redis, mail and webhook outbox status, version', response: { 200: statusSchema } } },
     async () => {
-      const database = await sql`select 1 as one`
-        .execute(app.db)
-        .then(() => 'ok' as const)
-        .catch(() => 'down' as const);
+      const [database, outbox] = await Promise.all([
+        sql`select 1 as one`
+          .execute(app.db)
+          .then(() => 'ok' as const)
+          .catch(() => 'down' as const),
+        outboxStatus(app.db).catch(() => null),
+      ]);
       const redis = !app.redis ? ('off' as const) : app.redis.status === 'ready' ? ('ok' as const) : ('down' as const);
       return {
         version,
@@ -34,6 +38,7 @@ export default async function healthRoutes(app: FastifyInstance) {
         publicUrl: app.publicUrl,
         signup: app.config.SIGNUP,
         timezone: app.config.TIMEZONE,
+        outbox,
       };
     },
   );

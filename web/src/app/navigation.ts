@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconBook, IconFileCertificate, IconChartDonut, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup } from '@tabler/icons-react';
+import { IconBook, IconFileCertificate, IconChartDonut, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup, IconWebhook } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -17,6 +17,7 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
     { label: 'Sections', to: '/admin/sections', icon: IconUsersGroup },
     { label: 'Courses', to: '/courses', icon: IconBook },
     { label: 'Devices', to: '/admin/devices', icon: IconDeviceDesktop },
+    { label: 'Integrations', to: '/admin/integrations', icon: IconWebhook },
     { label: 'Absences', to: '/absences', icon: IconFileCertificate },
   ],
   teacher: [

@@ -208,6 +208,19 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'admin/integrations',
+            lazy: async () => {
+              const { IntegrationsRoute } = await import('./routes/app/admin/integrations.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <IntegrationsRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'absences',
             lazy: async () => ({ Component: (await import('./routes/app/absences.js')).AbsencesRoute }),
           },
