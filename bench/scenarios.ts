@@ -915,6 +915,27 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
       errors += d.status === 200 ? 0 : 1;
       endpoints['GET /api/courses/:id/records.csv'] = { ms: d.ms, bytes: d.bytes, lines, rssPeakDeltaMB: d.rssPeakDeltaMB };
     } else endpoints['GET /api/courses/:id/records.csv'] = 'pending: endpoint not built yet';
+    let gridRight: boolean | 'pending' = 'pending';
+    let grid: Awaited<ReturnType<typeof measure>> | null = null;
+    if (await exists(server, courseUrl('grid'), token)) {
+      ctx.log('report: students × sessions grid');
+      grid = record('GET /api/courses/:id/grid', await measure([courseUrl('grid')], Math.max(4, Math.round(requests / 4))), { students: ns, sessions: nsess });
+      const one = await server.request('GET', courseUrl('grid'), { token });
+      gridRight = one.status === 200 && one.body.students.length === ns && one.body.sessions.length === nsess && one.body.students.every((s: any) => s.cells.every((c: any) => c !== null));
+    } else endpoints['GET /api/courses/:id/grid'] = 'pending: endpoint not built yet';
+    let overview: Awaited<ReturnType<typeof measure>> | null = null;
+    let overviewRight: boolean | 'pending' = 'pending';
+    const [admin] = await seedUsers(db, 'admin', 1, 'ra');
+    const adminToken = signTokens([admin])[0];
+    if (await exists(server, '/api/reports/overview', adminToken)) {
+      ctx.log('report: institution overview');
+      overview = record('GET /api/reports/overview', await measure(['/api/reports/overview'], Math.max(4, Math.round(requests / 4)), [adminToken]), {
+        courses: 1,
+        records: rows.length,
+      });
+      const one = await server.request('GET', '/api/reports/overview', { token: adminToken });
+      overviewRight = one.status === 200 && one.body.courses.length === 1 && one.body.courses[0].heldSessions === nsess && one.body.courses[0].students === ns;
+    } else endpoints['GET /api/reports/overview'] = 'pending: endpoint not built yet';
     if (await exists(server, '/api/me/attendance', studentTokens[0])) {
       ctx.log('report: students’ own attendance');
       record('GET /api/me/attendance (student)', await measure(['/api/me/attendance'], Math.max(4, Math.round(requests / 2)), studentTokens), {
@@ -935,7 +956,7 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
       one.body.unmarked === 0;
     const recordsRight = list.status === 200 && list.body.items.length === ns && new Set(list.body.items.map((r: any) => r.studentId)).size === ns;
 
-    const ok = errors === 0 && summaryRight && recordsRight && reportRight !== false && csvRight !== false;
+    const ok = errors === 0 && summaryRight && recordsRight && reportRight !== false && csvRight !== false && gridRight !== false && overviewRight !== false;
     const main = courseReport ?? summary;
     return {
       scenario: 'report',
@@ -954,12 +975,20 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
         recordsComplete: recordsRight,
         courseReportComplete: reportRight,
         recordsCsvComplete: csvRight,
+        gridComplete: gridRight,
+        overviewComplete: overviewRight,
         seededRecords: rows.length,
       },
       ok,
       target: {
-        goal: 'course report < 100 ms (p99, 4 concurrent readers); CSV export streams with flat memory',
-        met: ok && courseReport !== null && courseReport.latency.p99 < 100 && csvRight === true,
+        goal: 'course report, grid and overview < 100 ms (p99, 4 concurrent readers); CSV export streams with flat memory',
+        met:
+          ok &&
+          courseReport !== null &&
+          courseReport.latency.p99 < 100 &&
+          (grid === null || grid.latency.p99 < 100) &&
+          (overview === null || overview.latency.p99 < 100) &&
+          csvRight === true,
       },
       setup: { students: ns, sessions: nsess, connections: 4 },
     };

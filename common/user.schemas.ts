@@ -16,6 +16,8 @@ export const userSchema = z.object({
   studentNumber: z.string().nullable(),
   staffNumber: z.string().nullable(),
   sectionId: z.string().nullable(),
+  /** A student's guardian: mailed their attendance warnings (never signs in). */
+  guardianEmail: z.string().nullable(),
   active: z.boolean(),
   createdAt: z.string(),
 });
@@ -77,6 +79,7 @@ export const createUserBody = z.strictObject({
   studentNumber: number.nullable().optional(),
   staffNumber: number.nullable().optional(),
   sectionId: idSchema.nullable().optional(),
+  guardianEmail: email.nullable().optional(),
 });
 export type CreateUserInput = z.infer<typeof createUserBody>;
 
@@ -90,6 +93,7 @@ export const updateUserBody = z.strictObject({
   studentNumber: number.nullable().optional(),
   staffNumber: number.nullable().optional(),
   sectionId: idSchema.nullable().optional(),
+  guardianEmail: email.nullable().optional(),
   active: z.boolean().optional(),
 });
 export type UpdateUserInput = z.infer<typeof updateUserBody>;

@@ -51,6 +51,9 @@ import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
 import { registerWeb } from './plugins/web.js';
+import warningsRoutes from './modules/warnings/warnings.routes.js';
+import { registerWarningEvaluation } from './modules/warnings/warning-evaluator.js';
+import { warningsDigestJob } from './jobs/warnings-digest.job.js';
 import absencesRoutes from './modules/absences/absences.routes.js';
 import { approvedAbsencesCovering } from './modules/absences/absences.service.js';
 import { DirectoryStorage } from './lib/storage.js';
@@ -193,12 +196,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
   await app.register(webhooksRoutes);
+  await app.register(warningsRoutes);
+  registerWarningEvaluation(app);
   await app.register(absencesRoutes);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);
   if (config.JOBS) {
-    const jobs = startJobs(app, [autoCloseJob, codeRotationJob, outboxDeliveryJob(app)]);
+    const jobs = startJobs(app, [autoCloseJob, codeRotationJob, outboxDeliveryJob(app), warningsDigestJob]);
     outbox.kick = () => jobs.kick(OUTBOX_DELIVERY_JOB);
   }
 

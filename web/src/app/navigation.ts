@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconBook, IconFileCertificate, IconChartDonut, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup, IconWebhook } from '@tabler/icons-react';
+import { IconBook, IconChartDonut, IconChartLine, IconDeviceDesktop, IconBuilding, IconCalendar, IconFileCertificate, IconHome, IconQrcode, IconUsers, IconUsersGroup, IconWebhook } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -18,6 +18,7 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
     { label: 'Courses', to: '/courses', icon: IconBook },
     { label: 'Devices', to: '/admin/devices', icon: IconDeviceDesktop },
     { label: 'Integrations', to: '/admin/integrations', icon: IconWebhook },
+    { label: 'Reports', to: '/admin/reports', icon: IconChartLine },
     { label: 'Absences', to: '/absences', icon: IconFileCertificate },
   ],
   teacher: [

@@ -208,6 +208,19 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'admin/reports',
+            lazy: async () => {
+              const { ReportsOverviewRoute } = await import('./routes/app/admin/reports.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <ReportsOverviewRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'admin/integrations',
             lazy: async () => {
               const { IntegrationsRoute } = await import('./routes/app/admin/integrations.js');

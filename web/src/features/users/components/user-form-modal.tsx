@@ -16,6 +16,7 @@ interface Values extends Record<string, string | boolean> {
   password: string;
   studentNumber: string;
   staffNumber: string;
+  guardianEmail: string;
   active: boolean;
 }
 
@@ -28,6 +29,7 @@ const EMPTY: Values = {
   password: '',
   studentNumber: '',
   staffNumber: '',
+  guardianEmail: '',
   active: true,
 };
 
@@ -42,6 +44,7 @@ function valuesOf(user: User | null): Values {
     password: '',
     studentNumber: user.studentNumber ?? '',
     staffNumber: user.staffNumber ?? '',
+    guardianEmail: user.guardianEmail ?? '',
     active: user.active,
   };
 }
@@ -57,6 +60,7 @@ function changes(user: User, v: Values): UpdateUserInput {
   if (v.password) out.password = v.password;
   if (v.role === 'student' && blankToNull(v.studentNumber) !== user.studentNumber) out.studentNumber = blankToNull(v.studentNumber);
   if (v.role === 'teacher' && blankToNull(v.staffNumber) !== user.staffNumber) out.staffNumber = blankToNull(v.staffNumber);
+  if (v.role === 'student' && blankToNull(v.guardianEmail) !== user.guardianEmail) out.guardianEmail = blankToNull(v.guardianEmail);
   if (v.active !== user.active) out.active = v.active;
   return out;
 }
@@ -125,6 +129,7 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
       password: v.password === '' ? undefined : v.password,
       studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
       staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
+      guardianEmail: v.role === 'student' ? blankToUndefined(v.guardianEmail) : undefined,
     });
     if (!checkStudentNumber() || !input) return;
     create.mutate(input, {
@@ -177,6 +182,16 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
             <TextInput label="Phone" type="tel" autoComplete="off" {...form.textProps('phone')} />
             {v.role === 'student' ? (
               <TextInput label="Student number" required autoComplete="off" {...form.textProps('studentNumber')} />
+            ) : null}
+            {v.role === 'student' ? (
+              <TextInput
+                label="Guardian email"
+                description="Mailed when the student gets an attendance warning"
+                type="email"
+                autoComplete="off"
+                data-testid="user-guardian-email"
+                {...form.textProps('guardianEmail')}
+              />
             ) : null}
             {v.role === 'teacher' ? <TextInput label="Staff number" autoComplete="off" {...form.textProps('staffNumber')} /> : null}
             <PasswordInput
