@@ -75,6 +75,32 @@ export const notificationPayloads = {
     courseName: z.string().optional(),
     response: z.string().nullable().optional(),
   }),
+  absence_requested: z.looseObject({
+    requestId: z.string().optional(),
+    studentName: z.string().optional(),
+    courseId: z.string().optional(),
+    courseCode: z.string().optional(),
+    courseName: z.string().optional(),
+    sessionCount: z.number().int().optional(),
+    category: z.string().optional(),
+  }),
+  absence_withdrawn: z.looseObject({
+    requestId: z.string().optional(),
+    studentName: z.string().optional(),
+    courseId: z.string().optional(),
+    courseCode: z.string().optional(),
+    courseName: z.string().optional(),
+  }),
+  /** Several sessions of one course cancelled at once (a teacher's absence): one notification listing them. */
+  classes_cancelled: z.looseObject({
+    courseId: z.string().optional(),
+    courseCode: z.string().optional(),
+    courseName: z.string().optional(),
+    reason: z.string().nullable().optional(),
+    sessions: z.array(
+      z.looseObject({ sessionId: z.string(), sessionNumber: z.number().int().optional(), sessionTitle: z.string().nullable().optional(), startsAt: z.string() }),
+    ),
+  }),
   test: z.looseObject({ message: z.string() }),
   attendance_warning: z.looseObject({
     warningId: z.string().optional(),
@@ -193,6 +219,41 @@ export function renderNotification(kind: string, payload: Record<string, unknown
             title: `Attendance warning${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
             body: `${course ? `${course}: ` : ''}${p.data.detail}.`,
           };
+    }
+    case 'absence_requested': {
+      const p = notificationPayloads.absence_requested.safeParse(payload);
+      if (!p.success) break;
+      const course = courseLabel(p.data);
+      const n = p.data.sessionCount;
+      return {
+        title: `Absence request${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
+        body: `${p.data.studentName ?? 'A student'} asks to be excused${n ? ` from ${n} session${n === 1 ? '' : 's'}` : ''}${course ? ` of ${course}` : ''}.`,
+      };
+    }
+    case 'absence_withdrawn': {
+      const p = notificationPayloads.absence_withdrawn.safeParse(payload);
+      if (!p.success) break;
+      const course = courseLabel(p.data);
+      return {
+        title: 'Absence request withdrawn',
+        body: `${p.data.studentName ?? 'A student'} withdrew their absence request${course ? ` for ${course}` : ''}.`,
+      };
+    }
+    case 'classes_cancelled': {
+      const p = notificationPayloads.classes_cancelled.safeParse(payload);
+      if (!p.success) break;
+      const course = courseLabel(p.data) ?? 'your course';
+      const lines = p.data.sessions.map((s) => {
+        const meeting = s.sessionTitle || (s.sessionNumber ? `Lecture ${s.sessionNumber}` : 'Class');
+        const at = when(s.startsAt, options);
+        return `- ${meeting}${at ? ` on ${at}` : ''}`;
+      });
+      const reason = p.data.reason ? `\nReason: ${p.data.reason}` : '';
+      const n = p.data.sessions.length;
+      return {
+        title: `${n === 1 ? 'Class' : `${n} classes`} cancelled${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
+        body: `These ${course} sessions are cancelled:\n${lines.join('\n')}${reason}`,
+      };
     }
     case 'test': {
       const p = notificationPayloads.test.safeParse(payload);

@@ -54,6 +54,9 @@ import { registerWeb } from './plugins/web.js';
 import warningsRoutes from './modules/warnings/warnings.routes.js';
 import { registerWarningEvaluation } from './modules/warnings/warning-evaluator.js';
 import { warningsDigestJob } from './jobs/warnings-digest.job.js';
+import absencesRoutes from './modules/absences/absences.routes.js';
+import { approvedAbsencesCovering } from './modules/absences/absences.service.js';
+import { DirectoryStorage } from './lib/storage.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -183,6 +186,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const summaries = new SummaryPublisher(app);
   app.decorate('summaries', summaries);
   app.addHook('onClose', async () => summaries.stop());
+  app.decorate('attachments', new DirectoryStorage(config.UPLOAD_DIR));
+  // A session's close excuses the students an approved absence request covers.
+  app.decorate('closeExcuses', (trx: Db, session: { id: string }) => approvedAbsencesCovering(trx, session.id));
   await app.register(liveSessionsRoutes);
   await app.register(checkinRoutes);
   await app.register(attendanceRoutes);
@@ -192,6 +198,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(webhooksRoutes);
   await app.register(warningsRoutes);
   registerWarningEvaluation(app);
+  await app.register(absencesRoutes);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);

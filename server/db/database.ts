@@ -22,6 +22,9 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   warnings: WarningsTable;
+  absences: AbsencesTable;
+  absence_sessions: AbsenceSessionsTable;
+  absence_attachments: AbsenceAttachmentsTable;
 }
 
 export type Role = 'admin' | 'teacher' | 'student';
@@ -280,4 +283,43 @@ export interface WarningsTable {
   created_at: string;
   updated_at: string;
   resolved_at: string | null;
+}
+
+export type AbsenceState = 'pending' | 'approved' | 'denied' | 'withdrawn';
+export type AbsenceCategory = 'illness' | 'family' | 'official' | 'other';
+
+/** A student's absence request for some sessions of one course (seed 004). */
+export interface AbsencesTable {
+  id: string;
+  student_id: string;
+  course_id: string;
+  /** The date range asked for (YYYY-MM-DD in TIMEZONE), when the request was made by dates. */
+  from_date: string | null;
+  to_date: string | null;
+  category: AbsenceCategory;
+  reason: string;
+  state: AbsenceState;
+  created_at: string;
+  updated_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  response: string | null;
+}
+
+export interface AbsenceSessionsTable {
+  absence_id: string;
+  session_id: string;
+}
+
+export interface AbsenceAttachmentsTable {
+  id: string;
+  absence_id: string;
+  /** The uploader's file name, for display only: never used as a path. */
+  name: string;
+  size: number;
+  /** Sniffed from the bytes. */
+  content_type: string;
+  /** Names the stored file. */
+  sha256: string;
+  created_at: string;
 }

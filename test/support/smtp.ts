@@ -15,6 +15,20 @@ function decodeQuotedPrintable(s: string): string {
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
+/** The plain-text body: the whole body, or the text/plain part of a multipart mail; quoted-printable decoded. */
+function textPart(headers: string, body: string): string {
+  const boundary = /^Content-Type: multipart\/[a-z]+;[\s\S]*?boundary="?([^";\r\n]+)"?/im.exec(headers)?.[1];
+  if (!boundary) return /^Content-Transfer-Encoding: quoted-printable/im.test(headers) ? decodeQuotedPrintable(body) : body;
+  for (const part of body.split(`--${boundary}`)) {
+    const split = part.search(/\r?\n\r?\n/);
+    if (split < 0) continue;
+    const partHeaders = part.slice(0, split);
+    if (!/^\s*Content-Type: text\/plain/im.test(partHeaders)) continue;
+    return textPart(partHeaders, part.slice(split).trimStart().replace(/\r?\n$/, ''));
+  }
+  return body;
+}
+
 export interface TestSmtp {
   url: string;
   mails: ReceivedMail[];
@@ -46,7 +60,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
         const split = raw.search(/\r?\n\r?\n/);
         const headers = split >= 0 ? raw.slice(0, split) : raw;
         const body = split >= 0 ? raw.slice(split).trimStart() : '';
-        mail.text = /^Content-Transfer-Encoding: quoted-printable/im.test(headers) ? decodeQuotedPrintable(body) : body;
+        mail.text = textPart(headers, body);
         mails.push(mail);
         for (const w of [...waiters]) {
           if (w.match(mail)) {

@@ -181,6 +181,9 @@ export async function closeSession(
   sessionId: string,
 ): Promise<{ session: Session; summary: Summary } | null> {
   const now = nowIso();
+  // Read before the transaction: on SQLite it holds the only connection, and reloading the endpoint
+  // list inside it would wait for itself.
+  const subscribers = await app.webhooks.current();
   const closed = await withRecordWriter(app, async (w) => {
     const row = await closeOpenSession(w.trx, sessionId, now);
     if (!row) return null;
@@ -198,7 +201,7 @@ export async function closeSession(
       reason: actorId ? null : 'closed automatically after its end',
     });
     const session = toSession(row);
-    await enqueueOutbox(w.trx, [{ type: 'session.closed', orderKey: sessionId, data: { session } }], await app.webhooks.current());
+    await enqueueOutbox(w.trx, [{ type: 'session.closed', orderKey: sessionId, data: { session } }], subscribers);
     return row;
   });
   if (!closed) return null;

@@ -90,11 +90,27 @@ async function mailNotifications(app: FastifyInstance, notifications: UserNotifi
       const { title, body } = renderNotification(n.kind, n.payload, { timeZone: app.config.TIMEZONE });
       const link = `${app.publicUrl}/notifications`;
       try {
-        await mailer.send({ to, subject: `Rollbook: ${title}`, text: `${body}\n\n${link}\n` });
+        await mailer.send({ to, subject: `Rollbook: ${title}`, text: `${body}\n\n${link}\n`, html: notificationHtml(title, body, link) });
       } catch (err) {
         app.log.warn({ err: (err as Error)?.message, notificationId: n.id }, 'could not mail a notification');
       }
     }),
+  );
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** The HTML part of a notification mail: the same words as the text part, every value escaped. */
+export function notificationHtml(title: string, body: string, link: string): string {
+  const paragraphs = body
+    .split('\n')
+    .map((line) => `<p style="margin:0 0 6px">${escapeHtml(line)}</p>`)
+    .join('');
+  return (
+    `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#222">` +
+    `<h2 style="font-size:18px">${escapeHtml(title)}</h2>${paragraphs}` +
+    `<p><a href="${escapeHtml(link)}">Open Rollbook</a></p></body></html>`
   );
 }
 

@@ -19,7 +19,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { addDays, daysBetween, isoWeekday, localToUtc } from '../../lib/timezone.js';
 import { publishSessionEvent } from '../../realtime/live-events.js';
-import { enqueueOutbox } from '../webhooks/outbox.repository.js';
+import { enqueueOutbox, type Subscribers } from '../webhooks/outbox.repository.js';
 import { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { lockCourse, type CourseRow } from '../courses/courses.repository.js';
@@ -399,6 +399,64 @@ export async function deleteSession(db: Db, actor: Actor, id: string): Promise<v
   });
 }
 
+/** States a session can be cancelled from. */
+export const CANCELLABLE_STATES = ['scheduled', 'open'] as const;
+
+/**
+ * Cancels sessions inside the caller's transaction: each state change (atomic: a session that left
+ * `scheduled`/`open` meanwhile is a 409) with its audit event. The caller notifies the students in
+ * the same transaction and publishes with `publishCancelled` after commit. `subscribers` (the
+ * webhook endpoints) are read before the transaction; each cancellation goes to the outbox with it.
+ */
+export async function cancelSessionsInTransaction(
+  trx: Db,
+  subscribers: Subscribers,
+  actorId: string,
+  before: SessionRow[],
+  reason: string,
+): Promise<SessionRow[]> {
+  const now = nowIso();
+  const out: SessionRow[] = [];
+  for (const b of before) {
+    const after = await transitionSession(trx, b.id, [...CANCELLABLE_STATES], {
+      state: 'cancelled',
+      cancelled_at: now,
+      cancelled_reason: reason,
+      updated_at: now,
+    });
+    if (!after) throw invalidState('A session changed state meanwhile; reload it.');
+    await insertAudit(trx, {
+      actorId,
+      action: 'session.cancelled',
+      entity: 'session',
+      entityId: b.id,
+      sessionId: b.id,
+      before: toSession(b),
+      after: toSession(after),
+      reason,
+    });
+    await enqueueOutbox(trx, [{ type: 'session.cancelled', orderKey: b.id, data: { session: toSession(after) } }], subscribers);
+    out.push(after);
+  }
+  // Later sessions of the cancelled ones' kinds that were not held yet move up a number.
+  const kindsByCourse = new Map<string, Set<SessionRow['kind']>>();
+  for (const a of out) {
+    const kinds = kindsByCourse.get(a.course_id) ?? new Set();
+    kinds.add(a.kind);
+    kindsByCourse.set(a.course_id, kinds);
+  }
+  for (const [courseId, kinds] of kindsByCourse) await renumberCourseSessions(trx, courseId, [...kinds]);
+  // The renumbering cleared the cancelled sessions' numbers: return them as stored.
+  const stored: SessionRow[] = [];
+  for (const a of out) stored.push((await findSessionById(trx, a.id)) ?? a);
+  return stored;
+}
+
+/** After commit: SESSION_CANCELLED to each session's staff and students. */
+export async function publishCancelled(app: FastifyInstance, sessions: Session[]): Promise<void> {
+  for (const session of sessions) await publishSessionEvent(app, session, 'SESSION_CANCELLED');
+}
+
 /**
  * Cancels a scheduled or open session with a reason: in one transaction the state change, its audit
  * event and a `class_cancelled` notification per enrolled student; after commit the notifications
@@ -407,33 +465,13 @@ export async function deleteSession(db: Db, actor: Actor, id: string): Promise<v
  */
 export async function cancelSession(app: FastifyInstance, actor: Actor, id: string, reason: string): Promise<Session> {
   const { session: before, course } = await getSessionForStaff(app.db, actor, id);
-  if (before.state !== 'scheduled' && before.state !== 'open') {
+  if (!(CANCELLABLE_STATES as readonly string[]).includes(before.state)) {
     throw invalidState(`The session is ${before.state}; only scheduled or open sessions can be cancelled.`);
   }
   const subscribers = await app.webhooks.current();
   const { session, notifications } = await app.db.transaction().execute(async (trx) => {
-    const now = nowIso();
-    const after = await transitionSession(trx, id, ['scheduled', 'open'], {
-      state: 'cancelled',
-      cancelled_at: now,
-      cancelled_reason: reason,
-      updated_at: now,
-    });
-    if (!after) throw invalidState('The session changed state meanwhile; reload it.');
-    // Later sessions of its kind that were not held yet move up a number.
-    await renumberCourseSessions(trx, after.course_id, [after.kind]);
+    const [after] = await cancelSessionsInTransaction(trx, subscribers, actor.userId, [before], reason);
     const session = toSession(after);
-    await insertAudit(trx, {
-      actorId: actor.userId,
-      action: 'session.cancelled',
-      entity: 'session',
-      entityId: id,
-      sessionId: id,
-      before: toSession(before),
-      after: session,
-      reason,
-    });
-    await enqueueOutbox(trx, [{ type: 'session.cancelled', orderKey: id, data: { session } }], subscribers);
     const students = await enrolledStudentIds(trx, course.id);
     const notifications = await createNotifications(
       trx,
@@ -457,7 +495,6 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
     return { session, notifications };
   });
   pushNotifications(app, notifications);
-  await publishSessionEvent(app, session, 'SESSION_CANCELLED');
+  await publishCancelled(app, [session]);
   return session;
 }
-

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconBook, IconChartDonut, IconChartLine, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup, IconWebhook } from '@tabler/icons-react';
+import { IconBook, IconChartDonut, IconChartLine, IconDeviceDesktop, IconBuilding, IconCalendar, IconFileCertificate, IconHome, IconQrcode, IconUsers, IconUsersGroup, IconWebhook } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -19,16 +19,19 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
     { label: 'Devices', to: '/admin/devices', icon: IconDeviceDesktop },
     { label: 'Integrations', to: '/admin/integrations', icon: IconWebhook },
     { label: 'Reports', to: '/admin/reports', icon: IconChartLine },
+    { label: 'Absences', to: '/absences', icon: IconFileCertificate },
   ],
   teacher: [
     { label: 'Home', to: '/', icon: IconHome },
     { label: 'Courses', to: '/courses', icon: IconBook },
     { label: 'Calendar', to: '/calendar', icon: IconCalendar },
+    { label: 'Absences', to: '/absences', icon: IconFileCertificate },
   ],
   student: [
     { label: 'Home', to: '/', icon: IconHome },
     { label: 'Check in', to: '/checkin', icon: IconQrcode },
     { label: 'Attendance', to: '/attendance', icon: IconChartDonut },
+    { label: 'Absences', to: '/absences', icon: IconFileCertificate },
     { label: 'Calendar', to: '/calendar', icon: IconCalendar },
   ],
 };

@@ -234,6 +234,23 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'absences',
+            lazy: async () => ({ Component: (await import('./routes/app/absences.js')).AbsencesRoute }),
+          },
+          {
+            path: 'absences/new',
+            lazy: async () => {
+              const { NewAbsenceRoute } = await import('./routes/app/absences.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['student']}>
+                    <NewAbsenceRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'admin/users',
             lazy: async () => {
               const { UsersRoute } = await import('./routes/app/admin/users.js');

@@ -8,6 +8,8 @@ export interface LayoutNavItem {
   label: string;
   to: string;
   icon: ComponentType<{ size?: number | string; stroke?: number }>;
+  /** Shown at the end of the item (e.g. how many requests wait for review). */
+  badge?: ReactNode;
 }
 
 interface AppLayoutProps {
@@ -100,6 +102,7 @@ export function AppLayout({ nav, user, onProfile, onSignOut, headerActions, chil
             end={item.to === '/'}
             label={item.label}
             leftSection={<item.icon size={18} stroke={1.6} />}
+            rightSection={item.badge}
             active={item.to === '/' ? location.pathname === '/' : location.pathname.startsWith(item.to)}
             data-testid={`nav-${item.label.toLowerCase().replace(/\s+/g, '-')}`}
           />

@@ -2,6 +2,7 @@ import { Outlet, useNavigate } from 'react-router';
 import { AppLayout } from '../../../components/layouts/app-layout.js';
 import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
 import { NotificationBell } from '../../../features/notifications/components/notification-bell.js';
+import { useReviewNavigation } from '../../../features/absences/components/review-count.js';
 import { useSignOut, useUser } from '../../../lib/auth.js';
 import { useMyLiveUpdates } from '../../../lib/use-my-live-updates.js';
 import { NAVIGATION } from '../../navigation.js';
@@ -12,10 +13,11 @@ export function AppRoot() {
   const navigate = useNavigate();
   const signOut = useSignOut();
   useMyLiveUpdates(user?.role === 'student' ? user.id : null);
+  const nav = useReviewNavigation(user ?? null, user ? NAVIGATION[user.role] : []);
   if (!user) return null;
   return (
     <AppLayout
-      nav={NAVIGATION[user.role]}
+      nav={nav}
       user={user}
       onProfile={() => navigate('/profile')}
       onSignOut={() => void signOut()}

@@ -1,5 +1,6 @@
+import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Button, Card, Center, Collapse, Group, Loader, RingProgress, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { Alert, Anchor, Button, Card, Center, Collapse, Group, Loader, RingProgress, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { WARNING_KIND_LABEL } from '../../../../../common/warning.schemas.js';
 import { myWarningsQuery } from '../../../lib/queries/reports.js';
 import { useDisclosure } from '@mantine/hooks';
@@ -96,7 +97,19 @@ function History({ item }: { item: CourseAttendance }) {
                   {r.counted ? null : ' · counts once the session closes'}
                 </Text>
               </Stack>
-              <RecordStatusBadge record={r} />
+              <Group gap={6} wrap="nowrap">
+                {r.status === 'absent' ? (
+                  <Anchor
+                    component={Link}
+                    to={`/absences/new?courseId=${encodeURIComponent(item.course.id)}&sessionId=${encodeURIComponent(r.sessionId)}`}
+                    size="xs"
+                    data-testid="record-request-absence"
+                  >
+                    Request excuse
+                  </Anchor>
+                ) : null}
+                <RecordStatusBadge record={r} />
+              </Group>
             </Group>
           ))}
         </Stack>
@@ -212,6 +225,16 @@ export function CourseAttendanceCard({ item }: { item: CourseAttendance }) {
           ))}
         </SimpleGrid>
         <History item={item} />
+        <Button
+          component={Link}
+          to={`/absences/new?courseId=${encodeURIComponent(course.id)}`}
+          variant="light"
+          size="compact-sm"
+          style={{ alignSelf: 'flex-start' }}
+          data-testid="course-request-absence"
+        >
+          Request an absence
+        </Button>
       </Stack>
     </Card>
   );

@@ -11,6 +11,7 @@ import { formatDateTime } from '../../../lib/dates.js';
 import { errorMessage, notifySuccess } from '../../../lib/notify.js';
 import { useDeleteRecord } from '../api/delete-record.js';
 import { useMarkRecord } from '../api/mark-record.js';
+import { RecordAbsences } from './record-absences.js';
 import { RecordHistory } from './record-history.js';
 import { METHOD_LABEL, STATUS_OPTIONS, avatarColor, initials } from './statuses.js';
 import type { RosterRow } from './student-row.js';
@@ -102,6 +103,7 @@ function RecordEditor({ sessionId, row, canDelete, closedSession, onClose }: Rec
         </div>
         {record ? <RecordStatusBadge record={record} /> : <Text c="dimmed">unmarked</Text>}
       </Group>
+      <RecordAbsences sessionId={sessionId} studentId={row.studentId} />
 
       {record ? (
         <Text size="sm" c="dimmed">
