@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import type { Db, DbHandle } from './db/kysely.js';
 import { migrateToLatest, openDatabase } from './db/kysely.js';
 import { frameworkErrorHandler, registerErrorHandlers, sendProblem } from './errors.js';
-import { type Limiter, MemoryLimiter, RedisLimiter } from './lib/limiter.js';
+import { createLimiterFactory, legacyLimiter, type LegacyLimiter, type LimiterFactory } from './lib/limiter.js';
 import { projectRoot, version } from './lib/package-info.js';
 import { createRedis } from './lib/redis.js';
 import { loadSecret } from './lib/secret.js';
@@ -55,7 +55,9 @@ declare module 'fastify' {
     db: Db;
     dialect: DbHandle['dialect'];
     redis: Redis | null;
-    limiter: Limiter;
+    /** Attempt budgets (rate-limiter-flexible): Redis shared by every node, memory otherwise. */
+    limits: LimiterFactory;
+    limiter: LegacyLimiter;
     /** The address students' phones should open. */
     publicUrl: string;
     /** Set when the database has no administrator and no ADMIN_USERNAME was given. */
@@ -101,7 +103,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('db', handle.db);
   app.decorate('dialect', handle.dialect);
   app.decorate('redis', redis);
-  app.decorate<Limiter>('limiter', redis ? new RedisLimiter(redis) : new MemoryLimiter());
+  const limits = createLimiterFactory(redis);
+  app.decorate('limits', limits);
+  app.decorate('limiter', legacyLimiter(limits));
   app.decorate('publicUrl', resolvePublicUrl(config, config.PORT));
   app.decorate('setupToken', null);
   app.addHook('onClose', async () => {

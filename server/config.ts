@@ -50,6 +50,7 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
   LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  LOGIN_MAX_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(8),
   CHECKIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(10),
   CHECKIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(200),
   CHECKIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
