@@ -58,6 +58,8 @@ declare module 'fastify' {
     /** Attempt budgets (rate-limiter-flexible): Redis shared by every node, memory otherwise. */
     limits: LimiterFactory;
     limiter: LegacyLimiter;
+    /** Signs access tokens and calendar links: SECRET, or the one kept in the database. */
+    signingSecret: string;
     /** The address students' phones should open. */
     publicUrl: string;
     /** Set when the database has no administrator and no ADMIN_USERNAME was given. */
@@ -106,6 +108,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const limits = createLimiterFactory(redis);
   app.decorate('limits', limits);
   app.decorate('limiter', legacyLimiter(limits));
+  app.decorate('signingSecret', await loadSecret(handle.db, config.SECRET, config.DATA_DIR));
   app.decorate('publicUrl', resolvePublicUrl(config, config.PORT));
   app.decorate('setupToken', null);
   app.addHook('onClose', async () => {
@@ -144,7 +147,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(authPlugin, {
     tokens: new TokenService({
-      secret: loadSecret(config.SECRET, config.DATA_DIR),
+      secret: app.signingSecret,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
     }),
