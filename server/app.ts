@@ -15,7 +15,7 @@ import { migrateToLatest, openDatabase } from './db/kysely.js';
 import { frameworkErrorHandler, registerErrorHandlers, sendProblem } from './errors.js';
 import { createLimiterFactory, legacyLimiter, type LegacyLimiter, type LimiterFactory } from './lib/limiter.js';
 import { projectRoot, version } from './lib/package-info.js';
-import { createRedis } from './lib/redis.js';
+import { createRedis, redisTimeouts } from './lib/redis.js';
 import { loadSecret } from './lib/secret.js';
 import { LIMITS } from '../common/limits.js';
 import authPlugin from './plugins/auth.plugin.js';
@@ -97,9 +97,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
 
-  const handle = options.database ?? openDatabase(config.DATABASE_URL);
+  const handle =
+    options.database ??
+    openDatabase(config.DATABASE_URL, {
+      timeouts: {
+        connectMs: config.DB_CONNECT_TIMEOUT_MS,
+        statementMs: config.DB_STATEMENT_TIMEOUT_MS,
+        idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
+      log: (err) => app.log.warn({ err }, 'database connection lost'),
+    });
   await migrateToLatest(handle.db);
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'main') : null;
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'main', redisTimeouts(config)) : null;
 
   app.decorate('config', config);
   app.decorate('db', handle.db);
