@@ -21,6 +21,7 @@ import { LIMITS } from '../common/limits.js';
 import authPlugin from './plugins/auth.plugin.js';
 import metricsPlugin from './plugins/metrics.plugin.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import accountsRoutes from './modules/accounts/accounts.routes.js';
 import { ensureFirstAdmin } from './modules/auth/setup.service.js';
 import { TokenService } from './modules/auth/tokens.service.js';
 import healthRoutes from './modules/health/health.routes.js';
@@ -170,6 +171,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(usersRoutes);
+  await app.register(accountsRoutes);
   await app.register(notificationsRoutes);
   await app.register(departmentsRoutes);
   await app.register(sectionsRoutes);

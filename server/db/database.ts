@@ -18,6 +18,7 @@ export interface Database {
   attendance_records: AttendanceRecordsTable;
   devices: DevicesTable;
   device_scans: DeviceScansTable;
+  account_tokens: AccountTokensTable;
 }
 
 export type Role = 'admin' | 'teacher' | 'student';
@@ -199,4 +200,17 @@ export interface DeviceScansTable {
   /** When the device saw the student (from its date/time), UTC. */
   scanned_at: string;
   created_at: string;
+}
+
+export type AccountTokenKind = 'invite' | 'reset';
+
+export interface AccountTokensTable {
+  id: string;
+  user_id: string;
+  kind: AccountTokenKind;
+  token_hash: string;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }

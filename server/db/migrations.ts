@@ -4,6 +4,7 @@ import * as m0002 from './migrations/0002_create_notifications.js';
 import * as m0003 from './migrations/0003_create_courses.js';
 import * as m0004 from './migrations/0004_create_attendance_records.js';
 import * as m0005 from './migrations/0005_create_devices.js';
+import * as m0008 from './migrations/0008_create_account_tokens.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so the same list works
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003_create_courses': m0003,
   '0004_create_attendance_records': m0004,
   '0005_create_devices': m0005,
+  '0008_create_account_tokens': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

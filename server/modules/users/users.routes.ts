@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { idParams, pageOf } from '../../../common/common.schemas.js';
 import { LIMITS } from '../../../common/limits.js';
 import { createUserBody, importResultSchema, listUsersQuery, updateUserBody, userSchema } from '../../../common/user.schemas.js';
+import { createdUserSchema } from '../../../common/account.schemas.js';
 import { forbidden } from '../../errors.js';
+import { accountDeps } from '../accounts/accounts.routes.js';
+import { inviteUser } from '../accounts/accounts.service.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
 import { createUser, deactivateUser, getUser, importUsersCsv, listUsersPage, updateUser } from './users.service.js';
 
@@ -42,9 +45,21 @@ export default async function usersRoutes(app: FastifyInstance) {
     '/api/users',
     {
       onRequest: requireUser('admin'),
-      schema: { tags: ['users'], summary: 'Create a user', body: createUserBody, response: { 201: userSchema } },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user',
+        description: 'Without a password the answer carries `invitation`: the link for the user to choose one.',
+        body: createUserBody,
+        response: { 201: createdUserSchema },
+      },
     },
-    async (request, reply) => reply.status(201).send(await createUser(app.db, authOf(request).userId, request.body)),
+    async (request, reply) => {
+      const actorId = authOf(request).userId;
+      const user = await createUser(app.db, actorId, request.body);
+      if (request.body.password) return reply.status(201).send(user);
+      // No password: nobody could ever sign in, so the admin gets the invitation to hand over.
+      return reply.status(201).send({ ...user, invitation: await inviteUser(accountDeps(app), actorId, user.id) });
+    },
   );
 
   r.post(
