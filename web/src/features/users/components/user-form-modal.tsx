@@ -1,6 +1,7 @@
 import { useEffect, type FormEvent } from 'react';
 import { Alert, Button, Group, Modal, NativeSelect, PasswordInput, SimpleGrid, Stack, Switch, TextInput } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
+import type { AccountLink } from '../../../../../common/account.schemas.js';
 import type { Role, UpdateUserInput, User } from '../../../../../common/user.schemas.js';
 import { blankToNull, blankToUndefined, useForm } from '../../../lib/form.js';
 import { notifySuccess } from '../../../lib/notify.js';
@@ -66,10 +67,12 @@ interface UserFormModalProps {
   onClose: () => void;
   /** The user to edit; null creates a new one. */
   user: User | null;
+  /** A user created without a password: show the admin their invitation link. */
+  onInvitation?: (user: User, link: AccountLink) => void;
 }
 
 /** Create or edit one user. Field errors from the server (taken username, bad email…) land on their fields. */
-export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
+export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormModalProps) {
   const create = useCreateUser();
   const update = useUpdateUser();
   const form = useForm<Values>(valuesOf(user));
@@ -131,6 +134,7 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
       onSuccess: (saved) => {
         notifySuccess(`${saved.name} (${saved.username}) is created.`, 'User created');
         onClose();
+        if (saved.invitation) onInvitation?.(saved, saved.invitation);
       },
       onError: (error) => form.applyError(error),
     });
