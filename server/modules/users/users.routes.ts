@@ -6,6 +6,7 @@ import { LIMITS } from '../../../common/limits.js';
 import { createUserBody, importResultSchema, listUsersQuery, updateUserBody, userSchema } from '../../../common/user.schemas.js';
 import { createdUserSchema } from '../../../common/account.schemas.js';
 import { forbidden } from '../../errors.js';
+import { announceAccessChange } from '../../realtime/access-changes.js';
 import { accountDeps } from '../accounts/accounts.routes.js';
 import { inviteUser } from '../accounts/accounts.service.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
@@ -92,7 +93,12 @@ export default async function usersRoutes(app: FastifyInstance) {
       onRequest: requireUser('admin'),
       schema: { tags: ['users'], params: idParams, body: updateUserBody, response: { 200: userSchema } },
     },
-    async (request) => updateUser(app.db, authOf(request).userId, request.params.id, request.body),
+    async (request) => {
+      const user = await updateUser(app.db, authOf(request).userId, request.params.id, request.body);
+      // A new role or a deactivation applies to open sockets too, on every node.
+      announceAccessChange(app, { userIds: [user.id], reason: user.active ? 'account_changed' : 'deactivated' });
+      return user;
+    },
   );
 
   r.delete(
@@ -103,6 +109,7 @@ export default async function usersRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       await deactivateUser(app.db, authOf(request).userId, request.params.id);
+      announceAccessChange(app, { userIds: [request.params.id], reason: 'deactivated' });
       return reply.status(204).send();
     },
   );
