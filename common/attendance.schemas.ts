@@ -21,7 +21,14 @@ export const recordSchema = z.object({
   note: z.string().nullable(),
   flags: z.array(z.string()),
   version: z.number().int(),
+  /**
+   * Whether the record's latest change reached the webhook endpoints that want it: null when none
+   * does, else the worst state over them (see docs/integrations.md).
+   */
+  sync: z.enum(['pending', 'delivered', 'failed']).nullable(),
 });
+export const recordSyncSchema = recordSchema.shape.sync;
+export type RecordSync = z.infer<typeof recordSyncSchema>;
 export type AttendanceRecord = z.infer<typeof recordSchema>;
 
 export const recordStudentSchema = z.object({ id: z.string(), name: z.string(), studentNumber: z.string().nullable() });

@@ -36,6 +36,8 @@ import { codeRotationJob } from './jobs/code-rotation.job.js';
 import { startJobs } from './jobs/scheduler.js';
 import checkinRoutes from './modules/checkin/checkin.routes.js';
 import { OpenSessionCache } from './modules/checkin/open-sessions.cache.js';
+import { WebhookDirectory } from './modules/webhooks/webhook-directory.js';
+import { AttendanceChanged } from './modules/attendance/record-writer.js';
 import liveSessionsRoutes from './modules/live-sessions/live-sessions.routes.js';
 import mailerPlugin from './lib/mailer.js';
 import notificationsRoutes from './modules/notifications/notifications.routes.js';
@@ -65,6 +67,8 @@ declare module 'fastify' {
     publicUrl: string;
     /** Set when the database has no administrator and no ADMIN_USERNAME was given. */
     setupToken: string | null;
+    /** Active webhook endpoints and what they subscribe to (read by the record writer). */
+    webhooks: WebhookDirectory;
   }
 }
 
@@ -180,6 +184,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(sessionsRoutes);
   await app.register(calendarRoutes);
   app.decorate('openSessions', new OpenSessionCache(handle.db));
+  app.decorate('webhooks', new WebhookDirectory(handle.db));
+  app.decorate('attendanceChanged', new AttendanceChanged());
   const summaries = new SummaryPublisher(app);
   app.decorate('summaries', summaries);
   app.addHook('onClose', async () => summaries.stop());

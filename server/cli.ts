@@ -56,7 +56,7 @@ const commands: Record<string, Command> = {
 
   async demo(db, config) {
     await migrateToLatest(db);
-    const r = await loadDemoSchool(db, config.TIMEZONE);
+    const r = await loadDemoSchool(db, config.TIMEZONE, config.DATABASE_URL.startsWith('sqlite:') ? 'sqlite' : 'postgres');
     console.log(`Loaded the demo school: ${r.students} students, courses ${r.courses.join(', ')}, ${r.sessions} sessions.`);
     if (r.admin) console.log(`  administrator: ${r.admin} / ${DEMO_PASSWORDS.admin}`);
     console.log(`  teachers: ${r.teachers.join(', ')} / ${DEMO_PASSWORDS.teacher}`);

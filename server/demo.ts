@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './db/database.js';
 import { AppError } from './errors.js';
-import { newId } from './lib/ids.js';
 import { addDays, localDateOf } from './lib/timezone.js';
-import { insertAudit } from './modules/audit/audit.repository.js';
+import type { Dialect } from './db/kysely.js';
+import { RecordWriter } from './modules/attendance/record-writer.js';
 import { createCourse } from './modules/courses/courses.service.js';
 import { createDepartment } from './modules/departments/departments.service.js';
 import { enrollStudents } from './modules/enrollments/enrollments.service.js';
@@ -30,7 +30,7 @@ export interface DemoSummary {
  * with a term of weekly sessions around today, and attendance for the sessions already held.
  * Everything goes through the same services the API uses, so it is audited like real data.
  */
-export async function loadDemoSchool(db: Kysely<Database>, timeZone: string): Promise<DemoSummary> {
+export async function loadDemoSchool(db: Kysely<Database>, timeZone: string, dialect: Dialect): Promise<DemoSummary> {
   if (await db.selectFrom('departments').select('id').where('code', '=', 'DEMO').executeTakeFirst()) {
     throw new AppError(409, 'conflict', 'Demo already loaded', 'This database already has the demo school (department DEMO).');
   }
@@ -97,48 +97,62 @@ export async function loadDemoSchool(db: Kysely<Database>, timeZone: string): Pr
       timeZone,
     );
     sessionCount += sessions.length;
-    const enrolled = await db.selectFrom('enrollments').select('student_id').where('course_id', '=', course.id).execute();
+    const enrolled = await courseStudents(db, course.id);
     const held = sessions.filter((s) => Date.parse(s.endsAt) < Date.now());
-    for (const [k, s] of held.entries()) await recordHeldSession(db, c.teacher.id, s.id, s.startsAt, s.endsAt, enrolled.map((e) => e.student_id), k);
+    for (const [k, s] of held.entries()) await recordHeldSession(db, dialect, c.teacher.id, s.id, s.startsAt, s.endsAt, enrolled, k);
   }
   return { admin: createdAdmin, teachers: teachers.map((t) => t.username), students: students.length, courses: courses.map((c) => c.code), sessions: sessionCount };
 }
 
-/** A past session as if it had been run: opened, a realistic spread of statuses, closed. */
-async function recordHeldSession(db: Kysely<Database>, teacherId: string, sessionId: string, startsAt: string, endsAt: string, studentIds: string[], seed: number) {
+/** A past session as if it had been run: opened, a realistic spread of statuses (through the write command), closed. */
+async function recordHeldSession(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  teacherId: string,
+  sessionId: string,
+  startsAt: string,
+  endsAt: string,
+  students: { id: string; name: string; student_number: string | null }[],
+  seed: number,
+) {
   const start = Date.parse(startsAt);
   await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('sessions')
-      .set({ state: 'closed', opened_at: startsAt, closed_at: endsAt, updated_at: endsAt })
-      .where('id', '=', sessionId)
-      .execute();
-    for (const [i, studentId] of studentIds.entries()) {
+    await closeHeldSession(trx, sessionId, startsAt, endsAt);
+    // No webhook exists in a school being loaded, and nobody is watching live: nothing to publish.
+    const writer = new RecordWriter(trx, dialect, { forType: () => [] });
+    for (const [i, student] of students.entries()) {
       // Deterministic pseudo-random spread: most present, some late, a few absent (a couple chronically).
       const r = (i * 37 + seed * 11) % 100;
       const chronic = i % 13 === 5;
       const status = chronic ? (r < 55 ? 'absent' : 'present') : r < 78 ? 'present' : r < 90 ? 'late' : r < 97 ? 'absent' : 'excused';
       const checkedIn = status === 'present' || status === 'late' ? new Date(start + (status === 'late' ? 15 : 2) * 60_000 + (r % 5) * 30_000).toISOString() : null;
-      const id = newId();
-      await trx
-        .insertInto('attendance_records')
-        .values({
-          id,
-          session_id: sessionId,
-          student_id: studentId,
-          status,
-          state: 'confirmed',
-          method: status === 'absent' ? 'auto' : status === 'excused' ? 'rollcall' : r % 3 === 0 ? 'qr' : 'code',
-          checked_in_at: checkedIn,
-          updated_at: endsAt,
-          updated_by: status === 'excused' ? teacherId : null,
-          note: status === 'excused' ? 'Medical appointment (demo)' : null,
-          flags: '[]',
-          browser_id: null,
-          version: 1,
-        })
-        .execute();
-      await insertAudit(trx, { actorId: null, action: 'record.demo', entity: 'record', entityId: id, sessionId, studentId, after: { status }, reason: 'demo data' });
+      await writer.apply({
+        type: 'import',
+        sessionId,
+        student: { id: student.id, name: student.name, studentNumber: student.student_number },
+        status,
+        method: status === 'absent' ? 'auto' : status === 'excused' ? 'rollcall' : r % 3 === 0 ? 'qr' : 'code',
+        checkedInAt: checkedIn,
+        at: endsAt,
+        note: status === 'excused' ? 'Medical appointment (demo)' : null,
+        actorId: status === 'excused' ? teacherId : null,
+        reason: 'demo data',
+      });
     }
   });
+}
+
+function courseStudents(db: Kysely<Database>, courseId: string) {
+  return db
+    .selectFrom('enrollments')
+    .innerJoin('users', 'users.id', 'enrollments.student_id')
+    .select(['users.id', 'users.name', 'users.student_number'])
+    .where('enrollments.course_id', '=', courseId)
+    .orderBy('users.id')
+    .execute();
+}
+
+/** A session held in the past: opened at its start, closed at its end. */
+function closeHeldSession(db: Kysely<Database>, sessionId: string, startsAt: string, endsAt: string) {
+  return db.updateTable('sessions').set({ state: 'closed', opened_at: startsAt, closed_at: endsAt, updated_at: endsAt }).where('id', '=', sessionId).execute();
 }

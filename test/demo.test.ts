@@ -5,7 +5,7 @@ import { describeEachDialect } from './support/test-app.js';
 
 describeEachDialect('demo school', (ctx) => {
   it('loads once, with people who can sign in and a term of sessions with history', async () => {
-    const r = await loadDemoSchool(ctx().db, 'Europe/London');
+    const r = await loadDemoSchool(ctx().db, 'Europe/London', ctx().dialect);
     expect(r).toMatchObject({ admin: null, students: 40, teachers: ['t.okafor', 'm.lindqvist'], courses: ['DEMO-CS101', 'DEMO-CS102'] });
     expect(r.sessions).toBeGreaterThan(20);
     const token = await loginAs(ctx(), { username: 's001', password: DEMO_PASSWORDS.student });
@@ -15,6 +15,6 @@ describeEachDialect('demo school', (ctx) => {
     expect(closed.length).toBeGreaterThan(0);
     const records = await ctx().db.selectFrom('attendance_records').select('id').execute();
     expect(records.length).toBeGreaterThan(closed.length * 20);
-    await expect(loadDemoSchool(ctx().db, 'Europe/London')).rejects.toMatchObject({ code: 'conflict' });
+    await expect(loadDemoSchool(ctx().db, 'Europe/London', ctx().dialect)).rejects.toMatchObject({ code: 'conflict' });
   });
 }, { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'admin-password-1' });

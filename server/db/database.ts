@@ -18,6 +18,9 @@ export interface Database {
   attendance_records: AttendanceRecordsTable;
   devices: DevicesTable;
   device_scans: DeviceScansTable;
+  webhooks: WebhooksTable;
+  outbox_events: OutboxEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   account_tokens: AccountTokensTable;
 }
 
@@ -162,6 +165,8 @@ export interface AttendanceRecordsTable {
   /** The long-lived random browser id the check-in came from (shared-device detection). */
   browser_id: string | null;
   version: number;
+  /** The approved absence request that excused this record (revising the decision reverts only these). */
+  absence_id: string | null;
 }
 
 export interface NotificationsTable {
@@ -199,6 +204,53 @@ export interface DeviceScansTable {
   student_number: string;
   /** When the device saw the student (from its date/time), UTC. */
   scanned_at: string;
+  created_at: string;
+}
+
+/** An integration endpoint. `secret` (`whsec_…`) signs deliveries; the API shows it once. */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  secret: string;
+  active: number;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The transactional outbox: one row per change, written in the change's own transaction. */
+export interface OutboxEventsTable {
+  /** Time-ordered (newId): the delivery order within an `order_key`. */
+  id: string;
+  type: string;
+  /** Deliveries with the same key go out in order: the session id for record and session events. */
+  order_key: string;
+  /** The record a record event is about (`record.sync`). */
+  record_id: string | null;
+  /** JSON of the event's `data`. */
+  payload: string;
+  created_at: string;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint: its attempts and outcome. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  order_key: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: string;
+  /** A node that claimed the delivery holds it until then (a crashed node's claim expires). */
+  locked_until: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
   created_at: string;
 }
 

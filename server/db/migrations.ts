@@ -4,6 +4,7 @@ import * as m0002 from './migrations/0002_create_notifications.js';
 import * as m0003 from './migrations/0003_create_courses.js';
 import * as m0004 from './migrations/0004_create_attendance_records.js';
 import * as m0005 from './migrations/0005_create_devices.js';
+import * as m0006 from './migrations/0006_create_outbox.js';
 import * as m0008 from './migrations/0008_create_account_tokens.js';
 
 /**
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0003_create_courses': m0003,
   '0004_create_attendance_records': m0004,
   '0005_create_devices': m0005,
+  '0006_create_outbox': m0006,
   '0008_create_account_tokens': m0008,
 };
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { sessionTopic } from '../modules/attendance/records.service.js';
+import { sessionTopic } from '../../common/live-events.js';
+import { publish } from '../realtime/live-events.js';
 import { currentCode } from '../modules/checkin/codes.js';
 import { checkinUrl } from '../modules/live-sessions/live-sessions.service.js';
 import type { Budget } from '../lib/limiter.js';
@@ -30,7 +31,7 @@ export async function announceRotatedCodes(app: FastifyInstance, now = Date.now(
     if (previous === undefined ? c.step === 0 : previous === c.step) continue;
     const ttl = Math.max(5, Math.ceil((c.expiresAt.getTime() - now) / 1000) + 5);
     if (!(await once.reserve(`${s.id}:${c.step}`, 1, ttl)).allowed) continue;
-    app.bus.publish(sessionTopic(s.id), 'CODE_ROTATED', {
+    publish(app.bus, sessionTopic(s.id), 'CODE_ROTATED', {
       sessionId: s.id,
       code: c.code,
       expiresAt: c.expiresAt.toISOString(),

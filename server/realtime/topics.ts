@@ -60,10 +60,7 @@ export class TopicRegistry {
   }
 }
 
-/** The topic a user's personal events (notifications) go to. */
-export const userTopic = (userId: string): string => `user:${userId}`;
-/** The topic of one class meeting's live events (check-ins, marks, summaries, code rotation). */
-export const sessionTopic = (sessionId: string): string => `session:${sessionId}`;
+export { sessionTopic, userTopic } from '../../common/live-events.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
+import { sessionTopic } from '../../../common/live-events.js';
+import { publish } from '../../realtime/live-events.js';
 import { sessionSummary, type RecordRow } from './records.repository.js';
 
 export function toRecord(row: RecordRow): AttendanceRecord {
@@ -16,6 +18,7 @@ export function toRecord(row: RecordRow): AttendanceRecord {
     note: row.note,
     flags: parseFlags(row.flags),
     version: row.version,
+    sync: null,
   };
 }
 
@@ -27,8 +30,6 @@ export function parseFlags(json: string): string[] {
     return [];
   }
 }
-
-export const sessionTopic = (sessionId: string) => `session:${sessionId}`;
 
 const SUMMARY_COALESCE_MS = 150;
 
@@ -46,7 +47,7 @@ export class SummaryPublisher {
     const t = setTimeout(() => {
       this.timers.delete(sessionId);
       sessionSummary(this.app.db, sessionId, courseId)
-        .then((summary) => this.app.bus.publish(sessionTopic(sessionId), 'SUMMARY', { sessionId, summary }))
+        .then((summary) => publish(this.app.bus, sessionTopic(sessionId), 'SUMMARY', { sessionId, summary }))
         .catch((err) => this.app.log.warn({ err, sessionId }, 'could not publish the session summary'));
     }, SUMMARY_COALESCE_MS);
     t.unref();
@@ -62,26 +63,5 @@ export class SummaryPublisher {
 declare module 'fastify' {
   interface FastifyInstance {
     summaries: SummaryPublisher;
-  }
-}
-
-/** After a committed change: the record to the session's staff, then a fresh summary. */
-export function publishRecordChange(
-  app: FastifyInstance,
-  courseId: string,
-  change: { event: 'CHECKIN'; row: RecordRow; student: { id: string; name: string; studentNumber: string | null } } | { event: 'RECORD_UPDATED'; row: RecordRow },
-): void {
-  // The change is committed: a failure to publish must never fail the request that made it.
-  try {
-    const record = toRecord(change.row);
-    const topic = sessionTopic(change.row.session_id);
-    if (change.event === 'CHECKIN') {
-      app.bus.publish(topic, 'CHECKIN', { record, student: change.student });
-      app.metrics.checkins.inc({ method: record.method });
-    }
-    else app.bus.publish(topic, 'RECORD_UPDATED', { record });
-    app.summaries.schedule(change.row.session_id, courseId);
-  } catch (err) {
-    app.log.warn({ err, sessionId: change.row.session_id }, 'could not publish a record change');
   }
 }

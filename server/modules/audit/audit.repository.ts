@@ -73,3 +73,22 @@ export function listSessionAudit(db: Kysely<Database>, f: AuditFilter) {
   }
   return q.orderBy('audit_events.at', 'desc').orderBy('audit_events.id', 'desc').limit(f.limit).execute();
 }
+
+/** Appends many audit events at once (a close marking a whole class absent), in the caller's transaction. */
+export async function insertAuditMany(trx: Kysely<Database> | Transaction<Database>, events: AuditInput[]): Promise<void> {
+  const at = nowIso();
+  const rows = events.map((e) => ({
+    id: newId(),
+    at,
+    actor_id: e.actorId,
+    action: e.action,
+    entity: e.entity,
+    entity_id: e.entityId,
+    session_id: e.sessionId ?? null,
+    student_id: e.studentId ?? null,
+    before: e.before === undefined || e.before === null ? null : JSON.stringify(e.before),
+    after: e.after === undefined || e.after === null ? null : JSON.stringify(e.after),
+    reason: e.reason ?? null,
+  }));
+  for (let i = 0; i < rows.length; i += 200) await trx.insertInto('audit_events').values(rows.slice(i, i + 200)).execute();
+}

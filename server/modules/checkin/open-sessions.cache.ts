@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { sessionPolicySchema, type SessionPolicy } from '../../../common/session.schemas.js';
+import type { SessionPolicy } from '../../../common/session.schemas.js';
+import { parsePolicy } from './checkin-policy.js';
 import type { Database } from '../../db/database.js';
 import { openAndRecentSessions } from '../live-sessions/live-sessions.repository.js';
 import { codeStateOf } from '../live-sessions/live-sessions.service.js';
@@ -52,7 +53,7 @@ export class OpenSessionCache {
     const out: CodeSession[] = [];
     for (const r of rows) {
       if (!r.code_secret || !r.opened_at) continue;
-      const policy = sessionPolicySchema.parse(JSON.parse(r.policy));
+      const policy = parsePolicy(r.policy);
       out.push({
         id: r.id,
         courseId: r.course_id,

@@ -61,3 +61,21 @@ export async function insertScanIfAbsent(db: Db, row: DeviceScanRow): Promise<bo
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
+
+/** An active student by student number (what a device posts). */
+export function activeStudentByNumber(db: Db, studentNumber: string) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'name', 'student_number'])
+    .where('student_number', '=', studentNumber)
+    .where('role', '=', 'student')
+    .where('active', '=', 1)
+    .executeTakeFirst();
+}
+
+/** Which of the courses the student is enrolled in. */
+export async function enrolledCourses(db: Db, studentId: string, courseIds: string[]): Promise<Set<string>> {
+  if (courseIds.length === 0) return new Set();
+  const rows = await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();
+  return new Set(rows.map((r) => r.course_id));
+}

@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { ScanInput } from '../../../common/device.schemas.js';
 import { AppError, conflict, validationFailed } from '../../errors.js';
-import { newId, nowIso } from '../../lib/ids.js';
+import { newId } from '../../lib/ids.js';
 import { addDays, localDateOf, localToUtc } from '../../lib/timezone.js';
 import { toRecord } from '../attendance/records.service.js';
 import { noActiveSession } from '../attendance/roll-call.service.js';
-import { recordCheckin } from '../checkin/checkin.service.js';
+import { ReplayedScan, writeRecords } from '../attendance/record-writer.js';
+import { decideCheckin } from '../checkin/checkin-policy.js';
 import { boundSessions } from './devices.service.js';
-import { findScan, insertScanIfAbsent, type DeviceRow } from './devices.repository.js';
+import { activeStudentByNumber, enrolledCourses, findScan, type DeviceRow } from './devices.repository.js';
 import type { RecordRow } from '../attendance/records.repository.js';
 
 /** How far a device's clock may be off (ahead of the server, or before the session opened) and still count. */
@@ -41,22 +42,30 @@ export function scanInstant(input: Pick<ScanInput, 'date' | 'time'>, timeZone: s
 
 /**
  * A device scan (seed 002, POST /api/attendance/scan). The scan goes to the open session bound to the
- * device (if several are, the one whose course the student takes) through the same check-in path as
- * every other method: one record per session × student, decided by the database's unique key, so
- * a second scan of the student is a duplicate. A `scan_id` is logged with the device's id under a
- * unique key: replaying it, even ten times at once, answers with the same record and counts once.
+ * device (if several are, the one whose course the student takes) through the write command like
+ * every other check-in: one record per session × student, decided by the database's unique key, so
+ * a second scan of the student is a duplicate. The scan is logged with the device's id and its
+ * `scan_id` under a unique key in the same transaction: a replay (even ten at once) finds the key
+ * taken, writes nothing, and answers with the record the first delivery made.
  */
 export async function recordScan(app: FastifyInstance, device: DeviceRow, input: ScanInput, now = Date.now()): Promise<ScanResult> {
-  const studentNumber = String(input.student_id);
-  if (input.scan_id) {
-    const known = await findScan(app.db, device.id, input.scan_id);
-    if (known) {
-      const { scan_row_id: _, ...row } = known;
-      if (isRecordRow(row)) return { record: toRecord(row), duplicate: true };
-      // A replay must not bring back a record an admin deleted after this scan was delivered.
-      throw conflict('This scan was delivered before and the record it made has since been deleted; it is not counted again.');
+  try {
+    return await scan(app, device, input, now);
+  } catch (err) {
+    // A replay of a scan delivered earlier (say from the queue of a device that was offline) answers
+    // as a duplicate even when the session it went to has closed since.
+    if (input.scan_id && err instanceof AppError && REFUSALS.has(err.code)) {
+      const known = await findScan(app.db, device.id, input.scan_id);
+      if (known) return replayed(app, device, input.scan_id);
     }
+    throw err;
   }
+}
+
+const REFUSALS = new Set(['no_active_session', 'not_enrolled', 'unknown_student']);
+
+async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, now: number): Promise<ScanResult> {
+  const studentNumber = String(input.student_id);
   let at = scanInstant(input, app.config.TIMEZONE, now);
   if (at > now + SCAN_CLOCK_TOLERANCE_MS) {
     throw validationFailed(`The scan time ${new Date(at).toISOString()} is in the future: check the device's clock and time zone (${app.config.TIMEZONE}).`, [
@@ -67,28 +76,9 @@ export async function recordScan(app: FastifyInstance, device: DeviceRow, input:
 
   const sessions = await boundSessions(app, device.id);
   if (sessions.length === 0) throw noActiveSession('No open session is bound to this device: the teacher opens the session with this device selected.');
-  const student = await app.db
-    .selectFrom('users')
-    .select(['id', 'name', 'student_number'])
-    .where('student_number', '=', studentNumber)
-    .where('role', '=', 'student')
-    .where('active', '=', 1)
-    .executeTakeFirst();
+  const student = await activeStudentByNumber(app.db, studentNumber);
   if (!student) throw new AppError(404, 'unknown_student', 'Unknown student number', `No student has the number ${studentNumber}.`);
-  const enrolled = new Set(
-    (
-      await app.db
-        .selectFrom('enrollments')
-        .select('course_id')
-        .where('student_id', '=', student.id)
-        .where(
-          'course_id',
-          'in',
-          sessions.map((s) => s.courseId),
-        )
-        .execute()
-    ).map((e) => e.course_id),
-  );
+  const enrolled = await enrolledCourses(app.db, student.id, sessions.map((s) => s.courseId));
   const session = sessions.find((s) => enrolled.has(s.courseId));
   if (!session) throw new AppError(403, 'not_enrolled', 'Not enrolled', `Student ${studentNumber} is not enrolled in the course of the session this device scans for.`);
   if (at < Date.parse(session.openedAt) - SCAN_CLOCK_TOLERANCE_MS) {
@@ -96,34 +86,34 @@ export async function recordScan(app: FastifyInstance, device: DeviceRow, input:
       `The scan was taken at ${new Date(at).toISOString()}, before the session opened (${session.openedAt}); check the device's clock, or drop scans left from an earlier class.`,
     );
   }
-
-  let result;
+  const decision = decideCheckin(session.policy, { method: 'device', deviceId: device.id, at, session });
   try {
-    // Device scans are trusted like the teacher's roll call: no approval step.
-    result = await recordCheckin(
-      app,
-      { ...session, policy: { ...session.policy, requireApproval: false } },
-      { id: student.id, name: student.name, studentNumber: student.student_number },
-      'device',
-      [],
-      null,
-      null,
+    const { changes, record } = await writeRecords(app, {
+      type: 'checkin',
+      session,
+      student: { id: student.id, name: student.name, studentNumber: student.student_number },
+      method: 'device',
+      decision,
       at,
-      `scanned by device "${device.name}" (${device.id})`,
-    );
+      actorId: null,
+      reason: `scanned by device "${device.name}" (${device.id})`,
+      scan: { deviceId: device.id, scanId: input.scan_id ?? `server:${newId()}`, studentNumber },
+    });
+    const made = changes.some((c) => c.action === 'record.checked_in' && c.studentId === student.id);
+    return { record: record!, duplicate: !made };
   } catch (err) {
+    if (err instanceof ReplayedScan) return replayed(app, device, input.scan_id!);
     if (err instanceof AppError && err.code === 'session_not_open') throw noActiveSession('The session bound to this device was closed meanwhile.');
     throw err;
   }
-  await insertScanIfAbsent(app.db, {
-    id: newId(),
-    device_id: device.id,
-    scan_id: input.scan_id ?? `server:${newId()}`,
-    session_id: session.id,
-    record_id: result.record.id,
-    student_number: studentNumber,
-    scanned_at: new Date(at).toISOString(),
-    created_at: nowIso(),
-  });
-  return { record: result.record, duplicate: result.alreadyCheckedIn };
+}
+
+/** A scan_id delivered before: the record it made, or 409 when an admin deleted that record since. */
+async function replayed(app: FastifyInstance, device: DeviceRow, scanId: string): Promise<ScanResult> {
+  const known = await findScan(app.db, device.id, scanId);
+  if (!known) throw noActiveSession('No open session is bound to this device: the teacher opens the session with this device selected.');
+  const { scan_row_id: _, ...row } = known;
+  if (isRecordRow(row)) return { record: toRecord(row), duplicate: true };
+  // A replay must not bring back a record an admin deleted after this scan was delivered.
+  throw conflict('This scan was delivered before and the record it made has since been deleted; it is not counted again.');
 }

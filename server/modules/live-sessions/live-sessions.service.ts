@@ -1,21 +1,36 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Summary } from '../../../common/attendance.schemas.js';
-import { sessionPolicySchema, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
+import type { Session, SessionPolicy, SessionPolicyPatch } from '../../../common/session.schemas.js';
+import { sessionTopic } from '../../../common/live-events.js';
 import type { Database } from '../../db/database.js';
 import { AppError, validationFailed } from '../../errors.js';
-import { newId, nowIso, randomToken } from '../../lib/ids.js';
+import { nowIso, randomToken } from '../../lib/ids.js';
+import { publish, publishSessionEvent } from '../../realtime/live-events.js';
 import { insertAudit } from '../audit/audit.repository.js';
+import { withRecordWriter } from '../attendance/record-writer.js';
 import { sessionSummary } from '../attendance/records.repository.js';
-import { sessionTopic } from '../attendance/records.service.js';
+import { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
+import { enqueueOutbox } from '../webhooks/outbox.repository.js';
 import type { Actor } from '../courses/courses.service.js';
 import { getSessionForStaff, toSession } from '../sessions/sessions.service.js';
 import { currentCode, type CurrentCode, type SessionCodeState } from '../checkin/codes.js';
 import { findDeviceById } from '../devices/devices.repository.js';
 import { type SessionRow } from '../sessions/sessions.repository.js';
-import { overdueOpenSessions, unmarkedStudents } from './live-sessions.repository.js';
+import { closeOpenSession, openScheduledSession, overdueOpenSessions, updateOpenSessionPolicy } from './live-sessions.repository.js';
 
 type Db = Kysely<Database>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The approved absences covering a session being closed (student id → absence request id), read
+     * inside the close's transaction; set by the absences module. Their students' records become
+     * `excused` instead of `absent`.
+     */
+    closeExcuses?: (trx: Db, session: SessionRow) => Promise<Map<string, string>>;
+  }
+}
 
 /** How long before its start a session may be opened for check-in. */
 export const OPEN_EARLY_MS = 60 * 60_000;
@@ -28,7 +43,7 @@ export async function assertSessionStaff(db: Db, actor: Actor, sessionId: string
 }
 
 export function policyOf(row: Pick<SessionRow, 'policy'>): SessionPolicy {
-  return sessionPolicySchema.parse(JSON.parse(row.policy));
+  return parsePolicy(row.policy);
 }
 
 export function codeStateOf(row: Pick<SessionRow, 'code_secret' | 'opened_at' | 'policy'>, policy = policyOf(row)): SessionCodeState | null {
@@ -92,42 +107,32 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
       `This session starts at ${before.starts_at}; it can be opened from ${new Date(earliest).toISOString()} (an hour before). Move the session if the class is earlier.`,
     );
   }
-  const policy = sessionPolicySchema.parse({ ...policyOf(before), ...patch });
+  const policy = mergePolicy(policyOf(before), patch);
   if (patch.deviceId) await assertDeviceUsable(app.db, patch.deviceId);
   const now = nowIso();
+  const opening = before.state === 'scheduled';
+  const subscribers = await app.webhooks.current();
   const after = await app.db.transaction().execute(async (trx) => {
     if (policy.deviceId) await assertDeviceFree(trx, policy.deviceId, sessionId);
-    const row =
-      before.state === 'scheduled'
-        ? await trx
-            .updateTable('sessions')
-            .set({ state: 'open', opened_at: now, code_secret: randomToken(32), policy: JSON.stringify(policy), updated_at: now })
-            .where('id', '=', sessionId)
-            .where('state', '=', 'scheduled')
-            .returningAll()
-            .executeTakeFirst()
-        : await trx
-            .updateTable('sessions')
-            .set({ policy: JSON.stringify(policy), updated_at: now })
-            .where('id', '=', sessionId)
-            .where('state', '=', 'open')
-            .returningAll()
-            .executeTakeFirst();
+    const row = opening
+      ? await openScheduledSession(trx, sessionId, { openedAt: now, codeSecret: randomToken(32), policy: JSON.stringify(policy) })
+      : await updateOpenSessionPolicy(trx, sessionId, { policy: JSON.stringify(policy), updatedAt: now });
     if (!row) throw invalidState('The session changed state meanwhile; reload it.');
     await insertAudit(trx, {
       actorId: actor.userId,
-      action: before.state === 'scheduled' ? 'session.opened' : 'session.policy_changed',
+      action: opening ? 'session.opened' : 'session.policy_changed',
       entity: 'session',
       entityId: sessionId,
       sessionId,
       before: { state: before.state, policy: policyOf(before) },
       after: { state: row.state, policy },
     });
+    if (opening) await enqueueOutbox(trx, [{ type: 'session.opened', orderKey: sessionId, data: { session: toSession(row) } }], subscribers);
     return row;
   });
   app.openSessions.invalidate();
   const session = toSession(after);
-  app.bus.publish(sessionTopic(sessionId), before.state === 'scheduled' ? 'SESSION_OPENED' : 'SESSION_UPDATED', { session });
+  await publishSessionEvent(app, session, opening ? 'SESSION_OPENED' : 'SESSION_UPDATED');
   return session;
 }
 
@@ -152,76 +157,32 @@ export async function closeSession(
   sessionId: string,
 ): Promise<{ session: Session; summary: Summary } | null> {
   const now = nowIso();
-  const closed = await app.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('sessions')
-      .set({ state: 'closed', closed_at: now, updated_at: now })
-      .where('id', '=', sessionId)
-      .where('state', '=', 'open')
-      .returningAll()
-      .executeTakeFirst();
+  const closed = await withRecordWriter(app, async (w) => {
+    const row = await closeOpenSession(w.trx, sessionId, now);
     if (!row) return null;
-    const missing = await unmarkedStudents(trx, sessionId, row.course_id);
-    const records = missing.map((m) => ({
-      id: newId(),
-      session_id: sessionId,
-      student_id: m.student_id,
-      status: 'absent' as const,
-      state: 'confirmed' as const,
-      method: 'auto' as const,
-      checked_in_at: null,
-      updated_at: now,
-      updated_by: actorId,
-      note: null,
-      flags: '[]',
-      browser_id: null,
-      version: 1,
-    }));
-    for (let i = 0; i < records.length; i += 200) {
-      const chunk = records.slice(i, i + 200);
-      await trx
-        .insertInto('attendance_records')
-        .values(chunk)
-        .onConflict((oc) => oc.columns(['session_id', 'student_id']).doNothing())
-        .execute();
-      await trx
-        .insertInto('audit_events')
-        .values(
-          chunk.map((r) => ({
-            id: newId(),
-            at: now,
-            actor_id: actorId,
-            action: 'record.auto_absent',
-            entity: 'record',
-            entity_id: r.id,
-            session_id: sessionId,
-            student_id: r.student_id,
-            before: null,
-            after: JSON.stringify({ status: 'absent', state: 'confirmed', method: 'auto' }),
-            reason: 'no check-in when the session closed',
-          })),
-        )
-        .execute();
-    }
-    await insertAudit(trx, {
+    const before = w.changes.length;
+    await w.apply({ type: 'close', sessionId, actorId, excusedBy: app.closeExcuses ? (trx) => app.closeExcuses!(trx, row) : undefined });
+    const marked = w.changes.length - before;
+    await insertAudit(w.trx, {
       actorId,
       action: 'session.closed',
       entity: 'session',
       entityId: sessionId,
       sessionId,
       before: { state: 'open' },
-      after: { state: 'closed', autoAbsent: records.length },
+      after: { state: 'closed', autoAbsent: marked },
       reason: actorId ? null : 'closed automatically after its end',
     });
+    const session = toSession(row);
+    await enqueueOutbox(w.trx, [{ type: 'session.closed', orderKey: sessionId, data: { session } }], await app.webhooks.current());
     return row;
   });
   if (!closed) return null;
   app.openSessions.invalidate();
   const summary = await sessionSummary(app.db, sessionId, closed.course_id);
   const session = toSession(closed);
-  const topic = sessionTopic(sessionId);
-  app.bus.publish(topic, 'SESSION_CLOSED', { session });
-  app.bus.publish(topic, 'SUMMARY', { sessionId, summary });
+  await publishSessionEvent(app, session, 'SESSION_CLOSED');
+  publish(app.bus, sessionTopic(sessionId), 'SUMMARY', { sessionId, summary });
   return { session, summary };
 }
 

@@ -9,6 +9,7 @@ import {
 import type { Database } from '../../db/database.js';
 import { notFound } from '../../errors.js';
 import { newId, nowIso } from '../../lib/ids.js';
+import { publish } from '../../realtime/live-events.js';
 import { userTopic } from '../../realtime/topics.js';
 import {
   countUnread,
@@ -67,7 +68,7 @@ export async function createNotifications(trx: Db, items: NotificationInput[]): 
 export function pushNotifications(app: FastifyInstance, notifications: UserNotification[]): void {
   for (const n of notifications) {
     const { userId, ...notification } = n;
-    app.bus.publish(userTopic(userId), 'NOTIFICATION', { notification });
+    publish(app.bus, userTopic(userId), 'NOTIFICATION', { notification });
   }
   if (app.mailer && notifications.length > 0) {
     mailNotifications(app, notifications).catch((err: unknown) => app.log.warn({ err }, 'notification mail failed'));
@@ -125,14 +126,14 @@ export async function listMyNotifications(
 export async function markNotificationRead(app: FastifyInstance, userId: string, id: string): Promise<Notification> {
   const row = await markRead(app.db, userId, id, nowIso());
   if (!row) throw notFound('Notification');
-  app.bus.publish(userTopic(userId), 'NOTIFICATIONS_READ', { ids: [id], unreadCount: await countUnread(app.db, userId) });
+  publish(app.bus, userTopic(userId), 'NOTIFICATIONS_READ', { ids: [id], unreadCount: await countUnread(app.db, userId) });
   return toNotification(row);
 }
 
 export async function markAllNotificationsRead(app: FastifyInstance, userId: string): Promise<{ updated: number }> {
   const updated = await markAllRead(app.db, userId, nowIso());
   if (updated > 0) {
-    app.bus.publish(userTopic(userId), 'NOTIFICATIONS_READ', { ids: null, unreadCount: await countUnread(app.db, userId) });
+    publish(app.bus, userTopic(userId), 'NOTIFICATIONS_READ', { ids: null, unreadCount: await countUnread(app.db, userId) });
   }
   return { updated };
 }

@@ -3,13 +3,11 @@ import type { Kysely } from 'kysely';
 import { LIMITS } from '../../../common/limits.js';
 import {
   defaultPolicy,
-  sessionPolicySchema,
   type BulkPreview,
   type BulkSessionsInput,
   type CreateSessionInput,
   type ListSessionsQuery,
   type Session,
-  type SessionPolicy,
   type SessionPolicyPatch,
   type SessionWithCourse,
   type UpdateSessionInput,
@@ -19,7 +17,9 @@ import { AppError, forbidden, notFound, validationFailed, type FieldError } from
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { addDays, daysBetween, isoWeekday, localToUtc } from '../../lib/timezone.js';
-import { sessionTopic } from '../../realtime/topics.js';
+import { publishSessionEvent } from '../../realtime/live-events.js';
+import { enqueueOutbox } from '../webhooks/outbox.repository.js';
+import { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { lockCourse, type CourseRow } from '../courses/courses.repository.js';
 import { assertCourseStaff, canTeachCourse, type Actor } from '../courses/courses.service.js';
@@ -46,14 +46,7 @@ export const COUNTED_SESSION_STATES = ['scheduled', 'open', 'closed'] as const;
 
 export const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
 
-export function parsePolicy(text: string): SessionPolicy {
-  return sessionPolicySchema.parse(JSON.parse(text));
-}
-
-/** A policy with `patch` applied, validated as a whole. */
-export function mergePolicy(current: SessionPolicy, patch: SessionPolicyPatch | undefined): SessionPolicy {
-  return sessionPolicySchema.parse({ ...current, ...(patch ?? {}) });
-}
+export { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
 
 export function toSession(row: SessionRow): Session {
   return {
@@ -359,6 +352,7 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
   if (before.state !== 'scheduled' && before.state !== 'open') {
     throw invalidState(`The session is ${before.state}; only scheduled or open sessions can be cancelled.`);
   }
+  const subscribers = await app.webhooks.current();
   const { session, notifications } = await app.db.transaction().execute(async (trx) => {
     const now = nowIso();
     const after = await transitionSession(trx, id, ['scheduled', 'open'], {
@@ -379,6 +373,7 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
       after: session,
       reason,
     });
+    await enqueueOutbox(trx, [{ type: 'session.cancelled', orderKey: id, data: { session } }], subscribers);
     const students = await enrolledStudentIds(trx, course.id);
     const notifications = await createNotifications(
       trx,
@@ -400,7 +395,7 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
     return { session, notifications };
   });
   pushNotifications(app, notifications);
-  app.bus.publish(sessionTopic(id), 'SESSION_CANCELLED', { session });
+  await publishSessionEvent(app, session, 'SESSION_CANCELLED');
   return session;
 }
 

@@ -1,0 +1,123 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
+import { newId } from '../../lib/ids.js';
+
+type Db = Kysely<Database>;
+
+/** Event types an endpoint can subscribe to (API.md "Integrations"). */
+export const OUTBOX_EVENT_TYPES = [
+  'record.created',
+  'record.updated',
+  'record.deleted',
+  'session.opened',
+  'session.closed',
+  'session.cancelled',
+  'absence.created',
+  'absence.decided',
+  'ping',
+] as const;
+export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
+
+export interface OutboxEventInput {
+  type: OutboxEventType;
+  /** Deliveries with the same key go out in order (a session's id for record and session events). */
+  orderKey: string;
+  /** For record events: the record, so its sync state can be shown. */
+  recordId?: string | null;
+  /** The event's `data` (serialised once, here). */
+  data: unknown;
+  /** When set, only these endpoints get it (a `ping` to one endpoint); otherwise every subscriber. */
+  webhookIds?: string[];
+}
+
+/** The endpoints that want an event type, as the writer needs them inside its transaction. */
+export interface Subscribers {
+  forType(type: OutboxEventType): readonly string[];
+}
+
+const insertEventQuery = hotQuery((db: Db, e: { id: string; type: string; order_key: string; record_id: string | null; payload: string; created_at: string }) =>
+  db.insertInto('outbox_events').values({
+    id: e.id,
+    type: e.type,
+    order_key: e.order_key,
+    record_id: e.record_id,
+    payload: e.payload,
+    created_at: e.created_at,
+  }),
+);
+
+const insertDeliveryQuery = hotQuery(
+  (db: Db, d: { id: string; webhook_id: string; event_id: string; order_key: string; next_attempt_at: string; created_at: string }) =>
+    db.insertInto('webhook_deliveries').values({
+      id: d.id,
+      webhook_id: d.webhook_id,
+      event_id: d.event_id,
+      order_key: d.order_key,
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: d.next_attempt_at,
+      locked_until: null,
+      last_status: null,
+      last_error: null,
+      delivered_at: null,
+      created_at: d.created_at,
+    }),
+);
+
+/**
+ * Writes events to the outbox and one pending delivery per endpoint that wants each; call it inside
+ * the transaction of the change the events describe, so the change and its events commit (or
+ * vanish) together. Returns the event ids. (Check-in path: hot queries, one row per statement.)
+ */
+export async function enqueueOutbox(trx: Db, events: readonly OutboxEventInput[], subscribers: Subscribers): Promise<string[]> {
+  const ids: string[] = [];
+  const now = new Date().toISOString();
+  for (const e of events) {
+    const id = newId();
+    ids.push(id);
+    await insertEventQuery(trx, {
+      id,
+      type: e.type,
+      order_key: e.orderKey,
+      record_id: e.recordId ?? null,
+      payload: JSON.stringify(e.data),
+      created_at: now,
+    });
+    for (const webhookId of e.webhookIds ?? subscribers.forType(e.type)) {
+      await insertDeliveryQuery(trx, { id: newId(), webhook_id: webhookId, event_id: id, order_key: e.orderKey, next_attempt_at: now, created_at: now });
+    }
+  }
+  return ids;
+}
+
+/** `enqueueOutbox` for many events at once (a close): multi-row inserts, same rows. */
+export async function enqueueOutboxMany(trx: Db, events: readonly OutboxEventInput[], subscribers: Subscribers): Promise<void> {
+  const now = new Date().toISOString();
+  const eventRows = events.map((e) => ({
+    id: newId(),
+    type: e.type,
+    order_key: e.orderKey,
+    record_id: e.recordId ?? null,
+    payload: JSON.stringify(e.data),
+    created_at: now,
+  }));
+  const deliveryRows = eventRows.flatMap((row, i) =>
+    (events[i].webhookIds ?? subscribers.forType(events[i].type)).map((webhookId) => ({
+      id: newId(),
+      webhook_id: webhookId,
+      event_id: row.id,
+      order_key: row.order_key,
+      state: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      last_status: null,
+      last_error: null,
+      delivered_at: null,
+      created_at: now,
+    })),
+  );
+  for (let i = 0; i < eventRows.length; i += 200) await trx.insertInto('outbox_events').values(eventRows.slice(i, i + 200)).execute();
+  for (let i = 0; i < deliveryRows.length; i += 200) await trx.insertInto('webhook_deliveries').values(deliveryRows.slice(i, i + 200)).execute();
+}

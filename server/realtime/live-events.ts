@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  sessionTopic,
+  userTopic,
+  type LiveEventData,
+  type LiveEventName,
+  type SessionLifecycleEvent,
+} from '../../common/live-events.js';
+import type { Session } from '../../common/session.schemas.js';
+import { enrolledStudentIds } from '../modules/enrollments/enrollments.repository.js';
+import type { Bus } from './bus.js';
+
+/** Publishes one live event, typed by the union in common/live-events.ts. Never throws or waits. */
+export function publish<E extends LiveEventName>(bus: Bus, topic: string, event: E, data: LiveEventData<E>): void {
+  bus.publish(topic, event, data);
+}
+
+/**
+ * A session's lifecycle event (opened, closed, cancelled, updated): to the session's staff on its
+ * topic and to each enrolled student on their own `user:<id>` topic (students never subscribe to a
+ * session topic). Called after the commit; a failure is logged, never thrown.
+ */
+export async function publishSessionEvent(app: FastifyInstance, session: Session, event: SessionLifecycleEvent): Promise<void> {
+  try {
+    publish(app.bus, sessionTopic(session.id), event, { session });
+    for (const id of await enrolledStudentIds(app.db, session.courseId)) publish(app.bus, userTopic(id), event, { session });
+  } catch (err) {
+    app.log.warn({ err, sessionId: session.id, event }, 'could not publish a session event');
+  }
+}
