@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import type { Db, DbHandle } from './db/kysely.js';
 import { migrateToLatest, openDatabase } from './db/kysely.js';
 import { frameworkErrorHandler, registerErrorHandlers, sendProblem } from './errors.js';
-import { createLimiterFactory, legacyLimiter, type LegacyLimiter, type LimiterFactory } from './lib/limiter.js';
+import { createLimiterFactory, type LimiterFactory } from './lib/limiter.js';
 import { projectRoot, version } from './lib/package-info.js';
 import { createRedis, redisTimeouts } from './lib/redis.js';
 import { loadSecret } from './lib/secret.js';
@@ -60,7 +60,6 @@ declare module 'fastify' {
     redis: Redis | null;
     /** Attempt budgets (rate-limiter-flexible): Redis shared by every node, memory otherwise. */
     limits: LimiterFactory;
-    limiter: LegacyLimiter;
     /** Signs access tokens and calendar links: SECRET, or the one kept in the database. */
     signingSecret: string;
     /** The address students' phones should open. */
@@ -119,9 +118,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('db', handle.db);
   app.decorate('dialect', handle.dialect);
   app.decorate('redis', redis);
-  const limits = createLimiterFactory(redis);
-  app.decorate('limits', limits);
-  app.decorate('limiter', legacyLimiter(limits));
+  app.decorate('limits', createLimiterFactory(redis));
   app.decorate('signingSecret', await loadSecret(handle.db, config.SECRET, config.DATA_DIR));
   app.decorate('publicUrl', resolvePublicUrl(config, config.PORT));
   app.decorate('setupToken', null);

@@ -21,6 +21,27 @@ export interface Budget {
   refund(key: string, points?: number): Promise<void>;
   /** Forgets the key (e.g. a successful sign-in clears that client's failures). */
   clear(key: string): Promise<void>;
+  /** Points used in the current window, without using any. */
+  peek(key: string): Promise<number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `reserve`, but a refusal is retried for up to `patienceMs`. Reservations of attempts still in
+ * flight fill the budget for a moment; those that turn out fine are refunded, so a legitimate burst
+ * (a student tapping twice, a class behind one address) gets through after a short wait, while
+ * failures stay counted and a spent budget still refuses — only later.
+ */
+export async function reservePatiently(budget: Budget, key: string, patienceMs: number): Promise<Reservation> {
+  const until = Date.now() + patienceMs;
+  let delay = 25;
+  for (;;) {
+    const r = await budget.reserve(key);
+    if (r.allowed || Date.now() + delay > until) return r;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 200);
+  }
 }
 
 export interface BudgetOptions {
@@ -49,7 +70,12 @@ class RateLimiterBudget implements Budget {
     } catch (e) {
       // rate-limiter-flexible rejects with a RateLimiterRes when the budget is spent; anything else
       // (Redis down with no insurance) is a real error.
-      if (e instanceof RateLimiterRes) return fromRes(e, false);
+      if (e instanceof RateLimiterRes) {
+        // A refused attempt is never checked: it must not hold a point, or retries of attempts that
+        // were waiting for refunds would keep the budget full.
+        await this.limiter.reward(key, points).catch(() => undefined);
+        return fromRes(e, false);
+      }
       throw e;
     }
   }
@@ -100,30 +126,3 @@ export class RedisLimiterFactory implements LimiterFactory {
 export const createLimiterFactory = (redis: Redis | null): LimiterFactory =>
   redis ? new RedisLimiterFactory(redis) : new MemoryLimiterFactory();
 
-/**
- * Count-then-hit interface of the old hand-written limiter, kept only until the check-in service's
- * failure gate moves to `Budget.reserve` (its file is being rewritten on main).
- */
-export interface LegacyLimiter {
-  count(key: string): Promise<number>;
-  hit(key: string, windowSeconds: number): Promise<number>;
-}
-
-export function legacyLimiter(factory: LimiterFactory): LegacyLimiter {
-  const budgets = new Map<number, RateLimiterBudget>();
-  const of = (windowSeconds: number) => {
-    let b = budgets.get(windowSeconds);
-    if (!b) budgets.set(windowSeconds, (b = factory.budget({ name: `legacy:${windowSeconds}`, points: 1e9, durationSeconds: windowSeconds }) as RateLimiterBudget));
-    return b;
-  };
-  return {
-    async count(key) {
-      let n = 0;
-      for (const b of budgets.values()) n = Math.max(n, await b.peek(key));
-      return n;
-    },
-    async hit(key, windowSeconds) {
-      return (await of(windowSeconds).reserve(key)).consumed;
-    },
-  };
-}

@@ -3,7 +3,10 @@ import type { TokenPair, User } from '../../../common/user.schemas.js';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../errors.js';
-import type { Budget, LimiterFactory } from '../../lib/limiter.js';
+import { reservePatiently, type Budget, type LimiterFactory } from '../../lib/limiter.js';
+
+/** How long an attempt waits for reservations of attempts still in flight to be refunded. */
+const PATIENCE_MS = 1500;
 import { hashPassword, verifyPassword } from '../../lib/passwords.js';
 import { findUserById, findUserByLogin, updateUserRow } from '../users/users.repository.js';
 import { revokeAllRefreshTokens, toUser } from '../users/users.service.js';
@@ -22,7 +25,7 @@ export interface AuthDeps {
 export interface LoginBudgets {
   /** Failures of one account from one client: refused (429) beyond the limit. */
   accountClient: Budget;
-  /** Failures from one client across accounts: refused beyond the limit. */
+  /** Failures from one client address across accounts (counted after the check): refused beyond the limit. */
   client: Budget;
   /** Failures of one account from everywhere: never refused, only slowed down. */
   account: Budget;
@@ -73,10 +76,13 @@ export async function login(deps: AuthDeps, login: string, password: string, ip:
   // Count per account, not per typed name: username and e-mail must share one budget.
   const account = row ? row.id : `name:${login.trim().toLowerCase()}`;
   const accountClientKey = `${account}:${ip}`;
-  const perPair = await budgets.accountClient.reserve(accountClientKey);
+  const perPair = await reservePatiently(budgets.accountClient, accountClientKey, PATIENCE_MS);
   if (!perPair.allowed) throw tooManyAttempts(Math.ceil(perPair.msBeforeNext / 1000));
-  const perClient = await budgets.client.reserve(ip);
-  if (!perClient.allowed) throw tooManyAttempts(Math.ceil(perClient.msBeforeNext / 1000));
+  // Per client address only failures count (a whole class may sign in behind one NAT at once).
+  if ((await budgets.client.peek(ip)) >= config.LOGIN_MAX_FAILURES_PER_IP) {
+    await budgets.accountClient.refund(accountClientKey);
+    throw tooManyAttempts(config.LOGIN_FAILURE_WINDOW_SECONDS);
+  }
   // Only attempts this client was allowed to make count account-wide, so one client hammering the
   // account slows nobody else down beyond its own few tries.
   const accountWide = await budgets.account.reserve(account);
@@ -85,6 +91,7 @@ export async function login(deps: AuthDeps, login: string, password: string, ip:
 
   const ok = await verifyPassword(row?.password_hash ?? null, password);
   if (!row || !ok || row.active !== 1) {
+    await budgets.client.reserve(ip);
     throw new AppError(
       401,
       'invalid_credentials',
@@ -94,7 +101,7 @@ export async function login(deps: AuthDeps, login: string, password: string, ip:
   }
   // The right password from this client: its own failures are forgiven; the reservations made for
   // this attempt are given back.
-  await Promise.all([budgets.accountClient.clear(accountClientKey), budgets.client.refund(ip), budgets.account.refund(account)]);
+  await Promise.all([budgets.accountClient.clear(accountClientKey), budgets.account.refund(account)]);
   return issuePair(deps, toUser(row));
 }
 
