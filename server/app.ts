@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,9 +9,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Db, DbHandle } from './db/kysely.js';
 import { migrateToLatest, openDatabase } from './db/kysely.js';
-import { frameworkErrorHandler, registerErrorHandlers, sendProblem } from './errors.js';
+import { frameworkErrorHandler, registerErrorHandlers } from './errors.js';
 import { createLimiterFactory, type LimiterFactory } from './lib/limiter.js';
-import { projectRoot, version } from './lib/package-info.js';
+import { version } from './lib/package-info.js';
 import { createRedis, redisTimeouts } from './lib/redis.js';
 import { loadSecret } from './lib/secret.js';
 import { LIMITS } from '../common/limits.js';
@@ -51,6 +48,7 @@ import enrollmentsRoutes from './modules/enrollments/enrollments.routes.js';
 import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
+import { registerWeb } from './plugins/web.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -200,34 +198,4 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const { setupToken } = await ensureFirstAdmin(handle.db, config, app.log);
   app.setupToken = setupToken;
   return app;
-}
-
-/** Serves the built SPA; unknown non-API GETs get index.html so client-side routes work on reload. */
-async function registerWeb(app: FastifyInstance, config: Config) {
-  const webDir = path.resolve(projectRoot, config.WEB_DIR);
-  const hasWeb = existsSync(path.join(webDir, 'index.html'));
-  if (hasWeb) {
-    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false, cacheControl: false });
-    app.get('/assets/*', (request, reply) => {
-      const file = (request.params as { '*': string })['*'];
-      return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(path.join('assets', file));
-    });
-  }
-  app.setNotFoundHandler((request, reply) => {
-    const url = request.url.split('?')[0];
-    if (hasWeb && (request.method === 'GET' || request.method === 'HEAD') && !url.startsWith('/api/') && url !== '/api') {
-      const file = url.slice(1);
-      if (file && !file.includes('..') && existsSync(path.join(webDir, file)) && path.extname(file)) {
-        return reply.sendFile(file);
-      }
-      return reply.header('cache-control', 'no-cache').sendFile('index.html');
-    }
-    return sendProblem(reply, {
-      type: 'about:blank',
-      title: 'Not found',
-      status: 404,
-      code: 'not_found',
-      detail: `No route for ${request.method} ${url}`,
-    });
-  });
 }

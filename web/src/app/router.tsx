@@ -1,6 +1,7 @@
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { ProtectedRoute, PublicOnlyRoute } from '../lib/auth.js';
 import { RouteError } from '../components/errors/route-error.js';
+import { LoadingShell } from '../components/loading-shell.js';
 import { AppRoot } from './routes/app/root.js';
 import { LoginRoute } from './routes/login.js';
 import { NotFoundRoute } from './routes/not-found.js';
@@ -9,6 +10,8 @@ import { NotFoundRoute } from './routes/not-found.js';
 const router = createBrowserRouter([
   {
     errorElement: <RouteError />,
+    // While the first page's code loads: the same shell index.html paints, never a blank screen.
+    HydrateFallback: LoadingShell,
     children: [
       {
         path: '/login',

@@ -1,11 +1,12 @@
 import { useCallback, type ReactNode } from 'react';
 import { Navigate, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { Alert, Button, Center, Loader, Stack } from '@mantine/core';
+import { Alert, Button, Center, Stack } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import type { Role, User } from '../../../common/user.schemas.js';
 import { api, ApiError } from './api-client.js';
 import { errorMessage } from './notify.js';
+import { LoadingShell } from '../components/loading-shell.js';
 
 export const meQueryKey = ['auth', 'me'] as const;
 
@@ -65,12 +66,9 @@ export function useSignOut() {
   }, [queryClient, navigate]);
 }
 
+/** While the account loads: the same shell index.html painted, so the first screen does not flicker. */
 function FullPageLoader() {
-  return (
-    <Center h="100dvh">
-      <Loader aria-label="Loading" />
-    </Center>
-  );
+  return <LoadingShell />;
 }
 
 function MeError({ error, retry }: { error: unknown; retry: () => void }) {
