@@ -6,10 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Insertable, sql } from 'kysely';
 import type { AttendanceRecordsTable } from '../server/db/database.js';
 import type { Db } from '../server/db/kysely.js';
 import {
+  BENCH_ADMIN,
   type BenchDatabase,
   type HttpLoadResult,
   type HttpLoadSpec,
@@ -103,13 +106,15 @@ export interface ScenarioResult {
   [extra: string]: unknown;
 }
 
-export type ScenarioName = 'checkin-throughput' | 'checkin-throughput-pg' | 'lecture-burst' | 'sockets' | 'report' | 'two-node';
-export const SCENARIOS: ScenarioName[] = ['checkin-throughput', 'checkin-throughput-pg', 'lecture-burst', 'sockets', 'report', 'two-node'];
+export type ScenarioName = 'checkin-throughput' | 'checkin-throughput-webhook' | 'checkin-throughput-pg' | 'lecture-burst' | 'sockets' | 'report' | 'two-node';
+export const SCENARIOS: ScenarioName[] = ['checkin-throughput', 'checkin-throughput-webhook', 'checkin-throughput-pg', 'lecture-burst', 'sockets', 'report', 'two-node'];
 
 export function runScenario(name: ScenarioName, ctx: BenchContext): Promise<ScenarioResult> {
   switch (name) {
     case 'checkin-throughput':
       return checkinThroughput(ctx, 'sqlite');
+    case 'checkin-throughput-webhook':
+      return checkinThroughput(ctx, 'sqlite', { webhook: true });
     case 'checkin-throughput-pg':
       return checkinThroughput(ctx, 'postgres');
     case 'lecture-burst':
@@ -132,12 +137,13 @@ async function withStack<T>(
   dialect: 'sqlite' | 'postgres',
   nodes: number,
   body: (s: { db: Db; database: BenchDatabase; servers: ServerProcess[] }) => Promise<T>,
+  extraEnv: Record<string, string> = {},
 ): Promise<T> {
   const database = await createBenchDatabase(dialect);
   const servers: ServerProcess[] = [];
   let handle: ReturnType<BenchDatabase['open']> | null = null;
   try {
-    const env: Record<string, string> = { DATABASE_URL: database.url };
+    const env: Record<string, string> = { ...extraEnv, DATABASE_URL: database.url };
     if (nodes > 1) env.REDIS_URL = REDIS_URL;
     // The first node migrates; the others start after it.
     for (let i = 0; i < nodes; i++) {
@@ -287,9 +293,69 @@ async function warmUp(ctx: BenchContext, db: Db, servers: ServerProcess[], conne
 // ---------------------------------------------------------------------------------------------
 // checkin-throughput (SQLite) and checkin-throughput-pg
 
-async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): Promise<ScenarioResult> {
+/**
+ * A webhook endpoint in the bench process: answers 204 at once and counts distinct event ids, so the
+ * webhook variant can check that every check-in's event arrived.
+ */
+async function startBenchReceiver() {
+  const ids = new Set<string>();
+  /** Record events by the record's session: event id → times received. */
+  const bySession = new Map<string, Map<string, number>>();
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    const id = req.headers['webhook-id'];
+    if (typeof id === 'string') ids.add(id);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(204).end();
+      const sessionId = (JSON.parse(Buffer.concat(chunks).toString()) as { data?: { record?: { sessionId?: string } } }).data?.record?.sessionId;
+      if (typeof id !== 'string' || !sessionId) return;
+      const seen = bySession.get(sessionId) ?? new Map<string, number>();
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      bySession.set(sessionId, seen);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    ids,
+    /** Distinct record events of these sessions received, and how many arrived more than once. */
+    recordEvents(sessionIds: string[]) {
+      let distinct = 0;
+      let repeated = 0;
+      for (const sid of sessionIds) for (const times of bySession.get(sid)?.values() ?? []) {
+        distinct++;
+        if (times > 1) repeated++;
+      }
+      return { distinct, repeated };
+    },
+    get requests() {
+      return requests;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgres', variant: { webhook?: boolean } = {}): Promise<ScenarioResult> {
+  const scenario = dialect === 'postgres' ? 'checkin-throughput-pg' : variant.webhook ? 'checkin-throughput-webhook' : 'checkin-throughput';
+  const receiver = variant.webhook ? await startBenchReceiver() : null;
+  try {
+    return await checkinThroughputOn(ctx, dialect, scenario, receiver);
+  } finally {
+    await receiver?.close();
+  }
+}
+
+async function checkinThroughputOn(
+  ctx: BenchContext,
+  dialect: 'sqlite' | 'postgres',
+  scenario: string,
+  receiver: Awaited<ReturnType<typeof startBenchReceiver>> | null,
+): Promise<ScenarioResult> {
   const { requests, connections, perSession } = ctx.sizes.checkin;
-  const scenario = dialect === 'sqlite' ? 'checkin-throughput' : 'checkin-throughput-pg';
   // Baseline and check-ins alternate in rounds, so that both see the same machine (other work on
   // a shared 2-core box comes and goes); each round's check-ins are fresh students.
   const rounds = Math.max(1, Math.min(ctx.sizes.checkin.rounds, Math.floor(requests / (connections * 4))));
@@ -300,6 +366,12 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
     const sessions = Math.max(1, Math.ceil((stride * rounds) / perSession));
     ctx.log(`${scenario}: seeding ${sessions} sessions × ${perSession} students`);
     const room = await seedClassrooms(db, sessions, perSession);
+    if (receiver) {
+      // One endpoint subscribed to every event: each check-in also writes an outbox event and a delivery.
+      const admin = await server.login(BENCH_ADMIN.username, BENCH_ADMIN.password);
+      const hook = await server.request('POST', '/api/webhooks', { token: admin, body: { url: receiver.url, events: ['*'] } });
+      if (hook.status !== 201) throw new Error(`add webhook: ${hook.status} ${JSON.stringify(hook.body)}`);
+    }
     await warmUp(ctx, db, servers, connections);
     const codes: string[] = [];
     for (const id of room.sessionIds) codes.push(await openSession(server, room.teacherToken, id));
@@ -336,6 +408,26 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       done += amount;
     }
     const load = mergeLoads(loads);
+    // Webhook variant: every acknowledged check-in's event reaches the receiver; how long after the load.
+    let webhook: Record<string, unknown> | null = null;
+    if (receiver) {
+      const expected = load.status['201'] ?? 0;
+      const drainStarted = Date.now();
+      while (receiver.recordEvents(room.sessionIds).distinct < expected && Date.now() - drainStarted < 120_000) await sleep(100);
+      const got = receiver.recordEvents(room.sessionIds);
+      const recordEvents = await db
+        .selectFrom('outbox_events')
+        .innerJoin('attendance_records', 'attendance_records.id', 'outbox_events.record_id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('attendance_records.session_id', 'in', room.sessionIds)
+        .executeTakeFirstOrThrow();
+      webhook = {
+        recordEventsInOutbox: Number(recordEvents.n),
+        receivedRecordEvents: got.distinct,
+        receivedMoreThanOnce: got.repeated,
+        drainedMsAfterLoad: Date.now() - drainStarted,
+      };
+    }
     const ping = pings.length ? mergeLoads(pings) : null;
     if (ping && nonExpected(ping, [200]) > 0) throw new Error(`baseline failed: ${JSON.stringify(ping.status)} ${ping.failureSamples.join('; ')}`);
     const f = loadFigures(load);
@@ -358,8 +450,11 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       status: load.status,
       ...(load.failureSamples.length ? { failureSamples: load.failureSamples } : {}),
       ...(load.errorSamples.length ? { errorSamples: load.errorSamples } : {}),
+      ...(webhook ? { webhook } : {}),
     };
+    const webhookOk = !webhook || (webhook.recordEventsInOutbox === created && webhook.receivedRecordEvents === created);
     const ok =
+      webhookOk &&
       errors === 0 &&
       created === requests &&
       rows.rows === created &&
@@ -392,11 +487,22 @@ async function checkinThroughput(ctx: BenchContext, dialect: 'sqlite' | 'postgre
       },
       correctness,
       ok,
-      target: { goal: '≥ 50% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.5 },
+      target: receiver
+        ? { goal: '≥ 55% of baseline rps with one webhook on every event; 0 errors; rows in DB = successes; every event delivered', met: ok && ratio >= 0.55 }
+        : { goal: '≥ 50% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.5 },
       perRound: loads.map((l, i) => ({ pingRps: pings[i] ? loadFigures(pings[i]).rps : null, checkinRps: loadFigures(l).rps })),
-      setup: { dialect, connections, rounds, sessions, perSession, body: 'typed code only (server matches it among all open sessions)', cookie: 'each phone its own rb_bid browser id' },
+      setup: {
+        dialect,
+        connections,
+        rounds,
+        sessions,
+        perSession,
+        body: 'typed code only (server matches it among all open sessions)',
+        cookie: 'each phone its own rb_bid browser id',
+        ...(receiver ? { webhook: 'one endpoint, events ["*"], a receiver in the bench process answering 204' } : {}),
+      },
     };
-  });
+  }, receiver ? { JOBS: '1' } : {});
 }
 
 /** One result from several runs of the same load (rounds). */
@@ -809,6 +915,27 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
       errors += d.status === 200 ? 0 : 1;
       endpoints['GET /api/courses/:id/records.csv'] = { ms: d.ms, bytes: d.bytes, lines, rssPeakDeltaMB: d.rssPeakDeltaMB };
     } else endpoints['GET /api/courses/:id/records.csv'] = 'pending: endpoint not built yet';
+    let gridRight: boolean | 'pending' = 'pending';
+    let grid: Awaited<ReturnType<typeof measure>> | null = null;
+    if (await exists(server, courseUrl('grid'), token)) {
+      ctx.log('report: students × sessions grid');
+      grid = record('GET /api/courses/:id/grid', await measure([courseUrl('grid')], Math.max(4, Math.round(requests / 4))), { students: ns, sessions: nsess });
+      const one = await server.request('GET', courseUrl('grid'), { token });
+      gridRight = one.status === 200 && one.body.students.length === ns && one.body.sessions.length === nsess && one.body.students.every((s: any) => s.cells.every((c: any) => c !== null));
+    } else endpoints['GET /api/courses/:id/grid'] = 'pending: endpoint not built yet';
+    let overview: Awaited<ReturnType<typeof measure>> | null = null;
+    let overviewRight: boolean | 'pending' = 'pending';
+    const [admin] = await seedUsers(db, 'admin', 1, 'ra');
+    const adminToken = signTokens([admin])[0];
+    if (await exists(server, '/api/reports/overview', adminToken)) {
+      ctx.log('report: institution overview');
+      overview = record('GET /api/reports/overview', await measure(['/api/reports/overview'], Math.max(4, Math.round(requests / 4)), [adminToken]), {
+        courses: 1,
+        records: rows.length,
+      });
+      const one = await server.request('GET', '/api/reports/overview', { token: adminToken });
+      overviewRight = one.status === 200 && one.body.courses.length === 1 && one.body.courses[0].heldSessions === nsess && one.body.courses[0].students === ns;
+    } else endpoints['GET /api/reports/overview'] = 'pending: endpoint not built yet';
     if (await exists(server, '/api/me/attendance', studentTokens[0])) {
       ctx.log('report: students’ own attendance');
       record('GET /api/me/attendance (student)', await measure(['/api/me/attendance'], Math.max(4, Math.round(requests / 2)), studentTokens), {
@@ -829,7 +956,7 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
       one.body.unmarked === 0;
     const recordsRight = list.status === 200 && list.body.items.length === ns && new Set(list.body.items.map((r: any) => r.studentId)).size === ns;
 
-    const ok = errors === 0 && summaryRight && recordsRight && reportRight !== false && csvRight !== false;
+    const ok = errors === 0 && summaryRight && recordsRight && reportRight !== false && csvRight !== false && gridRight !== false && overviewRight !== false;
     const main = courseReport ?? summary;
     return {
       scenario: 'report',
@@ -848,12 +975,20 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
         recordsComplete: recordsRight,
         courseReportComplete: reportRight,
         recordsCsvComplete: csvRight,
+        gridComplete: gridRight,
+        overviewComplete: overviewRight,
         seededRecords: rows.length,
       },
       ok,
       target: {
-        goal: 'course report < 100 ms (p99, 4 concurrent readers); CSV export streams with flat memory',
-        met: ok && courseReport !== null && courseReport.latency.p99 < 100 && csvRight === true,
+        goal: 'course report, grid and overview < 100 ms (p99, 4 concurrent readers); CSV export streams with flat memory',
+        met:
+          ok &&
+          courseReport !== null &&
+          courseReport.latency.p99 < 100 &&
+          (grid === null || grid.latency.p99 < 100) &&
+          (overview === null || overview.latency.p99 < 100) &&
+          csvRight === true,
       },
       setup: { students: ns, sessions: nsess, connections: 4 },
     };

@@ -69,6 +69,8 @@ export const checkinResponseSchema = z.object({
   session: z
     .object({ id: z.string(), courseCode: z.string(), courseName: z.string(), number: z.number().int(), title: z.string().nullable() })
     .optional(),
+  /** The student's attendance in the course over held sessions, right after the check-in (API.md). */
+  attendance: z.object({ percentage: z.number().nullable(), attended: z.number().int(), total: z.number().int() }).optional(),
 });
 
 export const codeResponseSchema = z.object({

@@ -4,6 +4,15 @@ import { LIMITS } from './limits.js';
 import { codeSchema } from './structure.schemas.js';
 import { userSchema } from './user.schemas.js';
 
+/** A course's warning rules (docs/reports.md); `consecutiveAbsences: 0` turns that rule off. */
+export const warningRulesSchema = z.object({
+  belowThreshold: z.boolean(),
+  consecutiveAbsences: z.number().int().min(0).max(100),
+  cannotReach: z.boolean(),
+});
+export type WarningRules = z.infer<typeof warningRulesSchema>;
+export const DEFAULT_WARNING_RULES: WarningRules = { belowThreshold: true, consecutiveAbsences: 3, cannotReach: true };
+
 export const courseSchema = z.object({
   id: z.string(),
   code: z.string(),
@@ -15,6 +24,7 @@ export const courseSchema = z.object({
   teacherIds: z.array(z.string()),
   thresholdPercent: z.number().int(),
   lateAfterMinutes: z.number().int(),
+  warnings: warningRulesSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -43,6 +53,7 @@ export const createCourseBody = z.strictObject({
   teacherIds: courseFields.teacherIds.optional(),
   thresholdPercent: courseFields.thresholdPercent.default(75),
   lateAfterMinutes: courseFields.lateAfterMinutes.default(10),
+  warnings: warningRulesSchema.partial().strict().optional(),
 });
 export type CreateCourseInput = z.infer<typeof createCourseBody>;
 
@@ -56,6 +67,7 @@ export const updateCourseBody = z.strictObject({
   teacherIds: courseFields.teacherIds.optional(),
   thresholdPercent: courseFields.thresholdPercent.optional(),
   lateAfterMinutes: courseFields.lateAfterMinutes.optional(),
+  warnings: warningRulesSchema.partial().strict().optional(),
 });
 export type UpdateCourseInput = z.infer<typeof updateCourseBody>;
 

@@ -68,6 +68,18 @@ export const notificationPayloads = {
     response: z.string().nullable().optional(),
   }),
   test: z.looseObject({ message: z.string() }),
+  attendance_warning: z.looseObject({
+    warningId: z.string().optional(),
+    kind: z.string().optional(),
+    detail: z.string(),
+    courseId: z.string().optional(),
+    courseCode: z.string().optional(),
+    courseName: z.string().optional(),
+    studentId: z.string().optional(),
+    studentName: z.string().optional(),
+    /** Whom it is for: the student themself, or one of the course's teachers. */
+    audience: z.enum(['student', 'teacher']),
+  }),
 } as const;
 export type NotificationKind = keyof typeof notificationPayloads;
 export type NotificationPayloadOf<K extends string> = K extends NotificationKind
@@ -142,6 +154,20 @@ export function renderNotification(kind: string, payload: Record<string, unknown
         title: `Absence request ${p.data.decision}`,
         body: `Your absence request${course ? ` for ${course}` : ''} was ${p.data.decision}.${response}`,
       };
+    }
+    case 'attendance_warning': {
+      const p = notificationPayloads.attendance_warning.safeParse(payload);
+      if (!p.success) break;
+      const course = courseLabel(p.data);
+      return p.data.audience === 'teacher'
+        ? {
+            title: `Attendance warning: ${p.data.studentName ?? 'a student'}${p.data.courseCode ? ` in ${p.data.courseCode}` : ''}`,
+            body: `${p.data.studentName ?? 'A student'}${course ? ` (${course})` : ''}: ${p.data.detail}.`,
+          }
+        : {
+            title: `Attendance warning${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
+            body: `${course ? `${course}: ` : ''}${p.data.detail}.`,
+          };
     }
     case 'test': {
       const p = notificationPayloads.test.safeParse(payload);

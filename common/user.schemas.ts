@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { idSchema, isoDateTime, pageQuery } from './common.schemas.js';
+import { outboxStatusSchema } from './webhook.schemas.js';
 
 export const roleSchema = z.enum(['admin', 'teacher', 'student']);
 export type Role = z.infer<typeof roleSchema>;
@@ -15,6 +16,8 @@ export const userSchema = z.object({
   studentNumber: z.string().nullable(),
   staffNumber: z.string().nullable(),
   sectionId: z.string().nullable(),
+  /** A student's guardian: mailed their attendance warnings (never signs in). */
+  guardianEmail: z.string().nullable(),
   active: z.boolean(),
   createdAt: z.string(),
 });
@@ -76,6 +79,7 @@ export const createUserBody = z.strictObject({
   studentNumber: number.nullable().optional(),
   staffNumber: number.nullable().optional(),
   sectionId: idSchema.nullable().optional(),
+  guardianEmail: email.nullable().optional(),
 });
 export type CreateUserInput = z.infer<typeof createUserBody>;
 
@@ -89,6 +93,7 @@ export const updateUserBody = z.strictObject({
   studentNumber: number.nullable().optional(),
   staffNumber: number.nullable().optional(),
   sectionId: idSchema.nullable().optional(),
+  guardianEmail: email.nullable().optional(),
   active: z.boolean().optional(),
 });
 export type UpdateUserInput = z.infer<typeof updateUserBody>;
@@ -118,5 +123,7 @@ export const statusSchema = z.object({
   signup: z.enum(['off', 'students']),
   /** The institution's time zone: timetables and device scan times are in it. */
   timezone: z.string(),
+  /** Webhook deliveries waiting and given up; null while the database cannot be reached. */
+  outbox: outboxStatusSchema.nullable(),
 });
 export { isoDateTime };

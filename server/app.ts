@@ -31,6 +31,9 @@ import { SummaryPublisher } from './modules/attendance/records.service.js';
 import { autoCloseJob } from './jobs/auto-close.job.js';
 import { codeRotationJob } from './jobs/code-rotation.job.js';
 import { startJobs } from './jobs/scheduler.js';
+import { OUTBOX_DELIVERY_JOB, outboxDeliveryJob } from './jobs/outbox-delivery.job.js';
+import webhooksRoutes from './modules/webhooks/webhooks.routes.js';
+import recordSyncPlugin from './modules/webhooks/record-sync.plugin.js';
 import checkinRoutes from './modules/checkin/checkin.routes.js';
 import { OpenSessionCache } from './modules/checkin/open-sessions.cache.js';
 import { WebhookDirectory } from './modules/webhooks/webhook-directory.js';
@@ -49,6 +52,9 @@ import sectionsRoutes from './modules/sections/sections.routes.js';
 import sessionsRoutes from './modules/sessions/sessions.routes.js';
 import benchRoutes from './modules/bench/bench.routes.js';
 import { registerWeb } from './plugins/web.js';
+import warningsRoutes from './modules/warnings/warnings.routes.js';
+import { registerWarningEvaluation } from './modules/warnings/warning-evaluator.js';
+import { warningsDigestJob } from './jobs/warnings-digest.job.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -66,6 +72,8 @@ declare module 'fastify' {
     setupToken: string | null;
     /** Active webhook endpoints and what they subscribe to (read by the record writer). */
     webhooks: WebhookDirectory;
+    /** The webhook delivery job of this node: `kick()` after a commit that queued deliveries sends them at once. */
+    outbox: { kick(): void };
   }
 }
 
@@ -166,6 +174,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(busPlugin);
   await app.register(topicsPlugin);
   await app.register(socketRoutes);
+  // Before every module's routes: its hook fills `record.sync` in their responses.
+  await app.register(recordSyncPlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
@@ -180,7 +190,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(calendarRoutes);
   app.decorate('openSessions', new OpenSessionCache(handle.db));
   app.decorate('webhooks', new WebhookDirectory(handle.db));
+  const outbox = { kick: (): void => undefined };
+  app.decorate('outbox', outbox);
   app.decorate('attendanceChanged', new AttendanceChanged());
+  // A committed record change has queued deliveries: send them now rather than at the next poll.
+  app.attendanceChanged.on(() => app.outbox.kick());
   const summaries = new SummaryPublisher(app);
   app.decorate('summaries', summaries);
   app.addHook('onClose', async () => summaries.stop());
@@ -190,10 +204,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(reportsRoutes);
   await app.register(rollCallRoutes);
   await app.register(devicesRoutes);
+  await app.register(webhooksRoutes);
+  await app.register(warningsRoutes);
+  registerWarningEvaluation(app);
   if (config.BENCH_ROUTES) await app.register(benchRoutes);
 
   await registerWeb(app, config);
-  if (config.JOBS) startJobs(app, [autoCloseJob, codeRotationJob]);
+  if (config.JOBS) {
+    const jobs = startJobs(app, [autoCloseJob, codeRotationJob, outboxDeliveryJob(app), warningsDigestJob]);
+    outbox.kick = () => jobs.kick(OUTBOX_DELIVERY_JOB);
+  }
 
   const { setupToken } = await ensureFirstAdmin(handle.db, config, app.log);
   app.setupToken = setupToken;

@@ -12,7 +12,7 @@ const HELP = `Rollbook command line (reads the same environment / .env as the se
   npm run cli -- create-admin --username U --password P [--name N] [--email E]
   npm run cli -- import users <file.csv> [--partial]
   npm run cli -- demo                             load a demo school (teachers, 40 students, courses, a term of sessions)
-                                                  header: role,username,name,email,studentNumber,staffNumber,section,password
+                                                  header: role,username,name,email,studentNumber,staffNumber,section,password[,guardianEmail]
 `;
 
 type Command = (db: Db, config: Config, args: string[]) => Promise<void>;

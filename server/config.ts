@@ -70,6 +70,17 @@ export const configSchema = z.object({
   AUTO_CLOSE_GRACE_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
   WEB_DIR: z.string().min(1).default('./dist/web'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Delivered webhook events are deleted after this many days. */
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How long a webhook endpoint has to answer one delivery. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** First retry delay of a failed delivery; each further one doubles (jittered), up to OUTBOX_RETRY_MAX_MS. */
+  OUTBOX_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  OUTBOX_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(4 * 3_600_000),
+  /** Attempts before a delivery is `failed` (the defaults spread them over about a day). */
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(17),
+  /** How often each node looks for due deliveries when nothing woke it. */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** `npm run bench` only: adds the baseline route /api/bench/ping. Never set it in production. */
   BENCH_ROUTES: bool.default(false),
 });

@@ -87,6 +87,7 @@ describeEachDialect('users: admin management', (ctx) => {
         studentNumber: 'MC-1867',
         staffNumber: null,
         sectionId,
+        guardianEmail: null,
         active: true,
         createdAt: expect.any(String),
       });

@@ -22,6 +22,7 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   account_tokens: AccountTokensTable;
+  warnings: WarningsTable;
 }
 
 export type Role = 'admin' | 'teacher' | 'student';
@@ -37,6 +38,8 @@ export interface UsersTable {
   staff_number: string | null;
   section_id: string | null;
   active: number;
+  /** Mailed (never signed in) about the student's attendance warnings; optional in the type (nullable column). */
+  guardian_email?: string | null;
   password_hash: string | null;
   created_at: string;
   updated_at: string;
@@ -98,6 +101,11 @@ export interface CoursesTable {
   year_of_study: number | null;
   threshold_percent: number;
   late_after_minutes: number;
+  /** Warning rules (0/1, a count with 0 = off, 0/1); see docs/reports.md. */
+  // Optional in the type (the columns have defaults) so code that builds rows need not name them.
+  warn_below_threshold?: number;
+  warn_consecutive_absences?: number;
+  warn_cannot_reach?: number;
   created_at: string;
   updated_at: string;
 }
@@ -265,4 +273,20 @@ export interface AccountTokensTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+}
+
+export type WarningKind = 'below_threshold' | 'consecutive_absences' | 'cannot_reach_threshold';
+
+/** An attendance warning; `open_key` is set while open and unique, so one is open per student × course × kind. */
+export interface WarningsTable {
+  id: string;
+  course_id: string;
+  student_id: string;
+  kind: WarningKind;
+  detail: string;
+  state: 'open' | 'resolved';
+  open_key: string | null;
+  created_at: string;
+  updated_at: string;
+  resolved_at: string | null;
 }

@@ -2,10 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { unauthenticated } from '../errors.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { outboxStatus } from '../modules/webhooks/webhooks.service.js';
+import type { OutboxStatus } from '../../common/webhook.schemas.js';
 
 export interface AppMetrics {
   registry: Registry;
   checkins: Counter<'method'>;
+  /** Webhook delivery attempts by outcome: delivered, retry (failed, will try again), failed (gave up). */
+  webhookDeliveries: Counter<'outcome'>;
 }
 
 declare module 'fastify' {
@@ -55,7 +59,32 @@ export default fp(
         this.set(app.bus?.state === 'down' ? 0 : 1);
       },
     });
-    app.decorate('metrics', { registry, checkins });
+    const webhookDeliveries = new Counter({
+      name: 'rollbook_webhook_deliveries_total',
+      help: 'Webhook delivery attempts on this node by outcome (delivered, retry, failed = gave up)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    });
+    // One query per scrape feeds the three outbox gauges (they are shared by every node: same table).
+    let figures: { at: number; value: Promise<OutboxStatus | null> } | null = null;
+    const outboxNow = () => {
+      if (!figures || Date.now() - figures.at > 1000) figures = { at: Date.now(), value: outboxStatus(app.db).catch(() => null) };
+      return figures.value;
+    };
+    const outboxGauge = (name: string, help: string, pick: (s: OutboxStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const s = await outboxNow();
+          if (s) this.set(pick(s));
+        },
+      });
+    outboxGauge('rollbook_outbox_pending', 'Webhook deliveries waiting to be sent (all nodes)', (s) => s.pending);
+    outboxGauge('rollbook_outbox_failed', 'Webhook deliveries that gave up (all nodes)', (s) => s.failed);
+    outboxGauge('rollbook_outbox_oldest_pending_seconds', 'Age of the oldest pending webhook delivery', (s) => s.oldestPendingSeconds);
+    app.decorate('metrics', { registry, checkins, webhookDeliveries });
 
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';

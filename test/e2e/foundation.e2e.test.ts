@@ -144,7 +144,7 @@ describeBrowser('web app foundation', () => {
     await page.getByTestId('import-users').click();
     const dialog = page.getByRole('dialog', { name: 'Import users from CSV' });
     expect(await dialog.getByTestId('import-header').textContent()).toBe(
-      'role,username,name,email,studentNumber,staffNumber,section,password',
+      'role,username,name,email,studentNumber,staffNumber,section,password,guardianEmail',
     );
     const csv = [
       'role,username,name,email,studentNumber,staffNumber,section,password',

@@ -9,6 +9,8 @@ import { newId } from '../../lib/ids.js';
 import { findRecord } from '../attendance/records.repository.js';
 import { toRecord } from '../attendance/records.service.js';
 import { writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
+import type { CheckinAttendance } from '../../../common/report.schemas.js';
+import { checkinAttendance } from '../reports/checkin-attendance.js';
 import { decideCheckin, type Location } from './checkin-policy.js';
 import { codeMatcher, looksLikeTypedCode, matchesCode } from './codes.js';
 import type { CodeSession } from './open-sessions.cache.js';
@@ -21,6 +23,8 @@ export interface CheckinResult {
   record: AttendanceRecord;
   alreadyCheckedIn: boolean;
   session: { id: string; courseCode: string; courseName: string; number: number; title: string | null };
+  /** The student's attendance in the course right after the check-in. */
+  attendance: CheckinAttendance;
 }
 
 const invalidCode = () =>
@@ -178,12 +182,13 @@ async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Pr
 async function checkIn(app: FastifyInstance, session: CodeSession, command: CheckinCommand): Promise<CheckinResult> {
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
   const { changes, record } = await writeRecords(app, command);
+  const attendance = () => checkinAttendance(app.db, session.courseId, command.student.id);
   if (record && changes.some((c) => c.action === 'record.checked_in' && c.studentId === command.student.id)) {
-    return { record, alreadyCheckedIn: false, session: sessionInfo };
+    return { record, alreadyCheckedIn: false, session: sessionInfo, attendance: await attendance() };
   }
   const existing = record ?? toRecordOrNull(await findRecord(app.db, session.id, command.student.id));
   if (!existing) throw sessionNotOpen('closed');
-  return { record: existing, alreadyCheckedIn: true, session: sessionInfo };
+  return { record: existing, alreadyCheckedIn: true, session: sessionInfo, attendance: await attendance() };
 }
 
 const toRecordOrNull = (row: Parameters<typeof toRecord>[0] | undefined) => (row ? toRecord(row) : null);

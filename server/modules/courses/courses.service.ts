@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Course, CreateCourseInput, ListCoursesQuery, UpdateCourseInput } from '../../../common/course.schemas.js';
+import { type Course, type CreateCourseInput, DEFAULT_WARNING_RULES, type ListCoursesQuery, type UpdateCourseInput, type WarningRules } from '../../../common/course.schemas.js';
 import type { Database, Role } from '../../db/database.js';
 import { uniqueViolation } from '../../db/constraint-errors.js';
 import { conflict, forbidden, notFound, validationFailed } from '../../errors.js';
@@ -42,8 +42,26 @@ export function toCourse(row: CourseRow, teacherIds: string[]): Course {
     teacherIds,
     thresholdPercent: row.threshold_percent,
     lateAfterMinutes: row.late_after_minutes,
+    warnings: warningRulesOf(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** The course's warning rules (columns default to the documented defaults). */
+export function warningRulesOf(row: Pick<CourseRow, 'warn_below_threshold' | 'warn_consecutive_absences' | 'warn_cannot_reach'>): WarningRules {
+  return {
+    belowThreshold: (row.warn_below_threshold ?? 1) === 1,
+    consecutiveAbsences: row.warn_consecutive_absences ?? DEFAULT_WARNING_RULES.consecutiveAbsences,
+    cannotReach: (row.warn_cannot_reach ?? 1) === 1,
+  };
+}
+
+function warningColumns(rules: Partial<WarningRules> | undefined) {
+  return {
+    warn_below_threshold: rules?.belowThreshold === undefined ? undefined : rules.belowThreshold ? 1 : 0,
+    warn_consecutive_absences: rules?.consecutiveAbsences,
+    warn_cannot_reach: rules?.cannotReach === undefined ? undefined : rules.cannotReach ? 1 : 0,
   };
 }
 
@@ -154,6 +172,7 @@ export async function createCourse(db: Db, actor: Actor, input: CreateCourseInpu
     year_of_study: input.yearOfStudy ?? null,
     threshold_percent: input.thresholdPercent,
     late_after_minutes: input.lateAfterMinutes,
+    ...warningColumns({ ...DEFAULT_WARNING_RULES, ...input.warnings }),
     created_at: now,
     updated_at: now,
   };
@@ -196,6 +215,7 @@ export async function updateCourse(db: Db, actor: Actor, id: string, input: Upda
         year_of_study: input.yearOfStudy,
         threshold_percent: input.thresholdPercent,
         late_after_minutes: input.lateAfterMinutes,
+        ...warningColumns(input.warnings),
         updated_at: now,
       });
       if (!after) throw notFound('Course');

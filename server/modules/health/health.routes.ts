@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { statusSchema } from '../../../common/user.schemas.js';
 import { version } from '../../lib/package-info.js';
+import { outboxStatus } from '../webhooks/webhooks.service.js';
 
 /** Each dependency gets this long to answer; they are asked in parallel, so /api/status stays under 2 s. */
 const PROBE_MS = 1500;
@@ -29,11 +30,11 @@ export default async function healthRoutes(app: FastifyInstance) {
 
   r.get(
     '/api/status',
-    { schema: { tags: ['health'], summary: 'Database, Redis and mail status, version', response: { 200: statusSchema } } },
+    { schema: { tags: ['health'], summary: 'Database, Redis, mail and webhook outbox status, version', response: { 200: statusSchema } } },
     async () => {
       const redisClient = app.redis;
       const mailer = app.mailer;
-      const [database, redis, mail] = await Promise.all([
+      const [database, redis, mail, outbox] = await Promise.all([
         withDeadline(() => sql`select 1 as one`.execute(app.db).then(() => 'ok' as const), 'down' as const),
         !redisClient
           ? ('off' as const)
@@ -41,6 +42,8 @@ export default async function healthRoutes(app: FastifyInstance) {
             ? ('down' as const)
             : withDeadline(() => redisClient.ping().then(() => 'ok' as const), 'down' as const),
         mailer ? withDeadline(() => mailer.status(), 'down' as const) : ('off' as const),
+        // The outbox figures need the database too: a hung one must not hold the answer.
+        withDeadline(() => outboxStatus(app.db), null),
       ]);
       return {
         version,
@@ -52,6 +55,7 @@ export default async function healthRoutes(app: FastifyInstance) {
         publicUrl: app.publicUrl,
         signup: app.config.SIGNUP,
         timezone: app.config.TIMEZONE,
+        outbox,
       };
     },
   );

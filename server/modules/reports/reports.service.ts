@@ -1,9 +1,33 @@
+import { Readable, pipeline } from 'node:stream';
+import { stringify, type Options as StringifyOptions } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { AttendanceStats, CourseReport, MyAttendance } from '../../../common/report.schemas.js';
+import QRCode from 'qrcode';
+import { AppError, notFound } from '../../errors.js';
+import { findCourseById } from '../courses/courses.repository.js';
+import { assertSessionStaff, codeOf } from '../live-sessions/live-sessions.service.js';
+import { courseReportPdf, courseReportXlsx, signInSheetPdf, type SignInSheet } from './report-files.js';
+import type { AttendanceStats, CourseGrid, CourseReport, MyAttendance, Overview, OverviewQuery } from '../../../common/report.schemas.js';
 import type { Database } from '../../db/database.js';
 import { listCourses } from '../courses/courses.repository.js';
 import { assertCourseStaff, assertCanViewCourse, type Actor } from '../courses/courses.service.js';
-import { enrolledStudents, heldSessionCount, recordsPage, statusCountsByStudent, studentRecordLines } from './reports.repository.js';
+import { addDays, isoWeekday, localDateOf, localToUtc } from '../../lib/timezone.js';
+import {
+  enrolledStudents,
+  heldRecordCells,
+  heldSessionCount,
+  heldSessions,
+  overviewCourses,
+  overviewSessionCounts,
+  overviewStudentCounts,
+  recordsPage,
+  statusCountsByStudent,
+  studentRecordLines,
+  type OverviewFilter,
+} from './reports.repository.js';
+
+type RecordsPageRow = Awaited<ReturnType<typeof recordsPage>>[number];
 
 type Db = Kysely<Database>;
 type Counts = Record<'present' | 'late' | 'absent' | 'excused', number>;
@@ -94,43 +118,247 @@ export async function courseReport(db: Db, actor: Actor, courseId: string): Prom
   };
 }
 
-/** A CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
-export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\r\n';
+/**
+ * CSV through csv-stringify: CRLF lines, and a cell that a spreadsheet would read as a formula
+ * (=, +, -, @ …) is prefixed with a quote.
+ */
+const csvOptions = (columns: string[]): StringifyOptions => ({
+  header: true,
+  columns,
+  record_delimiter: 'windows',
+  escape_formulas: true,
+  cast: { boolean: (b) => String(b) },
+});
 
-/** The course report as CSV lines. */
+/** The course report as CSV. */
 export function courseReportCsv(report: CourseReport): string {
-  return (
-    csvLine(['studentNumber', 'name', 'held', 'present', 'late', 'absent', 'excused', 'percentage', 'belowThreshold']) +
-    report.items
-      .map((i) => csvLine([i.student.studentNumber, i.student.name, i.total, i.present, i.late, i.absent, i.excused, i.percentage, i.belowThreshold]))
-      .join('')
+  return stringifySync(
+    report.items.map((i) => [i.student.studentNumber, i.student.name, i.total, i.present, i.late, i.absent, i.excused, i.percentage, i.belowThreshold]),
+    csvOptions(['studentNumber', 'name', 'held', 'present', 'late', 'absent', 'excused', 'percentage', 'belowThreshold']),
   );
 }
 
 /**
- * Every record of the course as CSV, read in pages of `pageSize` (keyset on session start + id),
- * so memory stays flat however large the course's history is.
+ * Every record of the course in (session start, record id) order, read in pages of `pageSize`
+ * (keyset), one page at a time as the reader takes them: memory stays flat however large the history.
  */
-export async function* courseRecordsCsv(db: Db, actor: Actor, courseId: string, pageSize = 1000): AsyncGenerator<string> {
-  await assertCourseStaff(db, actor, courseId);
-  yield csvLine(['sessionNumber', 'startsAt', 'studentNumber', 'name', 'status', 'state', 'method', 'checkedInAt', 'note', 'flags']);
+export async function* courseRecordRows(db: Db, courseId: string, pageSize = 1000): AsyncGenerator<RecordsPageRow> {
   let after: { startsAt: string; id: string } | null = null;
   for (;;) {
     const rows = await recordsPage(db, courseId, after, pageSize);
-    if (rows.length === 0) return;
-    let chunk = '';
-    for (const r of rows) {
-      const flags = (JSON.parse(r.flags) as string[]).join(' ');
-      chunk += csvLine([r.number, r.starts_at, r.student_number, r.name, r.status, r.state, r.method, r.checked_in_at, r.note, flags]);
-    }
-    yield chunk;
+    yield* rows;
+    if (rows.length < pageSize) return;
     const last = rows[rows.length - 1];
     after = { startsAt: last.starts_at, id: last.id };
-    if (rows.length < pageSize) return;
   }
+}
+
+/** Every record of the course as a CSV stream (authorised before the first byte). */
+export async function courseRecordsCsv(db: Db, actor: Actor, courseId: string, pageSize = 1000): Promise<Readable> {
+  await assertCourseStaff(db, actor, courseId);
+  async function* lines() {
+    for await (const r of courseRecordRows(db, courseId, pageSize)) {
+      yield [r.number, r.starts_at, r.student_number, r.name, r.status, r.state, r.method, r.checked_in_at, r.note, (JSON.parse(r.flags) as string[]).join(' ')];
+    }
+  }
+  const csv = stringify(csvOptions(['sessionNumber', 'startsAt', 'studentNumber', 'name', 'status', 'state', 'method', 'checkedInAt', 'note', 'flags']));
+  // pipeline (not pipe) so a database error midway ends the download instead of hanging it.
+  pipeline(Readable.from(lines()), csv, () => {});
+  return csv;
+}
+
+const percentOf = (attended: number, counted: number) => (counted > 0 ? Math.round((attended / counted) * 1000) / 10 : null);
+
+/** Students × held sessions (API: GET /api/courses/:id/grid): the heat-map of the course report. */
+export async function courseGrid(db: Db, actor: Actor, courseId: string): Promise<CourseGrid> {
+  const course = await assertCourseStaff(db, actor, courseId);
+  const [sessions, students, cells] = await Promise.all([heldSessions(db, courseId), enrolledStudents(db, courseId), heldRecordCells(db, courseId)]);
+  const column = new Map(sessions.map((s, i) => [s.id, i]));
+  const row = new Map(students.map((s, i) => [s.id, i]));
+  const grid: (keyof Counts | null)[][] = students.map(() => new Array<keyof Counts | null>(sessions.length).fill(null));
+  const perSession = sessions.map(() => ({ attended: 0, counted: 0 }));
+  for (const c of cells) {
+    const j = column.get(c.session_id);
+    if (j === undefined) continue;
+    if (c.status !== 'excused') {
+      perSession[j].counted++;
+      if (c.status === 'present' || c.status === 'late') perSession[j].attended++;
+    }
+    const i = row.get(c.student_id);
+    if (i !== undefined) grid[i][j] = c.status;
+  }
+  return {
+    course: { id: course.id, code: course.code, name: course.name, thresholdPercent: course.threshold_percent },
+    sessions: sessions.map((s, j) => ({
+      id: s.id,
+      number: s.number,
+      title: s.title,
+      startsAt: s.starts_at,
+      percentage: percentOf(perSession[j].attended, perSession[j].counted),
+    })),
+    students: students.map((s, i) => {
+      const counts = emptyCounts();
+      for (const status of grid[i]) if (status) counts[status]++;
+      const stats = statsOf(counts, course.threshold_percent);
+      return {
+        student: { id: s.id, name: s.name, studentNumber: s.student_number },
+        cells: grid[i],
+        percentage: stats.percentage,
+        belowThreshold: stats.belowThreshold,
+      };
+    }),
+  };
+}
+
+interface Tally {
+  attended: number;
+  counted: number;
+}
+const addStatus = (t: Tally, status: string | null, n: number) => {
+  if (!status || status === 'excused') return;
+  t.counted += n;
+  if (status === 'present' || status === 'late') t.attended += n;
+};
+
+/**
+ * Institution figures (API: GET /api/reports/overview) over held sessions starting in [from, to]
+ * (local dates in `timeZone`): per course, per department and in total — held sessions, the share of
+ * counted records attended, students (counted per course) and how many are below their course's
+ * threshold — with attendance per week (weeks start on Monday, local).
+ */
+export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery, teacherId?: string): Promise<Overview> {
+  const f: OverviewFilter = {
+    teacherId,
+    departmentId: q.departmentId,
+    term: q.term,
+    fromUtc: q.from ? localToUtc(q.from, '00:00', timeZone).toISOString() : undefined,
+    toUtc: q.to ? localToUtc(addDays(q.to, 1), '00:00', timeZone).toISOString() : undefined,
+  };
+  const [courses, sessionCounts, studentCounts] = await Promise.all([overviewCourses(db, f), overviewSessionCounts(db, f), overviewStudentCounts(db, f)]);
+  const weekOf = (iso: string) => {
+    const d = localDateOf(new Date(iso), timeZone);
+    return addDays(d, 1 - isoWeekday(d));
+  };
+  const perCourse = new Map(
+    courses.map((c) => [c.id, { sessions: new Set<string>(), tally: { attended: 0, counted: 0 }, weeks: new Map<string, Tally>(), students: 0, below: 0 }]),
+  );
+  const weekly = new Map<string, { sessions: Set<string>; tally: Tally }>();
+  for (const r of sessionCounts) {
+    const c = perCourse.get(r.course_id);
+    if (!c) continue;
+    const n = Number(r.n);
+    const week = weekOf(r.starts_at);
+    c.sessions.add(r.id);
+    addStatus(c.tally, r.status, n);
+    let cw = c.weeks.get(week);
+    if (!cw) c.weeks.set(week, (cw = { attended: 0, counted: 0 }));
+    addStatus(cw, r.status, n);
+    let w = weekly.get(week);
+    if (!w) weekly.set(week, (w = { sessions: new Set(), tally: { attended: 0, counted: 0 } }));
+    w.sessions.add(r.id);
+    addStatus(w.tally, r.status, n);
+  }
+  const threshold = new Map(courses.map((c) => [c.id, c.threshold_percent]));
+  const studentTallies = new Map<string, { courseId: string; counts: Counts }>();
+  for (const r of studentCounts) {
+    const key = `${r.course_id}:${r.student_id}`;
+    let t = studentTallies.get(key);
+    if (!t) studentTallies.set(key, (t = { courseId: r.course_id, counts: emptyCounts() }));
+    t.counts[r.status] += Number(r.n);
+  }
+  for (const t of studentTallies.values()) {
+    const c = perCourse.get(t.courseId);
+    if (!c) continue;
+    c.students++;
+    if (statsOf(t.counts, threshold.get(t.courseId) ?? 0).belowThreshold) c.below++;
+  }
+  const weeks = [...weekly.keys()].sort();
+  const courseItems = courses.map((c) => {
+    const p = perCourse.get(c.id)!;
+    return {
+      id: c.id,
+      code: c.code,
+      name: c.name,
+      departmentId: c.department_id,
+      term: c.term,
+      thresholdPercent: c.threshold_percent,
+      heldSessions: p.sessions.size,
+      averagePercentage: percentOf(p.tally.attended, p.tally.counted),
+      students: p.students,
+      belowThreshold: p.below,
+      trend: weeks.map((week) => {
+        const t = p.weeks.get(week);
+        return { week, percentage: t ? percentOf(t.attended, t.counted) : null };
+      }),
+    };
+  });
+  const sum = (items: { id: string }[]) => {
+    const tally = { attended: 0, counted: 0 };
+    let held = 0;
+    let students = 0;
+    let below = 0;
+    for (const i of items) {
+      const p = perCourse.get(i.id)!;
+      tally.attended += p.tally.attended;
+      tally.counted += p.tally.counted;
+      held += p.sessions.size;
+      students += p.students;
+      below += p.below;
+    }
+    return { heldSessions: held, averagePercentage: percentOf(tally.attended, tally.counted), students, belowThreshold: below };
+  };
+  const departments = new Map<string | null, { code: string | null; name: string; courses: { id: string }[] }>();
+  for (const c of courses) {
+    let d = departments.get(c.department_id);
+    if (!d) departments.set(c.department_id, (d = { code: c.department_code ?? null, name: c.department_name ?? 'No department', courses: [] }));
+    d.courses.push(c);
+  }
+  return {
+    from: q.from ?? null,
+    to: q.to ?? null,
+    totals: sum(courses),
+    departments: [...departments.entries()]
+      .map(([id, d]) => ({ id, code: d.code, name: d.name, ...sum(d.courses) }))
+      .sort((a, b) => (a.id === null ? 1 : b.id === null ? -1 : a.name.localeCompare(b.name))),
+    courses: courseItems,
+    weekly: weeks.map((week) => {
+      const w = weekly.get(week)!;
+      return { week, heldSessions: w.sessions.size, percentage: percentOf(w.tally.attended, w.tally.counted) };
+    }),
+  };
+}
+
+/** The course report as XLSX (summary, grid, records), authorised and loaded before the first byte. */
+export async function courseReportXlsxFile(db: Db, actor: Actor, courseId: string, timeZone: string, onError: (err: unknown) => void) {
+  const [report, grid] = await Promise.all([courseReport(db, actor, courseId), courseGrid(db, actor, courseId)]);
+  return { course: report.course, stream: courseReportXlsx(report, grid, courseRecordRows(db, courseId), timeZone, onError) };
+}
+
+/** The course report as a printable PDF. */
+export async function courseReportPdfFile(db: Db, actor: Actor, courseId: string, timeZone: string) {
+  const [report, grid] = await Promise.all([courseReport(db, actor, courseId), courseGrid(db, actor, courseId)]);
+  return { course: report.course, stream: courseReportPdf(report, grid, timeZone) };
+}
+
+/** A session's paper sign-in sheet: roster, signature column, and (when open) its current QR and code. */
+export async function signInSheetFile(app: FastifyInstance, actor: Actor, sessionId: string) {
+  const session = await assertSessionStaff(app.db, actor, sessionId);
+  if (session.state === 'cancelled') throw new AppError(409, 'invalid_state', 'Invalid session state', 'The session was cancelled.');
+  const [course, students] = await Promise.all([findCourseById(app.db, session.course_id), enrolledStudents(app.db, session.course_id)]);
+  if (!course) throw notFound('Course');
+  let code: SignInSheet['code'] = null;
+  if (session.state === 'open') {
+    const c = codeOf(app, session);
+    code = { code: c.code, url: c.url, expiresAt: c.expiresAt.toISOString(), qrPng: await QRCode.toBuffer(c.url, { type: 'png', margin: 1, width: 360 }) };
+  }
+  const stream = signInSheetPdf(
+    {
+      course: { code: course.code, name: course.name },
+      session: { number: session.number, title: session.title, startsAt: session.starts_at, endsAt: session.ends_at, venue: session.venue },
+      students: students.map((s) => ({ name: s.name, studentNumber: s.student_number })),
+      code,
+    },
+    app.config.TIMEZONE,
+  );
+  return { course, session, stream };
 }

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, type Updateable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, type Updateable, sql } from 'kysely';
 import type { Database, Role, UsersTable } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
 
@@ -63,7 +63,7 @@ export async function listUsers(db: Db, f: UserFilter): Promise<{ rows: UserRow[
   return { rows, next: more ? rows[rows.length - 1].id : null };
 }
 
-export async function insertUser(db: Db, row: UserRow): Promise<void> {
+export async function insertUser(db: Db, row: Insertable<UsersTable>): Promise<void> {
   await db.insertInto('users').values(row).execute();
 }
 

@@ -31,6 +31,7 @@ export function toUser(row: UserRow): User {
     studentNumber: row.student_number,
     staffNumber: row.staff_number,
     sectionId: row.section_id,
+    guardianEmail: row.guardian_email ?? null,
     active: row.active === 1,
     createdAt: row.created_at,
   };
@@ -86,6 +87,7 @@ export async function createUser(db: Db, actorId: string | null, input: CreateUs
     student_number: input.role === 'student' ? (input.studentNumber ?? null) : null,
     staff_number: input.role === 'student' ? null : (input.staffNumber ?? null),
     section_id: input.sectionId ?? null,
+    guardian_email: input.guardianEmail ? input.guardianEmail.toLowerCase() : null,
     active: 1,
     password_hash: passwordHash,
     created_at: now,
@@ -125,6 +127,7 @@ export async function updateUser(db: Db, actorId: string | null, id: string, inp
   if (input.studentNumber !== undefined) patch.student_number = input.studentNumber;
   if (input.staffNumber !== undefined) patch.staff_number = input.staffNumber;
   if (input.sectionId !== undefined) patch.section_id = input.sectionId;
+  if (input.guardianEmail !== undefined) patch.guardian_email = input.guardianEmail ? input.guardianEmail.toLowerCase() : null;
   if (input.active !== undefined) patch.active = input.active ? 1 : 0;
   if (input.password !== undefined) patch.password_hash = await hashPassword(input.password);
   if (role === 'student') patch.staff_number = null;
@@ -182,7 +185,7 @@ export async function listUsersPage(db: Db, filter: UserFilter) {
   return { items: rows.map(toUser), nextCursor: next };
 }
 
-const CSV_COLUMNS = ['role', 'username', 'name', 'email', 'studentNumber', 'staffNumber', 'section', 'password'] as const;
+const CSV_COLUMNS = ['role', 'username', 'name', 'email', 'studentNumber', 'staffNumber', 'section', 'password', 'guardianEmail'] as const;
 
 interface PlannedLine {
   line: number;
@@ -244,6 +247,8 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
       studentNumber: rec.studentNumber || null,
       staffNumber: rec.staffNumber || null,
       sectionId: sectionKey ? sectionByKey.get(sectionKey) : null,
+      // An optional column: a file without it leaves an existing guardian address as it is.
+      ...(header.includes('guardianEmail') ? { guardianEmail: rec.guardianEmail || null } : {}),
       ...(rec.password ? { password: rec.password } : {}),
     });
     if (!parsed.success) {
@@ -308,6 +313,7 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
         student_number: input.role === 'student' ? (input.studentNumber ?? null) : null,
         staff_number: input.role === 'student' ? null : (input.staffNumber ?? null),
         section_id: input.sectionId ?? null,
+        ...(input.guardianEmail !== undefined ? { guardian_email: input.guardianEmail ? input.guardianEmail.toLowerCase() : null } : {}),
         updated_at: now,
       };
       if (before) {
@@ -332,6 +338,7 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
           phone: null,
           active: 1,
           password_hash: hashes[k],
+          guardian_email: null,
           created_at: now,
           ...fields,
         };

@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import { IconBook, IconChartDonut, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup } from '@tabler/icons-react';
+import { IconBook, IconChartDonut, IconChartLine, IconDeviceDesktop, IconBuilding, IconCalendar, IconHome, IconQrcode, IconUsers, IconUsersGroup, IconWebhook } from '@tabler/icons-react';
 import type { Role } from '../../../common/user.schemas.js';
 
 export interface NavItem {
@@ -17,6 +17,8 @@ export const NAVIGATION: Record<Role, NavItem[]> = {
     { label: 'Sections', to: '/admin/sections', icon: IconUsersGroup },
     { label: 'Courses', to: '/courses', icon: IconBook },
     { label: 'Devices', to: '/admin/devices', icon: IconDeviceDesktop },
+    { label: 'Integrations', to: '/admin/integrations', icon: IconWebhook },
+    { label: 'Reports', to: '/admin/reports', icon: IconChartLine },
   ],
   teacher: [
     { label: 'Home', to: '/', icon: IconHome },

@@ -226,6 +226,32 @@ const router = createBrowserRouter([
             },
           },
           {
+            path: 'admin/reports',
+            lazy: async () => {
+              const { ReportsOverviewRoute } = await import('./routes/app/admin/reports.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <ReportsOverviewRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
+            path: 'admin/integrations',
+            lazy: async () => {
+              const { IntegrationsRoute } = await import('./routes/app/admin/integrations.js');
+              return {
+                element: (
+                  <ProtectedRoute roles={['admin']}>
+                    <IntegrationsRoute />
+                  </ProtectedRoute>
+                ),
+              };
+            },
+          },
+          {
             path: 'admin/users',
             lazy: async () => {
               const { UsersRoute } = await import('./routes/app/admin/users.js');

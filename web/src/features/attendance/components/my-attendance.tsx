@@ -1,4 +1,7 @@
-import { Alert, Button, Card, Center, Collapse, Group, Loader, RingProgress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Alert, Button, Card, Center, Collapse, Group, Loader, RingProgress, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { WARNING_KIND_LABEL } from '../../../../../common/warning.schemas.js';
+import { myWarningsQuery } from '../../../lib/queries/reports.js';
 import { useDisclosure } from '@mantine/hooks';
 import { IconAlertTriangle, IconChevronDown, IconChevronUp } from '@tabler/icons-react';
 import { QueryError } from '../../../components/query-error.js';
@@ -102,6 +105,55 @@ function History({ item }: { item: CourseAttendance }) {
   );
 }
 
+const DOT_COLOR: Record<string, string> = {
+  present: 'var(--mantine-color-teal-6)',
+  late: 'var(--mantine-color-yellow-6)',
+  absent: 'var(--mantine-color-red-6)',
+  excused: 'var(--mantine-color-grape-5)',
+};
+
+/** One dot per session in start order, coloured by status; sessions not counted yet are hollow. */
+function DotTimeline({ item }: { item: CourseAttendance }) {
+  if (item.records.length === 0) return null;
+  return (
+    <Group gap={5} data-testid="attendance-timeline" aria-label="Your sessions, oldest first">
+      {item.records.map((r) => (
+        <Tooltip key={r.sessionId} label={`${sessionLabel(r)} · ${formatDate(r.startsAt)} · ${r.status}${r.counted ? '' : ' (counts once closed)'}`} withArrow>
+          <span
+            data-testid="attendance-dot"
+            data-status={r.status}
+            aria-label={`${sessionLabel(r)}: ${r.status}`}
+            style={{
+              width: 14,
+              height: 14,
+              borderRadius: '50%',
+              display: 'inline-block',
+              background: r.counted ? DOT_COLOR[r.status] : 'transparent',
+              border: `2px solid ${DOT_COLOR[r.status]}`,
+            }}
+          />
+        </Tooltip>
+      ))}
+    </Group>
+  );
+}
+
+/** The student's open warnings in one course, each saying why. */
+function CourseWarnings({ courseId }: { courseId: string }) {
+  const warnings = useQuery(myWarningsQuery());
+  const mine = (warnings.data?.items ?? []).filter((w) => w.courseId === courseId);
+  if (mine.length === 0) return null;
+  return (
+    <Stack gap={4} data-testid="attendance-warnings">
+      {mine.map((w) => (
+        <Alert key={w.id} color="orange" variant="light" p="xs" title={WARNING_KIND_LABEL[w.kind]} data-testid="my-warning" data-kind={w.kind}>
+          {w.detail}
+        </Alert>
+      ))}
+    </Stack>
+  );
+}
+
 /** One course: the percentage on a ring coloured against the threshold, the counts and the history. */
 export function CourseAttendanceCard({ item }: { item: CourseAttendance }) {
   const { course, percentage } = item;
@@ -145,6 +197,8 @@ export function CourseAttendanceCard({ item }: { item: CourseAttendance }) {
           </Stack>
         </Group>
         {item.belowThreshold ? <BelowWarning item={item} /> : null}
+        <CourseWarnings courseId={course.id} />
+        <DotTimeline item={item} />
         <SimpleGrid cols={4} spacing="xs">
           {COUNTS.map((c) => (
             <Stack key={c.key} gap={0} align="center" data-testid={`attendance-count-${c.key}`} data-count={item[c.key]}>

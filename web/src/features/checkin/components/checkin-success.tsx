@@ -6,7 +6,7 @@ import type { CheckinResult } from '../api/check-in.js';
 
 /** The screen after a check-in: what was recorded, for which class, and whether it still needs approval. */
 export function CheckinSuccess({ result, children }: { result: CheckinResult; children?: ReactNode }) {
-  const { record, session, alreadyCheckedIn } = result;
+  const { record, session, alreadyCheckedIn, attendance } = result;
   const pending = record.state === 'pending';
   const late = record.status === 'late';
   const look = pending
@@ -37,6 +37,21 @@ export function CheckinSuccess({ result, children }: { result: CheckinResult; ch
           </div>
         ) : null}
         <Text>{alreadyCheckedIn ? `Your record stands: ${status}.` : look.text}</Text>
+        {attendance ? (
+          <Paper withBorder radius="md" px="md" py="xs" data-testid="checkin-attendance" data-percentage={attendance.percentage ?? ''}>
+            <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+              Your attendance in this course
+            </Text>
+            <Text fw={700} fz={28} data-testid="checkin-attendance-percentage">
+              {attendance.percentage === null ? '—' : `${attendance.percentage}%`}
+            </Text>
+            <Text size="xs" c="dimmed">
+              {attendance.total === 0
+                ? 'Counted once a session has closed; this one counts when it closes.'
+                : `${attendance.attended} of ${attendance.total} held sessions attended; this one counts when it closes.`}
+            </Text>
+          </Paper>
+        ) : null}
         {record.checkedInAt ? (
           <Text size="sm" c="dimmed">
             Checked in at {dayjs(record.checkedInAt).format('HH:mm')}

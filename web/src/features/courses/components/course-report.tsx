@@ -1,4 +1,5 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { Card, Center, Group, Loader, SimpleGrid, Stack, Switch, Table, Text, UnstyledButton } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector } from '@tabler/icons-react';
 import type { CourseReport as Report } from '../../../../../common/report.schemas.js';
@@ -6,10 +7,30 @@ import { DownloadButton } from '../../../components/download-button.js';
 import { QueryError } from '../../../components/query-error.js';
 import { attendanceColor, formatPercent } from '../../../lib/attendance.js';
 import { recordsCsvHref, reportCsvHref, useCourseReport, type ReportItem } from '../api/report.js';
+import { courseGridQuery, reportPdfHref, reportXlsxHref } from '../../../lib/queries/reports.js';
+import { AttendanceGrid } from './attendance-grid.js';
 import type { ReportBucket } from './report-chart.js';
 
 // The chart library is large and only this tab needs it.
 const ReportChart = lazy(async () => ({ default: (await import('./report-chart.js')).ReportChart }));
+const SessionTrendChart = lazy(async () => ({ default: (await import('./session-trend-chart.js')).SessionTrendChart }));
+
+/** Attendance per held session, oldest first (the line chart over the term). */
+function SessionTrend({ courseId, threshold }: { courseId: string; threshold: number }) {
+  const grid = useQuery(courseGridQuery(courseId));
+  if (!grid.data || grid.data.sessions.length < 2) return null;
+  const data = grid.data.sessions.map((s) => ({ session: `#${s.number}`, attendance: s.percentage }));
+  return (
+    <Card withBorder padding="sm" data-testid="session-trend">
+      <Text size="sm" fw={600} mb="xs">
+        Attendance per session
+      </Text>
+      <Suspense fallback={<Center h={200}><Loader size="sm" aria-label="Loading the chart" /></Center>}>
+        <SessionTrendChart data={data} threshold={threshold} />
+      </Suspense>
+    </Card>
+  );
+}
 
 type SortKey = 'name' | 'number' | 'present' | 'late' | 'absent' | 'excused' | 'percentage';
 interface Sort {
@@ -127,6 +148,12 @@ export function CourseReport({ courseId }: { courseId: string }) {
       <DownloadButton href={recordsCsvHref(courseId)} testId="report-download-records">
         All records CSV
       </DownloadButton>
+      <DownloadButton href={reportXlsxHref(courseId)} testId="report-download-xlsx">
+        Excel
+      </DownloadButton>
+      <DownloadButton href={reportPdfHref(courseId)} testId="report-download-pdf">
+        PDF
+      </DownloadButton>
     </Group>
   );
 
@@ -173,6 +200,8 @@ export function CourseReport({ courseId }: { courseId: string }) {
         </Text>
       ) : (
         <>
+          {held ? <SessionTrend courseId={courseId} threshold={threshold} /> : null}
+          {held ? <AttendanceGrid courseId={courseId} /> : null}
           {held ? (
             <Card withBorder padding="sm">
               <Text size="sm" fw={600} mb="xs">

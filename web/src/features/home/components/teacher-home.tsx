@@ -1,8 +1,13 @@
+import { lazy, Suspense } from 'react';
 import { Link } from 'react-router';
-import { Box, Button, Group } from '@mantine/core';
+import { Button, Group, Stack } from '@mantine/core';
 import { IconBook, IconCalendar } from '@tabler/icons-react';
+import { AtRiskList } from './at-risk-list.js';
 import { SessionsOverview } from './sessions-overview.js';
 import { Welcome } from './welcome.js';
+
+// Sparklines pull in the chart library: load it after the rest of the page.
+const CourseSparklines = lazy(async () => ({ default: (await import('./course-sparklines.js')).CourseSparklines }));
 
 export function TeacherHome({ name }: { name: string }) {
   return (
@@ -18,9 +23,13 @@ export function TeacherHome({ name }: { name: string }) {
           Calendar
         </Button>
       </Group>
-      <Box mt="lg" maw={760}>
+      <Stack mt="lg" maw={760} gap="lg">
         <SessionsOverview staff upcomingDays={1} />
-      </Box>
+        <AtRiskList />
+        <Suspense fallback={null}>
+          <CourseSparklines />
+        </Suspense>
+      </Stack>
     </>
   );
 }

@@ -5,7 +5,7 @@ import { IconCheck } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import type { RecordWithStudent } from '../api/get-records.js';
 import { RecordStatusBadge } from '../../../components/record-status-badge.js';
-import { FlagBadges, METHOD_LABELS } from './record-badges.js';
+import { FlagBadges, METHOD_LABELS, SyncBadge } from './record-badges.js';
 
 type Filter = 'all' | 'pending' | 'flagged';
 
@@ -84,6 +84,7 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                   </Text>
                   <Group gap={4} mt={4}>
                     <RecordStatusBadge record={r} />
+                    <SyncBadge sync={r.sync} />
                     <FlagBadges flags={r.flags} />
                   </Group>
                 </div>
@@ -129,6 +130,7 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
                       <div style={{ width: 'max-content' }}>
                         <RecordStatusBadge record={r} />
                       </div>
+                      <SyncBadge sync={r.sync} />
                       <FlagBadges flags={r.flags} />
                     </Stack>
                   </Table.Td>

@@ -16,6 +16,7 @@ import { useOpenSession } from '../api/open-session.js';
 import { formatSeconds, useCurrentCode, useSecondsLeft } from '../hooks/use-current-code.js';
 import { useLiveSession } from '../hooks/use-live-session.js';
 import { CheckinList } from './checkin-list.js';
+import { useSyncRefresh } from '../hooks/use-sync-refresh.js';
 import { CloseSessionModal } from './close-session-modal.js';
 import { OpenSessionPanel, PolicyForm } from './policy-form.js';
 import { QrCode } from './qr-code.js';
@@ -76,6 +77,7 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
   const [settingsOpened, settings] = useDisclosure(false);
   const [closedResult, setClosedResult] = useState<CloseResult | null>(null);
   useLiveSession(sessionId);
+  useSyncRefresh(sessionId, records.data?.items ?? []);
 
   if (session.isPending) {
     return (

@@ -1,5 +1,6 @@
 import { Badge, Group, Tooltip } from '@mantine/core';
 import type { RecordMethod } from '../../../../../common/attendance.schemas.js';
+import type { RecordSync } from '../../../../../common/webhook.schemas.js';
 
 export const METHOD_LABELS: Record<RecordMethod, string> = {
   code: 'Typed code',
@@ -50,5 +51,24 @@ export function FlagBadges({ flags }: { flags: string[] }) {
         );
       })}
     </Group>
+  );
+}
+
+const SYNC: Record<NonNullable<RecordSync>, { label: string; hint: string; color: string }> = {
+  delivered: { label: 'Synced', hint: 'Every integration (webhook) has received the latest change.', color: 'teal' },
+  pending: { label: 'Syncing', hint: 'The latest change is on its way to the integrations.', color: 'yellow' },
+  failed: { label: 'Sync failed', hint: 'An integration did not accept the latest change; an admin can retry it under Integrations.', color: 'red' },
+};
+
+/** Whether the record's latest change reached the webhook endpoints; nothing when none wants it. */
+export function SyncBadge({ sync }: { sync: RecordSync | undefined }) {
+  if (!sync) return null;
+  const look = SYNC[sync];
+  return (
+    <Tooltip label={look.hint} multiline w={240} withArrow events={{ hover: true, focus: true, touch: true }}>
+      <Badge color={look.color} variant="dot" size="sm" tabIndex={0} data-testid="record-sync" data-sync={sync} styles={{ root: { textTransform: 'none' } }}>
+        {look.label}
+      </Badge>
+    </Tooltip>
   );
 }

@@ -3,12 +3,12 @@ import type { ImportResult } from '../../../../../common/user.schemas.js';
 import { api } from '../../../lib/api-client.js';
 import { usersQueryKey } from './get-users.js';
 
-export const IMPORT_HEADER = ['role', 'username', 'name', 'email', 'studentNumber', 'staffNumber', 'section', 'password'] as const;
+export const IMPORT_HEADER = ['role', 'username', 'name', 'email', 'studentNumber', 'staffNumber', 'section', 'password', 'guardianEmail'] as const;
 
 export const IMPORT_TEMPLATE = [
   IMPORT_HEADER.join(','),
-  'student,jdoe,Jane Doe,jane.doe@example.edu,S1001,,,change-me-now',
-  'teacher,asmith,Alan Smith,alan.smith@example.edu,,T042,,change-me-now',
+  'student,jdoe,Jane Doe,jane.doe@example.edu,S1001,,,change-me-now,parent.doe@example.com',
+  'teacher,asmith,Alan Smith,alan.smith@example.edu,,T042,,change-me-now,',
   '',
 ].join('\n');
 

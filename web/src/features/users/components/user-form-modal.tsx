@@ -17,6 +17,7 @@ interface Values extends Record<string, string | boolean> {
   password: string;
   studentNumber: string;
   staffNumber: string;
+  guardianEmail: string;
   active: boolean;
 }
 
@@ -29,6 +30,7 @@ const EMPTY: Values = {
   password: '',
   studentNumber: '',
   staffNumber: '',
+  guardianEmail: '',
   active: true,
 };
 
@@ -43,6 +45,7 @@ function valuesOf(user: User | null): Values {
     password: '',
     studentNumber: user.studentNumber ?? '',
     staffNumber: user.staffNumber ?? '',
+    guardianEmail: user.guardianEmail ?? '',
     active: user.active,
   };
 }
@@ -58,6 +61,7 @@ function changes(user: User, v: Values): UpdateUserInput {
   if (v.password) out.password = v.password;
   if (v.role === 'student' && blankToNull(v.studentNumber) !== user.studentNumber) out.studentNumber = blankToNull(v.studentNumber);
   if (v.role === 'teacher' && blankToNull(v.staffNumber) !== user.staffNumber) out.staffNumber = blankToNull(v.staffNumber);
+  if (v.role === 'student' && blankToNull(v.guardianEmail) !== user.guardianEmail) out.guardianEmail = blankToNull(v.guardianEmail);
   if (v.active !== user.active) out.active = v.active;
   return out;
 }
@@ -128,6 +132,7 @@ export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormM
       password: v.password === '' ? undefined : v.password,
       studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
       staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
+      guardianEmail: v.role === 'student' ? blankToUndefined(v.guardianEmail) : undefined,
     });
     if (!checkStudentNumber() || !input) return;
     create.mutate(input, {
@@ -181,6 +186,16 @@ export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormM
             <TextInput label="Phone" type="tel" autoComplete="off" {...form.textProps('phone')} />
             {v.role === 'student' ? (
               <TextInput label="Student number" required autoComplete="off" {...form.textProps('studentNumber')} />
+            ) : null}
+            {v.role === 'student' ? (
+              <TextInput
+                label="Guardian email"
+                description="Mailed when the student gets an attendance warning"
+                type="email"
+                autoComplete="off"
+                data-testid="user-guardian-email"
+                {...form.textProps('guardianEmail')}
+              />
             ) : null}
             {v.role === 'teacher' ? <TextInput label="Staff number" autoComplete="off" {...form.textProps('staffNumber')} /> : null}
             <PasswordInput

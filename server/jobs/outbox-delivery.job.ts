@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { deliverDueBatch, pruneOutbox, type DeliveryDeps } from '../modules/webhooks/delivery.service.js';
+import type { Job } from './scheduler.js';
+
+export const OUTBOX_DELIVERY_JOB = 'outbox-delivery';
+
+/** One run keeps claiming while there is due work, but yields after this long so the timer stays fair. */
+const RUN_BUDGET_MS = 5_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Sends due webhook deliveries (on every node: claims are atomic) and, about hourly, prunes delivered
+ * events past OUTBOX_RETENTION_DAYS. Polls every OUTBOX_POLL_MS; `app.outbox.kick()` after a commit
+ * wakes it at once.
+ */
+export function outboxDeliveryJob(app: FastifyInstance): Job {
+  let lastPruneAt = 0;
+  const deps = (): DeliveryDeps => ({
+    db: app.db,
+    postgres: app.dialect === 'postgres',
+    log: app.log,
+    timeoutMs: app.config.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: app.config.OUTBOX_RETRY_BASE_MS,
+    retryMaxMs: app.config.OUTBOX_RETRY_MAX_MS,
+    maxAttempts: app.config.OUTBOX_MAX_ATTEMPTS,
+    onOutcome: (outcome) => app.metrics.webhookDeliveries.inc({ outcome }),
+  });
+  return {
+    name: OUTBOX_DELIVERY_JOB,
+    everyMs: app.config.OUTBOX_POLL_MS,
+    run: async () => {
+      const d = deps();
+      const started = Date.now();
+      while ((await deliverDueBatch(d)) > 0 && Date.now() - started < RUN_BUDGET_MS) {
+        // keep going: more may have become the head of their queue
+      }
+      if (Date.now() - lastPruneAt > PRUNE_EVERY_MS) {
+        lastPruneAt = Date.now();
+        const pruned = await pruneOutbox(app.db, app.config.OUTBOX_RETENTION_DAYS);
+        if (pruned > 0) app.log.info({ pruned }, 'pruned delivered outbox events');
+      }
+    },
+  };
+}

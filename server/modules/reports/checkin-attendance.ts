@@ -1,0 +1,18 @@
+import type { Kysely } from 'kysely';
+import type { CheckinAttendance } from '../../../common/report.schemas.js';
+import type { Database } from '../../db/database.js';
+import { statusCountsByStudent } from './reports.repository.js';
+
+/**
+ * The student's attendance in one course as the check-in responses carry it (seed 003's success
+ * page): over held sessions, like every figure in Rollbook, so the session being checked into counts
+ * once it closes. One grouped query on the check-in path.
+ */
+export async function checkinAttendance(db: Kysely<Database>, courseId: string, studentId: string): Promise<CheckinAttendance> {
+  const c = { present: 0, late: 0, absent: 0, excused: 0 };
+  for (const r of await statusCountsByStudent(db, courseId, studentId)) c[r.status] += Number(r.n);
+  const total = c.present + c.late + c.absent + c.excused;
+  const attended = c.present + c.late;
+  const counted = total - c.excused;
+  return { percentage: counted > 0 ? Math.round((attended / counted) * 1000) / 10 : null, attended, total };
+}
