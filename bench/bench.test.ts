@@ -74,6 +74,16 @@ describe('bench harness (tiny sizes)', () => {
     expect(r.ok).toBe(true);
   }, 90_000);
 
+  it('open-sessions: check-ins among few and many open sessions all land once in the right session', async () => {
+    const { requests, rounds } = SIZES.tiny.openSessions;
+    const r = await runScenario('open-sessions', ctx);
+    expectLine(r);
+    const total = requests * rounds * 2;
+    expect(r.correctness).toMatchObject({ responses201: total, rowsInDb: total, auditEvents: total, duplicateRows: 0, acknowledgedMissingFromDb: 0 });
+    expect((r.phases as { openSessions: number }[]).map((p) => p.openSessions)).toEqual([20, SIZES.tiny.openSessions.many]);
+    expect(r.ok).toBe(true);
+  }, 90_000);
+
   it('percentiles are nearest-rank', () => {
     const values = Array.from({ length: 100 }, (_, i) => 100 - i);
     expect(percentiles(values)).toEqual({ p50: 50, p95: 95, p99: 99, max: 100 });

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Insertable, sql } from 'kysely';
-import type { AttendanceRecordsTable } from '../server/db/database.js';
+import { defaultPolicy } from '../common/session.schemas.js';
+import { newId, nowIso } from '../server/lib/ids.js';
+import type { AttendanceRecordsTable, CoursesTable, SessionsTable } from '../server/db/database.js';
 import type { Db } from '../server/db/kysely.js';
 import {
   BENCH_ADMIN,
@@ -43,6 +45,10 @@ export interface Sizes {
   sockets: { sockets: number; workers: number };
   /** report: a course of students × sessions; requests per endpoint. */
   report: { students: number; sessions: number; requests: number };
+  /** open-sessions: check-ins per phase, open sessions in the large phase, phase pairs. */
+  openSessions: { requests: number; many: number; rounds: number };
+  /** device-scan: requests per kind (code check-ins, new scans, repeated scans) per dialect. */
+  deviceScan: { requests: number };
   /** warm-up requests before measuring. */
   warm: number;
 }
@@ -53,6 +59,8 @@ export const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
     burst: { students: 1000 },
     sockets: { sockets: 10_000, workers: 2 },
     report: { students: 500, sessions: 60, requests: 1000 },
+    openSessions: { requests: 4000, many: 5000, rounds: 2 },
+    deviceScan: { requests: 4000 },
     warm: 3000,
   },
   quick: {
@@ -60,6 +68,8 @@ export const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
     burst: { students: 200 },
     sockets: { sockets: 1000, workers: 2 },
     report: { students: 100, sessions: 10, requests: 100 },
+    openSessions: { requests: 1000, many: 5000, rounds: 1 },
+    deviceScan: { requests: 1000 },
     warm: 200,
   },
   tiny: {
@@ -67,6 +77,8 @@ export const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
     burst: { students: 20 },
     sockets: { sockets: 20, workers: 2 },
     report: { students: 10, sessions: 3, requests: 20 },
+    openSessions: { requests: 30, many: 200, rounds: 1 },
+    deviceScan: { requests: 30 },
     warm: 20,
   },
 };
@@ -106,8 +118,27 @@ export interface ScenarioResult {
   [extra: string]: unknown;
 }
 
-export type ScenarioName = 'checkin-throughput' | 'checkin-throughput-webhook' | 'checkin-throughput-pg' | 'lecture-burst' | 'sockets' | 'report' | 'two-node';
-export const SCENARIOS: ScenarioName[] = ['checkin-throughput', 'checkin-throughput-webhook', 'checkin-throughput-pg', 'lecture-burst', 'sockets', 'report', 'two-node'];
+export type ScenarioName =
+  | 'checkin-throughput'
+  | 'checkin-throughput-webhook'
+  | 'checkin-throughput-pg'
+  | 'lecture-burst'
+  | 'sockets'
+  | 'report'
+  | 'two-node'
+  | 'open-sessions'
+  | 'device-scan';
+export const SCENARIOS: ScenarioName[] = [
+  'checkin-throughput',
+  'checkin-throughput-webhook',
+  'checkin-throughput-pg',
+  'lecture-burst',
+  'sockets',
+  'report',
+  'two-node',
+  'open-sessions',
+  'device-scan',
+];
 
 export function runScenario(name: ScenarioName, ctx: BenchContext): Promise<ScenarioResult> {
   switch (name) {
@@ -125,6 +156,10 @@ export function runScenario(name: ScenarioName, ctx: BenchContext): Promise<Scen
       return sockets(ctx);
     case 'report':
       return report(ctx);
+    case 'open-sessions':
+      return openSessionsScale(ctx);
+    case 'device-scan':
+      return deviceScan(ctx);
   }
 }
 
@@ -380,6 +415,7 @@ async function checkinThroughputOn(
 
     const pings: HttpLoadResult[] = [];
     const loads: HttpLoadResult[] = [];
+    let xacts = 0;
     let pingCpuMs = 0;
     let serverMs = 0;
     let databaseMs = 0;
@@ -399,12 +435,16 @@ async function checkinThroughputOn(
       }
       ctx.log(`${scenario}: round ${r + 1}/${rounds}: ${amount} check-ins, ${connections} clients`);
       const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
+      const x0 = dialect === 'postgres' ? await committedTransactions(db) : 0;
       const c = await serverCpuDuring(servers, () =>
         runHttpLoad({ urls: [server.baseUrl], method: 'POST', paths: ['/api/checkin'], ...slice, connections, amount, collect: 'recordId' }),
       );
       loads.push(c.result);
       serverMs += c.ms;
-      if (dialect === 'postgres') databaseMs += processesCpuMs('postgres') - pg0;
+      if (dialect === 'postgres') {
+        databaseMs += processesCpuMs('postgres') - pg0;
+        xacts += (await committedTransactions(db)) - x0;
+      }
       done += amount;
     }
     const load = mergeLoads(loads);
@@ -482,7 +522,12 @@ async function checkinThroughputOn(
         /** Baseline CPU per request ÷ check-in CPU per request: the rps ratio a server-bound run would show. */
         cpuRatio: msPerPing ? round(msPerPing / msPerCheckin, 3) : null,
         ...(dialect === 'postgres'
-          ? { postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3), postgresNote: 'all postgres processes on the machine (approximate)' }
+          ? {
+              postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3),
+              postgresNote: 'all postgres processes on the machine (approximate)',
+              // Every statement outside a transaction is a commit of its own, and so is each transaction.
+              commitsPerRequest: round(xacts / Math.max(1, load.responses), 2),
+            }
           : {}),
       },
       correctness,
@@ -503,6 +548,16 @@ async function checkinThroughputOn(
       },
     };
   }, receiver ? { JOBS: '1' } : {});
+}
+
+/**
+ * PostgreSQL's count of committed transactions in the bench database (its statistics are flushed
+ * by each backend within a second, so this waits that long first).
+ */
+async function committedTransactions(db: Db): Promise<number> {
+  await sleep(1200);
+  const r = await sql<{ n: number }>`select xact_commit::int as n from pg_stat_database where datname = current_database()`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 /** One result from several runs of the same load (rounds). */
@@ -993,4 +1048,306 @@ async function report(ctx: BenchContext): Promise<ScenarioResult> {
       setup: { students: ns, sessions: nsess, connections: 4 },
     };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// open-sessions: a check-in's cost with 20 vs 5,000 open sessions on the campus (SQLite)
+
+/** `count` more courses with one session each and no students: only there to be matched against. */
+async function seedIdleSessions(db: Db, count: number): Promise<string[]> {
+  const now = nowIso();
+  const courses: Insertable<CoursesTable>[] = [];
+  const sessions: SessionsTable[] = [];
+  for (let i = 0; i < count; i++) {
+    const courseId = newId();
+    const code = `IDLE-${randomBytes(5).toString('hex').toUpperCase()}`;
+    courses.push({
+      id: courseId,
+      code,
+      name: `Idle ${code}`,
+      description: null,
+      department_id: null,
+      term: '2026-S2',
+      year_of_study: 1,
+      threshold_percent: 75,
+      late_after_minutes: 10,
+      created_at: now,
+      updated_at: now,
+    });
+    const start = new Date(Date.now() - 60_000);
+    // Half rotate their codes every 30 s, as a campus's would: the index re-files them each step.
+    const policy = { ...defaultPolicy(10), codeRotateSeconds: i % 2 ? 30 : 0 };
+    sessions.push({
+      id: newId(),
+      course_id: courseId,
+      number: 1,
+      title: null,
+      starts_at: start.toISOString(),
+      ends_at: new Date(start.getTime() + 3 * 3600_000).toISOString(),
+      venue: 'Elsewhere',
+      state: 'scheduled',
+      opened_at: null,
+      closed_at: null,
+      cancelled_at: null,
+      cancelled_reason: null,
+      policy: JSON.stringify(policy),
+      code_secret: randomBytes(32).toString('base64url'),
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < courses.length; i += 500) await trx.insertInto('courses').values(courses.slice(i, i + 500)).execute();
+    for (let i = 0; i < sessions.length; i += 500) await trx.insertInto('sessions').values(sessions.slice(i, i + 500)).execute();
+  });
+  return sessions.map((x) => x.id);
+}
+
+/**
+ * Opens the first `open` of the idle sessions and closes the rest (closed three hours ago: past the
+ * window in which an old code still answers "closed", so the servers drop them). Straight in the
+ * database, with `updated_at` moved as every write of the app moves it: the servers notice within a second.
+ */
+async function setOpenIdle(db: Db, ids: string[], open: number): Promise<void> {
+  const now = nowIso();
+  const longAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const opening = chunk.filter((_, k) => i + k < open);
+      const closing = chunk.filter((_, k) => i + k >= open);
+      if (opening.length) {
+        await trx.updateTable('sessions').set({ state: 'open', opened_at: now, closed_at: null, updated_at: now }).where('id', 'in', opening).execute();
+      }
+      if (closing.length) {
+        await trx.updateTable('sessions').set({ state: 'closed', closed_at: longAgo, updated_at: now }).where('id', 'in', closing).execute();
+      }
+    }
+  });
+}
+
+async function openSessionsScale(ctx: BenchContext): Promise<ScenarioResult> {
+  const { requests, many, rounds } = ctx.sizes.openSessions;
+  const connections = ctx.sizes.checkin.connections;
+  const few = 20;
+  // After opening or closing thousands of sessions, a node re-reads the changed rows for its
+  // incremental look's overlap (10 s, open-sessions.cache.ts): the phases measure the steady state after it.
+  const settleMs = ctx.mode === 'dist' ? 12_000 : 1500;
+  return withStack(ctx, 'sqlite', 1, async ({ db, servers }) => {
+    const [server] = servers;
+    const stride = requests + connections * 2;
+    const phases = rounds * 2;
+    ctx.log(`open-sessions: seeding one course of ${stride * phases} students and ${many - 1} idle courses`);
+    const room = await seedClassrooms(db, 1, stride * phases);
+    const idle = await seedIdleSessions(db, many - 1);
+    await warmUp(ctx, db, servers, connections);
+    const code = await openSession(server, room.teacherToken, room.sessionIds[0]);
+    const reqs = checkinRequests(room, [code], false);
+
+    const results: { open: number; load: HttpLoadResult; ms: number }[] = [];
+    for (let p = 0; p < phases; p++) {
+      const open = p % 2 === 0 ? few : many;
+      await setOpenIdle(db, idle, open - 1);
+      const counted = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'open').executeTakeFirstOrThrow();
+      ctx.log(`open-sessions: phase ${p + 1}/${phases}: ${Number(counted.n)} sessions open (incl. the warm-up's), ${requests} check-ins`);
+      await sleep(settleMs);
+      const part = <T>(list: T[]) => list.slice(p * stride, (p + 1) * stride);
+      const slice = { tokens: part(reqs.tokens), bodies: part(reqs.bodies), cookies: part(reqs.cookies) };
+      const c = await serverCpuDuring(servers, () =>
+        runHttpLoad({ urls: [server.baseUrl], method: 'POST', paths: ['/api/checkin'], ...slice, connections, amount: requests, collect: 'recordId' }),
+      );
+      results.push({ open, load: c.result, ms: c.ms });
+    }
+    const fewLoads = results.filter((r) => r.open === few);
+    const manyLoads = results.filter((r) => r.open === many);
+    const fewF = loadFigures(mergeLoads(fewLoads.map((r) => r.load)));
+    const all = mergeLoads(results.map((r) => r.load));
+    const manyLoad = mergeLoads(manyLoads.map((r) => r.load));
+    const manyF = loadFigures(manyLoad);
+    const cpu = (list: typeof results) => round(list.reduce((t, r) => t + r.ms, 0) / Math.max(1, list.reduce((t, r) => t + r.load.responses, 0)), 3);
+    const created = all.status['201'] ?? 0;
+    const rows = await countRows(db, room.sessionIds);
+    const inDb = await recordIdsIn(db, room.sessionIds);
+    const acknowledgedMissing = all.collected.filter((id) => !inDb.has(id)).length;
+    const errors = nonExpected(all, [201]);
+    const total = requests * phases;
+    const ok =
+      errors === 0 &&
+      created === total &&
+      rows.rows === created &&
+      rows.audits === created &&
+      rows.duplicateRows === 0 &&
+      new Set(all.collected).size === created &&
+      acknowledgedMissing === 0;
+    const ratio = round(manyF.rps / fewF.rps, 3);
+    return {
+      scenario: 'open-sessions',
+      date: new Date().toISOString(),
+      ...manyF,
+      errors,
+      baseline: { rps: fewF.rps, p99: fewF.latency.p99 },
+      ratio,
+      baselineIs: `the same check-ins with ${few} sessions open (alternating phases, same server)`,
+      loadgenCpu: cpuSummary(manyLoad.cpu, manyLoad.durationMs),
+      serverCpu: {
+        ms: Math.round(manyLoads.reduce((t, r) => t + r.ms, 0)),
+        coreShare: round(manyLoads.reduce((t, r) => t + r.ms, 0) / manyLoad.durationMs, 2),
+        msPerRequest: cpu(manyLoads),
+        baselineMsPerRequest: cpu(fewLoads),
+        cpuRatio: round(cpu(fewLoads) / cpu(manyLoads), 3),
+      },
+      phases: results.map((r) => ({ openSessions: r.open, ...loadFigures(r.load), serverMsPerRequest: round(r.ms / Math.max(1, r.load.responses), 3) })),
+      correctness: {
+        responses201: created,
+        rowsInDb: rows.rows,
+        auditEvents: rows.audits,
+        duplicateRows: rows.duplicateRows,
+        acknowledgedMissingFromDb: acknowledgedMissing,
+        status: all.status,
+        ...(all.failureSamples.length ? { failureSamples: all.failureSamples } : {}),
+      },
+      ok,
+      target: { goal: `≥ 0.9 of the ${few}-session throughput with ${many} sessions open`, met: ok && ratio >= 0.9 },
+      setup: { dialect: 'sqlite', connections, requestsPerPhase: requests, few, many, idleRotating: 'half, every 30 s', settleMs, body: 'typed code only' },
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// device-scan: scans of new and of already-recorded students, against code check-ins (both dialects)
+
+interface DeviceScanFigures {
+  code: ReturnType<typeof loadFigures> & { serverMsPerRequest: number };
+  scanNew: ReturnType<typeof loadFigures> & { serverMsPerRequest: number };
+  scanRepeat: ReturnType<typeof loadFigures> & { serverMsPerRequest: number };
+  ratioNew: number;
+  ratioRepeat: number;
+  postgresMsPerRequest?: { code: number; scanNew: number; scanRepeat: number };
+  correctness: Record<string, unknown>;
+  ok: boolean;
+  loadgenCpu: ReturnType<typeof cpuSummary>;
+}
+
+async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): Promise<DeviceScanFigures> {
+  const n = ctx.sizes.deviceScan.requests;
+  const connections = ctx.sizes.checkin.connections;
+  return withStack(ctx, dialect, 1, async ({ db, servers }) => {
+    const [server] = servers;
+    ctx.log(`device-scan [${dialect}]: seeding two sessions of ${n + connections * 2} students`);
+    const room = await seedClassrooms(db, 2, n + connections * 2);
+    const [admin] = await seedUsers(db, 'admin', 1, 'da');
+    const adminToken = signTokens([admin])[0];
+    const created = await server.request('POST', '/api/devices', { token: adminToken, body: { name: 'Bench gate reader' } });
+    if (created.status !== 201) throw new Error(`create device: ${created.status} ${JSON.stringify(created.body)}`);
+    const apiKey = created.body.apiKey as string;
+    const deviceId = created.body.device.id as string;
+    await warmUp(ctx, db, servers, connections);
+
+    const code = await openSession(server, room.teacherToken, room.sessionIds[0]);
+    const bound = await server.request('POST', `/api/sessions/${room.sessionIds[1]}/open`, { token: room.teacherToken, body: { deviceId } });
+    if (bound.status !== 200) throw new Error(`open device session: ${bound.status} ${JSON.stringify(bound.body)}`);
+    const codeReqs = checkinRequests({ ...room, sessionIds: [room.sessionIds[0]], students: [room.students[0]] }, [code], false);
+    const numbers = await db.selectFrom('users').select(['id', 'student_number']).where('id', 'in', room.students[1].map((st) => st.id)).execute();
+    const numberOf = new Map(numbers.map((u) => [u.id, u.student_number!]));
+    const scanBodies = (pass: string) =>
+      room.students[1].map((st, i) => JSON.stringify({ student_id: numberOf.get(st.id), scan_id: `${pass}-${i}` }));
+
+    const measure = async (spec: Omit<HttpLoadSpec, 'urls' | 'method' | 'connections' | 'amount'>) => {
+      const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
+      const c = await serverCpuDuring(servers, () =>
+        runHttpLoad({ urls: [server.baseUrl], method: 'POST', connections, amount: n, collect: 'recordId', ...spec }),
+      );
+      const pgMs = dialect === 'postgres' ? processesCpuMs('postgres') - pg0 : 0;
+      return { load: c.result, ms: c.ms, pgMsPerRequest: round(pgMs / Math.max(1, c.result.responses), 3) };
+    };
+    ctx.log(`device-scan [${dialect}]: ${n} code check-ins`);
+    const codeRun = await measure({ paths: ['/api/checkin'], ...codeReqs });
+    ctx.log(`device-scan [${dialect}]: ${n} scans of new students`);
+    const newRun = await measure({ paths: ['/api/attendance/scan'], tokens: [apiKey], bodies: scanBodies('first') });
+    ctx.log(`device-scan [${dialect}]: ${n} scans of the same students again (new scan ids)`);
+    const repeatRun = await measure({ paths: ['/api/attendance/scan'], tokens: [apiKey], bodies: scanBodies('again') });
+
+    const codeRows = await countRows(db, [room.sessionIds[0]]);
+    const scanRows = await countRows(db, [room.sessionIds[1]]);
+    const scanIds = await recordIdsIn(db, [room.sessionIds[1]]);
+    const logged = await db
+      .selectFrom('device_scans')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('device_id', '=', deviceId)
+      .executeTakeFirstOrThrow();
+    const newCreated = newRun.load.status['201'] ?? 0;
+    const repeatDup = repeatRun.load.status['200'] ?? 0;
+    const codeCreated = codeRun.load.status['201'] ?? 0;
+    const ackMissing = newRun.load.collected.filter((id) => !scanIds.has(id)).length;
+    const errors = nonExpected(codeRun.load, [201]) + nonExpected(newRun.load, [201]) + nonExpected(repeatRun.load, [200]);
+    const ok =
+      errors === 0 &&
+      codeCreated === n &&
+      codeRows.rows === n &&
+      codeRows.audits === n &&
+      codeRows.duplicateRows === 0 &&
+      newCreated === n &&
+      repeatDup === n &&
+      scanRows.rows === n &&
+      scanRows.audits === n &&
+      scanRows.duplicateRows === 0 &&
+      ackMissing === 0 &&
+      Number(logged.n) === 2 * n;
+    const fig = (r: { load: HttpLoadResult; ms: number }) => ({ ...loadFigures(r.load), serverMsPerRequest: round(r.ms / Math.max(1, r.load.responses), 3) });
+    const codeF = fig(codeRun);
+    const newF = fig(newRun);
+    const repeatF = fig(repeatRun);
+    return {
+      code: codeF,
+      scanNew: newF,
+      scanRepeat: repeatF,
+      ratioNew: round(newF.rps / codeF.rps, 3),
+      ratioRepeat: round(repeatF.rps / codeF.rps, 3),
+      ...(dialect === 'postgres'
+        ? { postgresMsPerRequest: { code: codeRun.pgMsPerRequest, scanNew: newRun.pgMsPerRequest, scanRepeat: repeatRun.pgMsPerRequest } }
+        : {}),
+      correctness: {
+        codeCheckins201: codeCreated,
+        codeRowsInDb: codeRows.rows,
+        scans201: newCreated,
+        repeats200: repeatDup,
+        scanRowsInDb: scanRows.rows,
+        scanAuditEvents: scanRows.audits,
+        duplicateRows: codeRows.duplicateRows + scanRows.duplicateRows,
+        acknowledgedMissingFromDb: ackMissing,
+        scansLogged: Number(logged.n),
+        status: { code: codeRun.load.status, scanNew: newRun.load.status, scanRepeat: repeatRun.load.status },
+        ...(newRun.load.failureSamples.length || repeatRun.load.failureSamples.length
+          ? { failureSamples: [...newRun.load.failureSamples, ...repeatRun.load.failureSamples].slice(0, 5) }
+          : {}),
+      },
+      ok,
+      loadgenCpu: cpuSummary(newRun.load.cpu, newRun.load.durationMs),
+    };
+  });
+}
+
+async function deviceScan(ctx: BenchContext): Promise<ScenarioResult> {
+  const sqlite = await deviceScanOn(ctx, 'sqlite');
+  const postgres = await deviceScanOn(ctx, 'postgres');
+  const ok = sqlite.ok && postgres.ok;
+  return {
+    scenario: 'device-scan',
+    date: new Date().toISOString(),
+    ...sqlite.scanNew,
+    errors: 0,
+    baseline: { rps: sqlite.code.rps, p99: sqlite.code.latency.p99 },
+    ratio: sqlite.ratioNew,
+    baselineIs: 'code check-ins on the same server and database, same clients (top level: SQLite, new students)',
+    loadgenCpu: sqlite.loadgenCpu,
+    byDialect: { sqlite, postgres },
+    correctness: { sqlite: sqlite.correctness, postgres: postgres.correctness },
+    ok,
+    target: {
+      goal: 'device scans (new and repeated students) as fast as code check-ins on the same database (ratio ≥ 0.9)',
+      met: ok && Math.min(sqlite.ratioNew, sqlite.ratioRepeat, postgres.ratioNew, postgres.ratioRepeat) >= 0.9,
+    },
+    setup: { connections: ctx.sizes.checkin.connections, requestsPerKind: ctx.sizes.deviceScan.requests, device: 'one device key for every scan (as a gate reader)' },
+  };
 }

@@ -4,58 +4,98 @@ interface Pending<DB> {
   work: (trx: Transaction<DB>) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+  /** How often this unit was put back after losing a deadlock. */
+  retries: number;
 }
 
-/** A bigger group would hold its first unit's acknowledgement (and live event) back for longer. */
-const MAX_GROUP = 32;
+export interface CommitGroupOptions {
+  /** Transactions that may run at once, each on its own connection (SQLite: 1, it has one writer). */
+  lanes?: number;
+  /** Units per transaction. A bigger group holds its first unit's acknowledgement (and live event) back for longer. */
+  maxGroup?: number;
+  /**
+   * Send "release the previous unit's savepoint; open the next one" as one multi-statement text: one
+   * round trip instead of two. PostgreSQL (simple query protocol) accepts it; better-sqlite3 does not
+   * (and needs no round trips).
+   */
+  combineSavepoints?: boolean;
+}
+
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
 const RELEASE = CompiledQuery.raw('release savepoint grouped');
+const RELEASE_AND_SAVEPOINT = CompiledQuery.raw('release savepoint grouped; savepoint grouped');
 const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint grouped');
+/** PostgreSQL's deadlock_detected: the unit lost a lock cycle with another lane's group; it is run again. */
+const DEADLOCK = '40P01';
+const MAX_RETRIES = 3;
 
 /**
- * Group commit for SQLite. Writes on SQLite are serial anyway (one connection, one writer), and a
- * commit — appending every page the transaction touched to the WAL — was the largest single cost
- * of a check-in in `npm run bench`. Units of work that arrive together (in the same turn of the
- * event loop) therefore share one `BEGIN IMMEDIATE … COMMIT`, each inside its own savepoint:
+ * Group commit. A commit — on SQLite appending every page the transaction touched to the WAL, on
+ * PostgreSQL a WAL flush (fdatasync) plus the BEGIN and COMMIT round trips — was the largest single
+ * cost of a check-in in `npm run bench`. Units of work that arrive together (in the same turn of
+ * the event loop, or while the lanes are busy) therefore share one `BEGIN … COMMIT`, each inside its
+ * own savepoint:
  *
  * - a unit is still all-or-nothing: if it throws, its savepoint is rolled back and only its caller
  *   gets the error; the others carry on;
  * - a caller's promise settles only after the shared COMMIT: nothing is acknowledged (or published)
  *   before it is durable, and if the COMMIT fails every caller of the group gets the error;
- * - units run one after another in arrival order and see the writes of those before them, exactly
- *   as separate transactions on the one connection would.
+ * - within a lane units run one after another in arrival order and see the writes of those before
+ *   them, exactly as separate transactions on one connection would. On PostgreSQL several lanes run
+ *   at once (each its own transaction and connection), as separate transactions would; a unit that
+ *   loses a deadlock between two lanes is rolled back to its savepoint and queued again.
  */
 export class CommitGroup<DB> {
   private queue: Pending<DB>[] = [];
   private scheduled = false;
+  private busyLanes = 0;
+  private readonly lanes: number;
+  private readonly maxGroup: number;
+  private readonly combine: boolean;
 
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    options: CommitGroupOptions = {},
+  ) {
+    this.lanes = Math.max(1, options.lanes ?? 1);
+    this.maxGroup = Math.max(1, options.maxGroup ?? 32);
+    this.combine = options.combineSavepoints ?? false;
+  }
 
   run<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, retries: 0 });
+      this.schedule();
     });
   }
 
-  /** Runs everything queued, MAX_GROUP units per transaction, back to back. */
-  private async flush(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, MAX_GROUP));
-    } finally {
+  /** Starts a lane at the end of this turn of the event loop, so that what arrives in it groups. */
+  private schedule(): void {
+    if (this.scheduled || this.busyLanes >= this.lanes) return;
+    this.scheduled = true;
+    setImmediate(() => {
       this.scheduled = false;
-      if (this.queue.length > 0) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
+      while (this.queue.length > 0 && this.busyLanes < this.lanes) void this.lane();
+    });
+  }
+
+  /** One lane: runs groups back to back while there is work, then frees itself. */
+  private async lane(): Promise<void> {
+    this.busyLanes++;
+    try {
+      while (this.queue.length > 0) {
+        // Share what is queued among the free lanes rather than one lane taking it all.
+        const size = Math.min(this.maxGroup, Math.ceil(this.queue.length / Math.max(1, this.lanes - this.busyLanes + 1)));
+        await this.commit(this.queue.splice(0, size));
       }
+    } finally {
+      this.busyLanes--;
+      if (this.queue.length > 0) this.schedule();
     }
   }
 
   private async commit(group: Pending<DB>[]): Promise<void> {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown } | { retry: true })[] = [];
     let trx;
     try {
       trx = await this.db.startTransaction().execute();
@@ -64,19 +104,20 @@ export class CommitGroup<DB> {
       return;
     }
     try {
+      let open = false;
       for (const p of group) {
-        await trx.executeQuery(SAVEPOINT);
+        await trx.executeQuery(open && this.combine ? RELEASE_AND_SAVEPOINT : open ? RELEASE : SAVEPOINT);
+        if (open && !this.combine) await trx.executeQuery(SAVEPOINT);
+        open = true;
         try {
-          const value = await p.work(trx);
-          await trx.executeQuery(RELEASE);
-          outcomes.push({ ok: true, value });
+          outcomes.push({ ok: true, value: await p.work(trx) });
         } catch (err) {
           // Undo this unit only; if that fails the transaction is gone and the whole group fails below.
           await trx.executeQuery(ROLLBACK_TO);
-          await trx.executeQuery(RELEASE);
-          outcomes.push({ ok: false, err });
+          outcomes.push(isDeadlock(err) && p.retries < MAX_RETRIES ? { retry: true } : { ok: false, err });
         }
       }
+      // COMMIT releases the last savepoint with everything else (SQLite and PostgreSQL alike).
       await trx.commit().execute();
     } catch (err) {
       await trx.rollback().execute().catch(() => undefined);
@@ -85,8 +126,34 @@ export class CommitGroup<DB> {
     }
     group.forEach((p, i) => {
       const o = outcomes[i];
-      if (o.ok) p.resolve(o.value);
+      if ('retry' in o) {
+        p.retries++;
+        this.queue.push(p);
+      } else if (o.ok) p.resolve(o.value);
       else p.reject(o.err);
     });
   }
+}
+
+function isDeadlock(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DEADLOCK;
+}
+
+/**
+ * PostgreSQL lanes: transactions in flight at once. Two cores here run the server and PostgreSQL;
+ * a few lanes keep PostgreSQL busy while one waits on its WAL flush, more only add lock waits and
+ * context switches (`npm run bench`, docs/performance.md).
+ */
+export const POSTGRES_LANES = 4;
+
+const groups = new WeakMap<object, unknown>();
+
+/** The database's commit group (one per Kysely instance), set up for its dialect. */
+export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {
+  let group = groups.get(db) as CommitGroup<DB> | undefined;
+  if (!group) {
+    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1 } : { lanes: POSTGRES_LANES, combineSavepoints: true });
+    groups.set(db, group);
+  }
+  return group;
 }

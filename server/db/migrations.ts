@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005_create_devices.js';
 import * as m0006 from './migrations/0006_create_outbox.js';
 import * as m0008 from './migrations/0008_create_account_tokens.js';
 import * as m0010 from './migrations/0010_create_warnings.js';
+import * as m0011 from './migrations/0011_sessions_updated_index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so the same list works
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0006_create_outbox': m0006,
   '0008_create_account_tokens': m0008,
   '0010_create_warnings': m0010,
+  '0011_sessions_updated_index': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Transaction } from 'kysely';
 import type { AttendanceRecord, AttendanceStatus } from '../../../common/attendance.schemas.js';
 import { sessionTopic, userTopic } from '../../../common/live-events.js';
-import { CommitGroup } from '../../db/commit-group.js';
+import { commitGroupOf } from '../../db/commit-group.js';
 import type { Database } from '../../db/database.js';
 import { AppError, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../lib/ids.js';
@@ -719,21 +719,15 @@ function parseRecordJson(text: string | null): { method?: RecordRow['method']; n
   }
 }
 
-const commitGroups = new WeakMap<object, CommitGroup<Database>>();
-
 /**
- * The transaction a command runs in. Self check-ins on SQLite join the group commit (see
- * CommitGroup: check-ins arriving together share one BEGIN … COMMIT, each in its own savepoint);
- * everything else gets a transaction of its own.
+ * The transaction a command runs in. Check-ins (self, link and device scans) join the group commit
+ * (see CommitGroup: check-ins arriving together share one BEGIN … COMMIT, each in its own savepoint;
+ * on SQLite in its one writer, on PostgreSQL in a few lanes at once); everything else gets a
+ * transaction of its own.
  */
 function runTransaction<T>(app: FastifyInstance, grouped: boolean, work: (trx: Trx) => Promise<T>): Promise<T> {
-  if (!grouped || app.dialect !== 'sqlite') return app.db.transaction().execute(work);
-  let group = commitGroups.get(app.db);
-  if (!group) {
-    group = new CommitGroup(app.db);
-    commitGroups.set(app.db, group);
-  }
-  return group.run(work);
+  if (!grouped) return app.db.transaction().execute(work);
+  return commitGroupOf(app.db, app.dialect).run(work);
 }
 
 /**

@@ -12,7 +12,7 @@ import { writeRecords, type CheckinCommand } from '../attendance/record-writer.j
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { checkinAttendance } from '../reports/checkin-attendance.js';
 import { decideCheckin, type Location } from './checkin-policy.js';
-import { codeMatcher, looksLikeTypedCode, matchesCode } from './codes.js';
+import { looksLikeTypedCode, matchesCode } from './codes.js';
 import type { CodeSession } from './open-sessions.cache.js';
 
 type Db = Kysely<Database>;
@@ -41,6 +41,8 @@ const tooManyAttempts = (seconds: number) =>
 interface Candidate {
   session: CodeSession;
   method: 'code' | 'qr';
+  /** The student and their enrolment in the session's course, when the lookup already read them (one round trip less). */
+  student?: Awaited<ReturnType<typeof studentOf>>;
 }
 
 /**
@@ -50,22 +52,20 @@ interface Candidate {
  */
 async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined): Promise<Candidate> {
   const now = Date.now();
-  const sessions = await app.openSessions.list(now);
   const method = looksLikeTypedCode(code) ? 'code' : 'qr';
-  const matcher = codeMatcher(code);
-  const matching = sessions.filter((s) => (!sessionId || s.id === sessionId) && matcher(s.code, now));
+  const matching = (await app.openSessions.matching(code, now)).filter((s) => !sessionId || s.id === sessionId);
   if (matching.length === 0) {
-    if (sessionId && !sessions.some((s) => s.id === sessionId)) {
+    if (sessionId && !(await app.openSessions.get(sessionId, now))) {
       const state = await sessionState(app.db, sessionId);
       if (state && state !== 'open') throw sessionNotOpen(state);
     }
     throw invalidCode();
   }
-  const mine = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
+  const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
   const chosen = matching.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matching.find((m) => mine.has(m.courseId));
   if (!chosen) throw notEnrolled();
   if (chosen.state !== 'open') throw sessionNotOpen(chosen.state);
-  return { session: chosen, method };
+  return { session: chosen, method, student };
 }
 
 /** Codes answered with these count against the wrong-code budget. */
@@ -131,7 +131,7 @@ export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinIn
   }
   await gate.refund();
   const { session, method } = candidate;
-  const student = await studentOf(app.db, input.studentId, session.courseId);
+  const student = candidate.student ?? (await studentOf(app.db, input.studentId, session.courseId));
   if (!student || !student.enrolled) throw notEnrolled();
   const decision = decideCheckin(session.policy, { method, ip: input.ip, location: input.location, at: Date.now(), session });
   return checkIn(app, session, {
@@ -168,14 +168,14 @@ function sessionState(db: Db, sessionId: string) {
     .then((r) => r?.state);
 }
 
-/** Which of the courses the student is enrolled in. */
-async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Promise<Set<string>> {
+/** Which of the courses the student is enrolled in (with one course: and the student's row, which the check-in reuses). */
+async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Promise<{ mine: Set<string>; student?: Awaited<ReturnType<typeof studentOf>> }> {
   if (courseIds.length === 1) {
     const row = await studentOf(db, studentId, courseIds[0]);
-    return new Set(row?.enrolled ? [courseIds[0]] : []);
+    return { mine: new Set(row?.enrolled ? [courseIds[0]] : []), student: row };
   }
   const rows = await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();
-  return new Set(rows.map((e) => e.course_id));
+  return { mine: new Set(rows.map((e) => e.course_id)) };
 }
 
 /** Runs the check-in command; a student already recorded gets their record back (`alreadyCheckedIn`). */
@@ -243,7 +243,7 @@ export async function checkInWithLink(app: FastifyInstance, input: LinkCheckinIn
   let guessedWrong = false;
   let session;
   try {
-    session = (await app.openSessions.list(now)).find((s) => s.id === input.sessionId);
+    session = await app.openSessions.get(input.sessionId, now);
     if (!session || session.state !== 'open') {
       const state = await sessionState(app.db, input.sessionId);
       if (!state) throw new AppError(404, 'not_found', 'Session not found');

@@ -79,8 +79,8 @@ export interface CurrentCode {
 export function currentCode(s: SessionCodeState, nowMs = Date.now()): CurrentCode {
   const step = stepAt(s, nowMs);
   return {
-    code: codeForStep(s.secret, step),
-    token: qrTokenForStep(s.secret, step),
+    code: cachedFor(s, false, step),
+    token: cachedFor(s, true, step),
     step,
     expiresAt: new Date(s.openedAtMs + (step + 1) * stepSeconds(s) * 1000),
   };
@@ -105,13 +105,41 @@ function same(a: string, b: string): boolean {
  * the change is not punished. The input is normalised once, however many sessions it is tried on.
  */
 export function codeMatcher(input: string): (s: SessionCodeState, nowMs?: number) => boolean {
-  const typed = normaliseCode(input);
-  const isTyped = typed.length === CODE_LENGTH;
-  const candidate = isTyped ? typed : input.trim();
+  const { kind, key: candidate } = codeKey(input);
+  const isTyped = kind === 'code';
   return (s, nowMs = Date.now()) => {
     const step = stepAt(s, nowMs);
     if (same(candidate, cachedFor(s, !isTyped, step))) return true;
     return s.codeRotateSeconds > 0 && step > 0 && same(candidate, cachedFor(s, !isTyped, step - 1));
+  };
+}
+
+/** What a student sent, as it is compared: a normalised typed code, or else a QR token as sent (trimmed). */
+export function codeKey(input: string): { kind: 'code' | 'qr'; key: string } {
+  const typed = normaliseCode(input);
+  return typed.length === CODE_LENGTH ? { kind: 'code', key: typed } : { kind: 'qr', key: input.trim() };
+}
+
+export interface AcceptedKeys {
+  /** The typed codes accepted at the time asked (the current step's, and the previous one's when rotating). */
+  codes: string[];
+  /** The QR tokens accepted, likewise. */
+  tokens: string[];
+  /** When the current step ends (ms since epoch): until then exactly these are accepted. */
+  until: number;
+}
+
+/**
+ * Everything codeMatcher accepts for the session at `nowMs`, and until when: what the open-session
+ * cache indexes, so a check-in looks its code up instead of trying every open session's.
+ */
+export function acceptedKeys(s: SessionCodeState, nowMs: number): AcceptedKeys {
+  const step = stepAt(s, nowMs);
+  const steps = s.codeRotateSeconds > 0 && step > 0 ? [step, step - 1] : [step];
+  return {
+    codes: steps.map((n) => cachedFor(s, false, n)),
+    tokens: steps.map((n) => cachedFor(s, true, n)),
+    until: s.openedAtMs + (step + 1) * stepSeconds(s) * 1000,
   };
 }
 

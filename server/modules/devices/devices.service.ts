@@ -115,9 +115,9 @@ export async function authenticateDeviceKey(app: FastifyInstance, key: string): 
 
 /** Open sessions this device is bound to and that accept device scans, most recently opened first. */
 export async function boundSessions(app: FastifyInstance, deviceId: string): Promise<CodeSession[]> {
-  const sessions = await app.openSessions.list();
+  const sessions = await app.openSessions.boundTo(deviceId);
   return sessions
-    .filter((s) => s.state === 'open' && s.policy.deviceId === deviceId && s.policy.methods.includes('device'))
+    .filter((s) => s.policy.methods.includes('device'))
     .sort((a, b) => b.openedAt.localeCompare(a.openedAt) || b.id.localeCompare(a.id));
 }
 

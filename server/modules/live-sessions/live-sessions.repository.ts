@@ -2,28 +2,6 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 
 type Db = Kysely<Database>;
-/** Sessions that are open, or closed within `recentMs` (so an old code says "closed", not "wrong"). */
-export function openAndRecentSessions(db: Db, recentSinceIso: string) {
-  return db
-    .selectFrom('sessions')
-    .innerJoin('courses', 'courses.id', 'sessions.course_id')
-    .select([
-      'sessions.id',
-      'sessions.course_id',
-      'sessions.number',
-      'sessions.title',
-      'sessions.state',
-      'sessions.starts_at',
-      'sessions.opened_at',
-      'sessions.closed_at',
-      'sessions.code_secret',
-      'sessions.policy',
-      'courses.code as course_code',
-      'courses.name as course_name',
-    ])
-    .where((eb) => eb.or([eb('sessions.state', '=', 'open'), eb.and([eb('sessions.state', '=', 'closed'), eb('sessions.closed_at', '>=', recentSinceIso)])]))
-    .execute();
-}
 
 /** Sessions still open past their end plus grace: the auto-close job's work list. */
 export function overdueOpenSessions(db: Db, endedBeforeIso: string): Promise<{ id: string }[]> {

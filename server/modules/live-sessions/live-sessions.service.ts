@@ -130,7 +130,7 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
     if (opening) await enqueueOutbox(trx, [{ type: 'session.opened', orderKey: sessionId, data: { session: toSession(row) } }], subscribers);
     return row;
   });
-  app.openSessions.invalidate();
+  app.openSessions.invalidate(sessionId);
   const session = toSession(after);
   await publishSessionEvent(app, session, opening ? 'SESSION_OPENED' : 'SESSION_UPDATED');
   return session;
@@ -181,7 +181,7 @@ export async function closeSession(
   // From now on every record of the session counts, changed by the close or not: listeners (warnings)
   // hear of it even when the close marked nobody absent.
   app.attendanceChanged.emit({ courseId: closed.course_id, sessionId, studentIds: [] }, app.log);
-  app.openSessions.invalidate();
+  app.openSessions.invalidate(sessionId);
   const summary = await sessionSummary(app.db, sessionId, closed.course_id);
   const session = toSession(closed);
   await publishSessionEvent(app, session, 'SESSION_CLOSED');

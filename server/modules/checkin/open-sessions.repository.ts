@@ -1,0 +1,50 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/database.js';
+
+type Db = Kysely<Database>;
+
+export interface CodeSessionRow {
+  id: string;
+  course_id: string;
+  number: number;
+  title: string | null;
+  state: string;
+  starts_at: string;
+  opened_at: string | null;
+  closed_at: string | null;
+  code_secret: string | null;
+  policy: string;
+  course_code: string;
+  course_name: string;
+}
+
+/**
+ * The rows the open-session cache is built from. `changedSinceIso` null: every open session and those
+ * closed since `recentSinceIso` (a full read). Otherwise every session whose `updated_at` is at or
+ * after it, whatever its state (the cache drops those no longer open): an index range scan.
+ */
+export function codeSessionRows(db: Db, recentSinceIso: string, changedSinceIso: string | null): Promise<CodeSessionRow[]> {
+  const q = db
+    .selectFrom('sessions')
+    .innerJoin('courses', 'courses.id', 'sessions.course_id')
+    .select([
+      'sessions.id',
+      'sessions.course_id',
+      'sessions.number',
+      'sessions.title',
+      'sessions.state',
+      'sessions.starts_at',
+      'sessions.opened_at',
+      'sessions.closed_at',
+      'sessions.code_secret',
+      'sessions.policy',
+      'courses.code as course_code',
+      'courses.name as course_name',
+    ]);
+  if (changedSinceIso !== null) return q.where('sessions.updated_at', '>=', changedSinceIso).execute();
+  return q
+    .where((eb) =>
+      eb.or([eb('sessions.state', '=', 'open'), eb.and([eb('sessions.state', '=', 'closed'), eb('sessions.closed_at', '>=', recentSinceIso)])]),
+    )
+    .execute();
+}

@@ -1,0 +1,51 @@
+import { expect, it } from 'vitest';
+import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
+import { describeEachDialect } from './support/test-app.js';
+
+// Check-ins arriving together share one transaction (server/db/commit-group.ts; on PostgreSQL in a
+// few lanes at once), each in its own savepoint: these check that each is still all-or-nothing with
+// its audit event, and that duplicates and a close racing the check-ins lose nothing and add nothing.
+
+describeEachDialect('grouped check-in transactions', (ctx) => {
+  it('many check-ins at once, each student twice: one record and one audit event per student', async () => {
+    const room = await buildClassroom(ctx(), 40);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    const send = (token: string | undefined) => ctx().request({ method: 'POST', url: '/api/checkin', token, payload: { code } });
+    const responses = await Promise.all(room.students.flatMap((s) => [send(s.token), send(s.token)]));
+    const byStudent = new Map<string, number[]>();
+    for (const r of responses) {
+      expect([200, 201], r.body).toContain(r.statusCode);
+      const id = r.json().record.studentId as string;
+      byStudent.set(id, [...(byStudent.get(id) ?? []), r.statusCode].sort());
+    }
+    expect([...byStudent.values()]).toEqual(room.students.map(() => [200, 201]));
+    const records = await ctx().db.selectFrom('attendance_records').select(['id', 'student_id']).where('session_id', '=', sessionId).execute();
+    expect(records).toHaveLength(40);
+    const audits = await ctx().db.selectFrom('audit_events').select('entity_id').where('session_id', '=', sessionId).where('action', '=', 'record.checked_in').execute();
+    expect(audits.map((a) => a.entity_id).sort()).toEqual(records.map((r) => r.id).sort());
+  });
+
+  it('a close racing the check-ins: each one either made its record (and audit event) or was refused, none half', async () => {
+    const room = await buildClassroom(ctx(), 40);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    const checkins = room.students.map((s) => ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code } }));
+    const close = ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
+    const [closed, ...responses] = await Promise.all([close, ...checkins]);
+    expect(closed.statusCode, closed.body).toBe(200);
+    const created = responses.filter((r) => r.statusCode === 201);
+    for (const r of responses) {
+      expect([201, 409], r.body).toContain(r.statusCode);
+      if (r.statusCode === 409) expect(r.json().code).toBe('session_not_open');
+    }
+    const records = await ctx().db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).execute();
+    // Everyone has exactly one record: their check-in, or the close's automatic absence.
+    expect(records).toHaveLength(40);
+    const checkedIn = records.filter((r) => r.method === 'code');
+    expect(checkedIn.map((r) => r.id).sort()).toEqual(created.map((r) => r.json().record.id).sort());
+    expect(records.filter((r) => r.method === 'auto').every((r) => r.status === 'absent')).toBe(true);
+    const audits = await ctx().db.selectFrom('audit_events').select('entity_id').where('session_id', '=', sessionId).where('action', '=', 'record.checked_in').execute();
+    expect(audits.map((a) => a.entity_id).sort()).toEqual(checkedIn.map((r) => r.id).sort());
+  });
+});
