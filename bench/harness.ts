@@ -270,6 +270,7 @@ export async function seedSessions(db: Db, courseId: string, count: number, over
     rows.push({
       id: newId(),
       course_id: courseId,
+      kind: 'lecture',
       number: i + 1,
       title: null,
       starts_at: start.toISOString(),

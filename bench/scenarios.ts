@@ -1080,6 +1080,7 @@ async function seedIdleSessions(db: Db, count: number): Promise<string[]> {
     sessions.push({
       id: newId(),
       course_id: courseId,
+      kind: 'lecture',
       number: 1,
       title: null,
       starts_at: start.toISOString(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from './common.schemas.js';
-import { sessionStateSchema } from './session.schemas.js';
+import { sessionKindSchema, sessionStateSchema } from './session.schemas.js';
 
 export const attendanceStatusSchema = z.enum(['present', 'late', 'absent', 'excused']);
 export type AttendanceStatus = z.infer<typeof attendanceStatusSchema>;
@@ -67,7 +67,7 @@ export const checkinResponseSchema = z.object({
   record: recordSchema,
   alreadyCheckedIn: z.boolean().optional(),
   session: z
-    .object({ id: z.string(), courseCode: z.string(), courseName: z.string(), number: z.number().int(), title: z.string().nullable() })
+    .object({ id: z.string(), courseCode: z.string(), courseName: z.string(), kind: sessionKindSchema, number: z.number().int().nullable(), title: z.string().nullable() })
     .optional(),
   /** The student's attendance in the course over held sessions, right after the check-in (API.md). */
   attendance: z.object({ percentage: z.number().nullable(), attended: z.number().int(), total: z.number().int() }).optional(),
@@ -88,7 +88,8 @@ export const publicSessionSchema = z.object({
   id: z.string(),
   courseCode: z.string(),
   courseName: z.string(),
-  number: z.number().int(),
+  kind: sessionKindSchema,
+  number: z.number().int().nullable(),
   title: z.string().nullable(),
   startsAt: z.string(),
   endsAt: z.string(),

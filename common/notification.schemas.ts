@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idSchema, pageQuery } from './common.schemas.js';
 import { LIMITS } from './limits.js';
+import { sessionKindSchema, sessionLabel, type SessionKind } from './session.schemas.js';
 
 export const notificationKindSchema = z
   .string()
@@ -50,7 +51,8 @@ const sessionRef = {
   courseId: z.string().optional(),
   courseCode: z.string().optional(),
   courseName: z.string().optional(),
-  sessionNumber: z.number().int().optional(),
+  sessionNumber: z.number().int().nullable().optional(),
+  sessionKind: sessionKindSchema.optional(),
   sessionTitle: z.string().nullable().optional(),
   startsAt: z.string().optional(),
 };
@@ -59,6 +61,12 @@ const sessionRef = {
 export const notificationPayloads = {
   checkin_confirmed: z.looseObject({ ...sessionRef, status: z.string().optional() }),
   class_cancelled: z.looseObject({ ...sessionRef, reason: z.string().nullable().optional() }),
+  session_changed: z.looseObject({
+    ...sessionRef,
+    endsAt: z.string().optional(),
+    venue: z.string().nullable().optional(),
+    previous: z.looseObject({ startsAt: z.string().optional(), endsAt: z.string().optional(), venue: z.string().nullable().optional() }).optional(),
+  }),
   absence_decided: z.looseObject({
     requestId: z.string().optional(),
     decision: z.enum(['approved', 'denied']),
@@ -115,9 +123,9 @@ function courseLabel(p: { courseCode?: string; courseName?: string }): string | 
   return parts.length ? parts.join(' ') : null;
 }
 
-function meetingLabel(p: z.infer<typeof notificationPayloads.class_cancelled>): string {
+function meetingLabel(p: { courseCode?: string; courseName?: string; sessionTitle?: string | null; sessionNumber?: number | null; sessionKind?: SessionKind }): string {
   const course = courseLabel(p);
-  const meeting = p.sessionTitle || (p.sessionNumber ? `Lecture ${p.sessionNumber}` : null);
+  const meeting = p.sessionTitle || (p.sessionNumber ? sessionLabel(p.sessionKind, p.sessionNumber) : null);
   return [course, meeting].filter(Boolean).join(', ') || 'your class';
 }
 
@@ -143,6 +151,23 @@ export function renderNotification(kind: string, payload: Record<string, unknown
       return {
         title: `Class cancelled${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
         body: `${meetingLabel(p.data)}${at ? ` on ${at}` : ''} is cancelled.${reason}`,
+      };
+    }
+    case 'session_changed': {
+      const p = notificationPayloads.session_changed.safeParse(payload);
+      if (!p.success) break;
+      const at = when(p.data.startsAt, options);
+      const changes: string[] = [];
+      if (p.data.previous?.startsAt !== undefined || p.data.previous?.endsAt !== undefined) {
+        const was = when(p.data.previous.startsAt ?? p.data.startsAt, options);
+        changes.push(`now starts ${at ?? 'at a new time'}${was ? ` (was ${was})` : ''}`);
+      }
+      if (p.data.previous && 'venue' in p.data.previous) {
+        changes.push(p.data.venue ? `is now in ${p.data.venue}${p.data.previous.venue ? ` (was ${p.data.previous.venue})` : ''}` : 'has no room set any more');
+      }
+      return {
+        title: `Class changed${p.data.courseCode ? `: ${p.data.courseCode}` : ''}`,
+        body: `${meetingLabel(p.data)} ${changes.join(' and ') || 'was changed'}.`,
       };
     }
     case 'absence_decided': {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { attendanceStatusSchema, recordStateSchema } from './attendance.schemas.js';
-import { courseRefSchema } from './session.schemas.js';
+import { courseRefSchema, sessionKindSchema } from './session.schemas.js';
 
 /**
  * Attendance figures over a student's records in a course's held (closed) sessions. Cancelled
@@ -22,7 +22,8 @@ export type AttendanceStats = z.infer<typeof attendanceStatsSchema>;
 
 export const myRecordLineSchema = z.object({
   sessionId: z.string(),
-  number: z.number().int(),
+  kind: sessionKindSchema,
+  number: z.number().int().nullable(),
   title: z.string().nullable(),
   startsAt: z.string(),
   status: attendanceStatusSchema,
@@ -67,7 +68,7 @@ export const courseGridSchema = z.object({
   sessions: z.array(
     z.object({
       id: z.string(),
-      number: z.number().int(),
+      number: z.number().int().nullable(),
       title: z.string().nullable(),
       startsAt: z.string(),
       /** Share of the session's counted records that attended (present + late), one decimal; null when none count. */

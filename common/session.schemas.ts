@@ -5,6 +5,33 @@ import { LIMITS } from './limits.js';
 export const sessionStateSchema = z.enum(['scheduled', 'open', 'closed', 'cancelled']);
 export type SessionState = z.infer<typeof sessionStateSchema>;
 
+/** What kind of meeting a session is; each kind is numbered on its own ("Lab 3"). */
+export const sessionKindSchema = z.enum(['lecture', 'lab', 'tutorial', 'exam', 'other']);
+export type SessionKind = z.infer<typeof sessionKindSchema>;
+
+/**
+ * The shortest code rotation. A student needs a few seconds to read and type six characters, and
+ * every step is a CODE_ROTATED frame to every watcher, so shorter periods are refused (400), never
+ * silently raised.
+ */
+const KIND_LABELS: Record<SessionKind, string> = { lecture: 'Lecture', lab: 'Lab', tutorial: 'Tutorial', exam: 'Exam', other: 'Session' };
+
+/** "Lecture 3", "Lab 2"; a cancelled (unnumbered) session is just "Lecture". */
+export function sessionLabel(kind: SessionKind | undefined, number: number | null | undefined): string {
+  const word = KIND_LABELS[kind ?? 'lecture'] ?? 'Session';
+  return number ? `${word} ${number}` : word;
+}
+
+/** A scheduled session may be opened from this long before its start (never earlier: no check-in into a future class). */
+export const OPEN_EARLY_MINUTES = 60;
+
+/** The first moment a scheduled session can be opened. */
+export function opensFrom(startsAt: string): Date {
+  return new Date(Date.parse(startsAt) - OPEN_EARLY_MINUTES * 60_000);
+}
+
+export const MIN_CODE_ROTATE_SECONDS = 10;
+
 export const checkinMethodSchema = z.enum(['code', 'qr', 'link', 'rollcall', 'device']);
 export type CheckinMethod = z.infer<typeof checkinMethodSchema>;
 
@@ -20,7 +47,12 @@ const network = z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()]);
 const policyFields = {
   methods: z.array(checkinMethodSchema).max(5),
   codeTtlSeconds: z.number().int().min(10).max(86_400),
-  codeRotateSeconds: z.number().int().min(0).max(3600),
+  codeRotateSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .refine((v) => v === 0 || v >= MIN_CODE_ROTATE_SECONDS, `0 (no rotation) or ${MIN_CODE_ROTATE_SECONDS} to 3600 seconds`),
   lateAfterMinutes: z.number().int().min(0).max(1440),
   requireApproval: z.boolean(),
   deviceId: idSchema.nullable(),
@@ -56,8 +88,12 @@ export function defaultPolicy(lateAfterMinutes: number): SessionPolicy {
 export const sessionSchema = z.object({
   id: z.string(),
   courseId: z.string(),
-  /** "Lecture N": per course, in start order. */
-  number: z.number().int(),
+  kind: sessionKindSchema,
+  /**
+   * "Lab N": counts the course's non-cancelled sessions of this kind in start order; frozen once the
+   * session has been opened; null when cancelled.
+   */
+  number: z.number().int().nullable(),
   title: z.string().nullable(),
   startsAt: z.string(),
   endsAt: z.string(),
@@ -82,6 +118,7 @@ const title = z.string().trim().min(1).max(LIMITS.nameMax);
 const venue = z.string().trim().min(1).max(LIMITS.venueMax);
 
 export const createSessionBody = z.strictObject({
+  kind: sessionKindSchema.default('lecture'),
   startsAt: isoDateTime,
   endsAt: isoDateTime,
   venue: venue.nullable().optional(),
@@ -91,6 +128,7 @@ export const createSessionBody = z.strictObject({
 export type CreateSessionInput = z.infer<typeof createSessionBody>;
 
 export const updateSessionBody = z.strictObject({
+  kind: sessionKindSchema.optional(),
   startsAt: isoDateTime.optional(),
   endsAt: isoDateTime.optional(),
   venue: venue.nullable().optional(),
@@ -104,6 +142,7 @@ export const localTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a 
 
 /** A weekly pattern; dates and times are wall-clock in the institution's TIMEZONE. */
 export const bulkSessionsBody = z.strictObject({
+  kind: sessionKindSchema.default('lecture'),
   from: localDateSchema,
   until: localDateSchema,
   /** ISO weekdays: 1 = Monday … 7 = Sunday. */
@@ -126,7 +165,7 @@ export const bulkPreviewSchema = z.object({
       weekday: z.number().int(),
       startsAt: z.string(),
       endsAt: z.string(),
-      /** The number the session would get among the course's sessions. */
+      /** The number the session would get among the course's sessions of its kind. */
       number: z.number().int(),
     }),
   ),

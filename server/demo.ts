@@ -93,7 +93,7 @@ export async function loadDemoSchool(db: Kysely<Database>, timeZone: string, dia
       db,
       admin,
       course.id,
-      { from: addDays(today, -28), until: addDays(today, 56), weekdays: c.weekdays, startTime: c.start, endTime: c.end, venue: c.venue },
+      { kind: 'lecture', from: addDays(today, -28), until: addDays(today, 56), weekdays: c.weekdays, startTime: c.start, endTime: c.end, venue: c.venue },
       timeZone,
     );
     sessionCount += sessions.length;

@@ -1,5 +1,6 @@
 import { ConfigError, loadEnv, parseConfig } from './config.js';
 import { buildApp } from './app.js';
+import { phoneReachabilityWarning } from './lib/listen-address.js';
 
 async function main() {
   let config;
@@ -24,6 +25,8 @@ async function main() {
     `  On this computer:     ${local}`,
     `  Students' phones:     ${app.publicUrl}`,
   ];
+  const warning = phoneReachabilityWarning({ host: config.HOST, publicUrl: app.publicUrl, publicUrlConfigured: !!config.PUBLIC_URL });
+  if (warning) lines.push('', `  WARNING: ${warning}`, '');
   if (app.setupToken) {
     lines.push(`  First start: create the administrator at ${local}/setup?token=${app.setupToken}`);
   }

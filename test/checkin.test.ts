@@ -375,7 +375,10 @@ describeEachDialect('opening a session', (ctx) => {
     const early = await ctx().request({ method: 'POST', url: `/api/sessions/${tomorrow}/open`, token: room.teacherToken });
     expect(early.statusCode).toBe(409);
     expect(early.json()).toMatchObject({ code: 'invalid_state' });
-    expect(early.json().detail).toContain('an hour before');
+    expect(early.json().detail).toContain('60 minutes before');
+    // Times people can read (in TIMEZONE), not raw ISO timestamps.
+    expect(early.json().detail).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+    expect(early.json().detail).toMatch(/\d{2}:\d{2} \(UTC\)/);
     const soon = await scheduleSession(ctx(), room, 45);
     const ok = await ctx().request({ method: 'POST', url: `/api/sessions/${soon}/open`, token: room.teacherToken });
     expect(ok.statusCode, ok.body).toBe(200);

@@ -4,7 +4,7 @@ import { userWithToken, type BuiltUser } from './support/factories.js';
 import { buildCourse, buildSession } from './support/course-factories.js';
 import { openAuthedSocket, wsUrlOf, type TestSocket } from './support/ws-client.js';
 
-type Session = { id: string; number: number; startsAt: string; endsAt: string; state: string; title: string | null; venue: string | null; policy: Record<string, unknown> };
+type Session = { id: string; kind: string; number: number | null; startsAt: string; endsAt: string; state: string; title: string | null; venue: string | null; policy: Record<string, unknown> };
 
 /** Wall-clock time of an instant in London, computed independently of the server. */
 function london(iso: string): string {
@@ -308,7 +308,7 @@ describeEachDialect('cancelling a session', (ctx) => {
     expect((await a.request('SUBSCRIBE', { topic: 'session:no-such-session' })).data.code).toBe('forbidden');
   });
 
-  it("notifies the course's students live, tells the session topic, audits, and keeps the session's number", async () => {
+  it("notifies the course's students live with the number they knew it by, tells the session topic, audits; the session loses its number", async () => {
     const course = await buildCourse(ctx().db, { code: 'CAN-101', name: 'Cancellations', teacherIds: [teacher.user.id], studentIds: [student.user.id] });
     await buildSession(ctx().db, course.id, { number: 1, starts_at: '2030-05-01T09:00:00.000Z', ends_at: '2030-05-01T10:00:00.000Z' });
     const session = await buildSession(ctx().db, course.id, { number: 2, title: 'Graphs', starts_at: '2030-05-08T09:00:00.000Z', ends_at: '2030-05-08T10:00:00.000Z' });
@@ -322,7 +322,7 @@ describeEachDialect('cancelling a session', (ctx) => {
 
     const res = await ctx().request({ method: 'POST', url: `/api/sessions/${session.id}/cancel`, token: teacher.token, payload: { reason: 'Teacher ill' } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ id: session.id, state: 'cancelled', cancelledReason: 'Teacher ill', number: 2, cancelledAt: expect.any(String) });
+    expect(res.json()).toMatchObject({ id: session.id, state: 'cancelled', cancelledReason: 'Teacher ill', number: null, cancelledAt: expect.any(String) });
 
     const pushed = await studentSocket.next((m) => m.event === 'NOTIFICATION', 'class_cancelled notification');
     expect(pushed.topic).toBe(`user:${student.user.id}`);
@@ -334,6 +334,7 @@ describeEachDialect('cancelling a session', (ctx) => {
         courseId: course.id,
         courseCode: 'CAN-101',
         courseName: 'Cancellations',
+        sessionKind: 'lecture',
         sessionNumber: 2,
         sessionTitle: 'Graphs',
         startsAt: '2030-05-08T09:00:00.000Z',
@@ -355,11 +356,16 @@ describeEachDialect('cancelling a session', (ctx) => {
     expect(audit[0]).toMatchObject({ actor_id: teacher.user.id, reason: 'Teacher ill', entity: 'session' });
     expect(JSON.parse(audit[0].before ?? '{}').state).toBe('scheduled');
 
-    // Still listed (as cancelled, in its place), but never again cancellable, editable or deletable.
+    // The student's own topic hears of it too, as a session event.
+    const mine = await studentSocket.nextEvent('SESSION_CANCELLED');
+    expect(mine.topic).toBe(`user:${student.user.id}`);
+    expect(outsiderSocket.messages.filter((m) => m.event === 'SESSION_CANCELLED')).toEqual([]);
+
+    // Still listed (as cancelled, in its place, without a number), but never again cancellable, editable or deletable.
     const list = (await ctx().request({ method: 'GET', url: `/api/sessions?courseId=${course.id}`, token: teacher.token })).json().items;
     expect(list.map((s: Session) => [s.number, s.state])).toEqual([
       [1, 'scheduled'],
-      [2, 'cancelled'],
+      [null, 'cancelled'],
     ]);
     for (const req of [
       { method: 'POST' as const, url: `/api/sessions/${session.id}/cancel`, payload: { reason: 'again' } },

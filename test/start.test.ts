@@ -98,6 +98,9 @@ describe('starting the real server', () => {
 
     const { stdout } = started.output();
     expect(stdout).toMatch(new RegExp(`Students' phones:\\s+http://\\S+:${port}`));
+    // Listening on 127.0.0.1 without PUBLIC_URL: the phone address cannot work, and the banner says so.
+    expect(stdout).toMatch(/WARNING: Phones cannot reach http:\/\/\S+: the server listens on 127\.0\.0\.1/);
+    expect(stdout).toContain('HOST=0.0.0.0');
     const link = /(http:\/\/\S+)\/setup\?token=(\S+)/.exec(stdout);
     expect(link).not.toBeNull();
     expect(link![1]).toBe(`http://localhost:${port}`);

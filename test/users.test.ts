@@ -402,6 +402,7 @@ describeEachDialect('users: admin management', (ctx) => {
     it('reports every bad line with its line number and writes nothing (all-or-nothing)', async () => {
       await createSection(ctx().db, 'Import 3C');
       const existing = await buildUser(ctx().db, { role: 'student', student_number: 'TAKEN-1' });
+      await buildUser(ctx().db, { role: 'student', student_number: 'TAKEN-2' });
       const csv = [
         header, // 1
         'student,bad-ok1,Good One,,BAD-1,,Import 3C,good-password-1', // 2
@@ -414,6 +415,7 @@ describeEachDialect('users: admin management', (ctx) => {
         'student,bad-taken,Taken Number,,TAKEN-1,,,', // 9: another user's studentNumber
         'student,bad-nonumber,No Number,,,,,', // 10: a student needs a number
         'teacher,bad-ok2,Good Two,,,BAD-T1,,', // 11
+        'student,bad-many,,also-not-an-email,TAKEN-2,,Nowhere,', // 12: four problems, all reported at once
       ].join('\n');
       const beforeAudit = await countAudit(ctx().db);
       const res = await importCsv(ctx(), admin.token, csv);
@@ -421,7 +423,7 @@ describeEachDialect('users: admin management', (ctx) => {
       const body = res.json();
       expect(body.created).toBe(0);
       expect(body.updated).toBe(0);
-      expect(body.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 7, 8, 9, 10]);
+      expect(body.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 7, 8, 9, 10, 12]);
       for (const e of body.errors) expect(e.message).toEqual(expect.any(String));
       const msg = (line: number) => body.errors.find((e: { line: number }) => e.line === line).message as string;
       expect(msg(3)).toMatch(/name/);
@@ -431,6 +433,8 @@ describeEachDialect('users: admin management', (ctx) => {
       expect(msg(8)).toMatch(/BAD-1/);
       expect(msg(8)).toMatch(/line 2/);
       expect(msg(9)).toMatch(/TAKEN-1/);
+      // One round names every problem of a line, not only the first.
+      expect(msg(12).split('; ').map((m) => m.split(':')[0]).sort()).toEqual(['email', 'name', 'section', 'studentNumber']);
 
       const written = await ctx().db.selectFrom('users').select('username').where('username', 'like', 'bad-%').execute();
       expect(written).toEqual([]);
@@ -441,7 +445,7 @@ describeEachDialect('users: admin management', (ctx) => {
       const partial = await importCsv(ctx(), admin.token, csv, '?partial=true');
       expect(partial.statusCode, partial.body).toBe(200);
       expect(partial.json().created).toBe(2);
-      expect(partial.json().errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 7, 8, 9, 10]);
+      expect(partial.json().errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 7, 8, 9, 10, 12]);
       const nowWritten = await ctx().db.selectFrom('users').select('username').where('username', 'like', 'bad-%').orderBy('username').execute();
       expect(nowWritten.map((r) => r.username)).toEqual(['bad-ok1', 'bad-ok2']);
       expect((await countAudit(ctx().db)) - beforeAudit).toBe(2);

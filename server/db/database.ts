@@ -126,12 +126,17 @@ export interface EnrollmentsTable {
 }
 
 export type SessionState = 'scheduled' | 'open' | 'closed' | 'cancelled';
+export type SessionKind = 'lecture' | 'lab' | 'tutorial' | 'exam' | 'other';
 
 export interface SessionsTable {
   id: string;
   course_id: string;
-  /** "Lecture N": 1-based, per course, in start order (cancelled sessions keep their place). */
-  number: number;
+  kind: SessionKind;
+  /**
+   * "Lab N": 1-based per course × kind in start order (sessions/session-numbering.ts); frozen once
+   * opened_at is set; null when cancelled.
+   */
+  number: number | null;
   title: string | null;
   starts_at: string;
   ends_at: string;

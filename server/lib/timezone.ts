@@ -83,3 +83,18 @@ export function daysBetween(a: string, b: string): number {
   const [by, bm, bd] = parseDate(b);
   return Math.round((Date.UTC(by, bm - 1, bd) - Date.UTC(ay, am - 1, ad)) / 86_400_000);
 }
+
+/** "Tue 3 Mar 2026, 09:00 (Europe/London)": an instant as people in `timeZone` read it, for messages. */
+export function formatInZone(instant: Date, timeZone: string): string {
+  const text = new Intl.DateTimeFormat('en-GB', {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  }).format(instant);
+  return `${text} (${timeZone})`;
+}

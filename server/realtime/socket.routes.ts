@@ -20,7 +20,7 @@ import { Connection, SocketHub } from './socket-hub.js';
 import { SocketEventRegistry } from './socket-events.js';
 import { ACCESS_TOPIC, type AccessChange, type AccessChangeReason } from './access-changes.js';
 import { sessionTopic, type TopicAuth } from './topics.js';
-import { courseSessionsInOrder } from '../modules/sessions/sessions.repository.js';
+import { courseSessionIds } from '../modules/sessions/sessions.repository.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -162,8 +162,8 @@ async function socketRoutes(app: FastifyInstance) {
     const targets = new Set<Connection>();
     for (const userId of change.userIds ?? []) for (const c of hub.connectionsOf(userId)) targets.add(c);
     if (change.courseId) {
-      for (const s of await courseSessionsInOrder(app.db, change.courseId)) {
-        for (const c of hub.subscribersOf(sessionTopic(s.id))) targets.add(c);
+      for (const id of await courseSessionIds(app.db, change.courseId)) {
+        for (const c of hub.subscribersOf(sessionTopic(id))) targets.add(c);
       }
     }
     await Promise.all([...targets].map((c) => recheck(c, change.reason)));

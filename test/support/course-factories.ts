@@ -74,6 +74,7 @@ export async function buildSession(db: Db, courseId: string, overrides: Partial<
   const row: SessionsTable = {
     id: newId(),
     course_id: courseId,
+    kind: 'lecture',
     number: 1,
     title: null,
     starts_at: start.toISOString(),

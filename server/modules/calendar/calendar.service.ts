@@ -13,6 +13,7 @@ import { addDays, localDateOf } from '../../lib/timezone.js';
 import type { Actor } from '../courses/courses.service.js';
 import { listSessions, type SessionFilter, type SessionWithCourseRow } from '../sessions/sessions.repository.js';
 import { resolveRange, toSessionWithCourse } from '../sessions/sessions.service.js';
+import { sessionLabel } from '../../../common/session.schemas.js';
 import {
   findCalendarToken,
   findUserByCalendarTokenHash,
@@ -78,7 +79,7 @@ export async function resetCalendarToken(db: Db, secret: string, userId: string)
 }
 
 function summaryOf(row: SessionWithCourseRow): string {
-  return `${row.course_code} Lecture ${row.number}: ${row.title ?? row.course_name}`;
+  return `${row.course_code} ${sessionLabel(row.kind, row.state === 'cancelled' ? null : row.number)}: ${row.title ?? row.course_name}`;
 }
 
 /** The iCalendar feed behind a token: the owner's sessions from a year ago on. 404 for an unknown token. */

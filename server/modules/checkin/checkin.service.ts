@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { reservePatiently, type Budget } from '../../lib/limiter.js';
 import type { Kysely } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
-import type { Database } from '../../db/database.js';
+import type { Database, SessionKind } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
@@ -22,7 +22,7 @@ export type { Location } from './checkin-policy.js';
 export interface CheckinResult {
   record: AttendanceRecord;
   alreadyCheckedIn: boolean;
-  session: { id: string; courseCode: string; courseName: string; number: number; title: string | null };
+  session: { id: string; courseCode: string; courseName: string; kind: SessionKind; number: number | null; title: string | null };
   /** The student's attendance in the course right after the check-in. */
   attendance: CheckinAttendance;
 }
@@ -180,7 +180,7 @@ async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Pr
 
 /** Runs the check-in command; a student already recorded gets their record back (`alreadyCheckedIn`). */
 async function checkIn(app: FastifyInstance, session: CodeSession, command: CheckinCommand): Promise<CheckinResult> {
-  const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, number: session.number, title: session.title };
+  const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, kind: session.kind, number: session.number, title: session.title };
   const { changes, record } = await writeRecords(app, command);
   const attendance = () => checkinAttendance(app.db, session.courseId, command.student.id);
   if (record && changes.some((c) => c.action === 'record.checked_in' && c.studentId === command.student.id)) {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { SessionPolicy } from '../../../common/session.schemas.js';
-import type { Database } from '../../db/database.js';
+import type { Database, SessionKind } from '../../db/database.js';
 import { codeStateOf } from '../live-sessions/live-sessions.service.js';
 import { parsePolicy } from './checkin-policy.js';
 import { acceptedKeys, codeKey, codeMatcher, type SessionCodeState } from './codes.js';
@@ -11,7 +11,8 @@ export interface CodeSession {
   courseId: string;
   courseCode: string;
   courseName: string;
-  number: number;
+  kind: SessionKind;
+  number: number | null;
   title: string | null;
   state: 'open' | 'closed';
   startsAt: string;
@@ -196,7 +197,7 @@ export class OpenSessionCache {
       this.remove(r.id);
       return;
     }
-    const signature = [r.state, r.opened_at, r.closed_at, r.code_secret, r.policy, r.course_id, r.course_code, r.course_name, r.number, r.title, r.starts_at].join('\u0000');
+    const signature = [r.state, r.opened_at, r.closed_at, r.code_secret, r.policy, r.course_id, r.course_code, r.course_name, r.kind, r.number, r.title, r.starts_at].join('\u0000');
     if (this.entries.get(r.id)?.signature === signature) return;
     this.remove(r.id);
     const policy = parsePolicy(r.policy);
@@ -205,6 +206,7 @@ export class OpenSessionCache {
       courseId: r.course_id,
       courseCode: r.course_code,
       courseName: r.course_name,
+      kind: r.kind,
       number: r.number,
       title: r.title,
       state: r.state === 'open' ? 'open' : 'closed',

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/database.js';
+import type { Database, SessionKind } from '../../db/database.js';
 
 type Db = Kysely<Database>;
 
 export interface CodeSessionRow {
   id: string;
   course_id: string;
-  number: number;
+  kind: SessionKind;
+  number: number | null;
   title: string | null;
   state: string;
   starts_at: string;
@@ -31,6 +32,7 @@ export function codeSessionRows(db: Db, recentSinceIso: string, changedSinceIso:
       'sessions.id',
       'sessions.course_id',
       'sessions.number',
+      'sessions.kind',
       'sessions.title',
       'sessions.state',
       'sessions.starts_at',

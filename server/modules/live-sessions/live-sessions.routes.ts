@@ -6,7 +6,7 @@ import { codeResponseSchema, summarySchema } from '../../../common/attendance.sc
 import { idParams } from '../../../common/common.schemas.js';
 import { sessionPolicyPatch, sessionSchema } from '../../../common/session.schemas.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
-import { assertSessionStaff, closeSessionAsStaff, codeOf, openSession } from './live-sessions.service.js';
+import { assertSessionStaff, closeSessionAsStaff, codeOf, openSession, reopenSession } from './live-sessions.service.js';
 
 const staff = requireUser('teacher', 'admin');
 
@@ -82,5 +82,20 @@ export default async function liveSessionsRoutes(app: FastifyInstance) {
       },
     },
     async (request) => closeSessionAsStaff(app, authOf(request), request.params.id),
+  );
+
+  r.post(
+    '/api/sessions/:id/reopen',
+    {
+      onRequest: staff,
+      schema: {
+        tags: ['running a session'],
+        summary: 'Open a closed session again; the absences its close recorded stay until a check-in replaces them',
+        description: '409 `invalid_state` unless the session is closed.',
+        params: idParams,
+        response: { 200: sessionSchema },
+      },
+    },
+    async (request) => reopenSession(app, authOf(request), request.params.id),
   );
 }

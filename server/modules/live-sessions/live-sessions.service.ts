@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Summary } from '../../../common/attendance.schemas.js';
-import type { Session, SessionPolicy, SessionPolicyPatch } from '../../../common/session.schemas.js';
+import { OPEN_EARLY_MINUTES, opensFrom, type Session, type SessionPolicy, type SessionPolicyPatch } from '../../../common/session.schemas.js';
 import { sessionTopic } from '../../../common/live-events.js';
 import type { Database } from '../../db/database.js';
 import { AppError, validationFailed } from '../../errors.js';
 import { nowIso, randomToken } from '../../lib/ids.js';
+import { formatInZone } from '../../lib/timezone.js';
 import { publish, publishSessionEvent } from '../../realtime/live-events.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { withRecordWriter } from '../attendance/record-writer.js';
@@ -31,9 +32,6 @@ declare module 'fastify' {
     closeExcuses?: (trx: Db, session: SessionRow) => Promise<Map<string, string>>;
   }
 }
-
-/** How long before its start a session may be opened for check-in. */
-export const OPEN_EARLY_MS = 60 * 60_000;
 
 const invalidState = (detail: string) => new AppError(409, 'invalid_state', 'Invalid session state', detail);
 
@@ -101,10 +99,11 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
     throw invalidState(`The session is ${before.state}; it cannot be opened again.`);
   }
   // Check-in never goes into a future class: a session opens at the earliest an hour before it starts.
-  const earliest = Date.parse(before.starts_at) - OPEN_EARLY_MS;
-  if (before.state === 'scheduled' && Date.now() < earliest) {
+  const earliest = opensFrom(before.starts_at);
+  if (before.state === 'scheduled' && Date.now() < earliest.getTime()) {
+    const at = (d: Date) => formatInZone(d, app.config.TIMEZONE);
     throw invalidState(
-      `This session starts at ${before.starts_at}; it can be opened from ${new Date(earliest).toISOString()} (an hour before). Move the session if the class is earlier.`,
+      `This session starts ${at(new Date(before.starts_at))}; check-in can be opened from ${at(earliest)}, ${OPEN_EARLY_MINUTES} minutes before. Move the session if the class is earlier.`,
     );
   }
   const policy = mergePolicy(policyOf(before), patch);
@@ -133,6 +132,52 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
   app.openSessions.invalidate(sessionId);
   const session = toSession(after);
   await publishSessionEvent(app, session, opening ? 'SESSION_OPENED' : 'SESSION_UPDATED');
+  return session;
+}
+
+/**
+ * Opens a closed session again (seed 003 toggles sessions open and closed). The records its close
+ * made stay; a check-in while it is open again may turn such an `auto` absence into present or late
+ * (the record writer's rule). The session keeps its code secret and first opening time, so its
+ * number stays frozen and earlier QR links keep their meaning.
+ */
+export async function reopenSession(app: FastifyInstance, actor: Actor, sessionId: string): Promise<Session> {
+  const before = await assertSessionStaff(app.db, actor, sessionId);
+  if (before.state !== 'closed') throw invalidState(`The session is ${before.state}; only a closed session can be reopened.`);
+  const now = nowIso();
+  const subscribers = await app.webhooks.current();
+  const after = await app.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('sessions')
+      .set((eb) => ({
+        state: 'open' as const,
+        closed_at: null,
+        // Codes count their steps from opened_at: a fresh secret makes the reopened session's codes new.
+        code_secret: randomToken(32),
+        updated_at: now,
+        version: eb('version', '+', 1),
+      }))
+      .where('id', '=', sessionId)
+      .where('state', '=', 'closed')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw invalidState('The session changed state meanwhile; reload it.');
+    await insertAudit(trx, {
+      actorId: actor.userId,
+      action: 'session.reopened',
+      entity: 'session',
+      entityId: sessionId,
+      sessionId,
+      before: { state: 'closed', closedAt: before.closed_at },
+      after: { state: 'open' },
+    });
+    // Integrations hear of it like a first opening: the session is taking check-ins again.
+    await enqueueOutbox(trx, [{ type: 'session.opened', orderKey: sessionId, data: { session: toSession(row), reopened: true } }], subscribers);
+    return row;
+  });
+  app.openSessions.invalidate();
+  const session = toSession(after);
+  await publishSessionEvent(app, session, 'SESSION_OPENED');
   return session;
 }
 

@@ -5,7 +5,7 @@ import type { CourseGrid, CourseReport } from '../../../common/report.schemas.js
 import { zoneOffsetMs } from '../../lib/timezone.js';
 
 type RecordLine = {
-  number: number;
+  number: number | null;
   starts_at: string;
   student_number: string | null;
   name: string;
@@ -260,7 +260,7 @@ export function courseReportPdf(report: CourseReport, grid: CourseGrid, timeZone
 
 export interface SignInSheet {
   course: { code: string; name: string };
-  session: { number: number; title: string | null; startsAt: string; endsAt: string; venue: string | null };
+  session: { number: number | null; title: string | null; startsAt: string; endsAt: string; venue: string | null };
   students: { name: string; studentNumber: string | null }[];
   /** The session's current code and QR (open sessions only). */
   code: { code: string; url: string; expiresAt: string; qrPng: Buffer } | null;

@@ -49,6 +49,7 @@ export function studentRecordLines(db: Db, courseId: string, studentId: string) 
     .select([
       'sessions.id as session_id',
       'sessions.number',
+      'sessions.kind',
       'sessions.title',
       'sessions.starts_at',
       'sessions.state as session_state',
@@ -74,6 +75,7 @@ export function recordsPage(db: Db, courseId: string, after: { startsAt: string;
       'attendance_records.id',
       'sessions.starts_at',
       'sessions.number',
+      'sessions.kind',
       'users.student_number',
       'users.name',
       'attendance_records.status',

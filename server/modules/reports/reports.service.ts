@@ -75,6 +75,7 @@ export async function myAttendance(db: Db, actor: Actor, courseId?: string): Pro
         ...statsOf(countsByStudent(counts).get(actor.userId) ?? emptyCounts(), threshold),
         records: lines.map((l) => ({
           sessionId: l.session_id,
+          kind: l.kind,
           number: l.number,
           title: l.title,
           startsAt: l.starts_at,

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
-import type { Database, SessionState, SessionsTable } from '../../db/database.js';
+import type { Database, SessionKind, SessionState, SessionsTable } from '../../db/database.js';
 import { courseIdsTakenBy, courseIdsTaughtBy } from '../courses/courses.repository.js';
 
 export type SessionRow = Selectable<SessionsTable>;
@@ -54,12 +54,23 @@ export async function deleteSessionRow(db: Db, id: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
-/** The course's sessions in numbering order: start time, then creation. */
-export function courseSessionsInOrder(db: Db, courseId: string): Promise<Pick<SessionRow, 'id' | 'number' | 'starts_at'>[]> {
+/** Every session id of a course, whatever its kind or state. */
+export async function courseSessionIds(db: Db, courseId: string): Promise<string[]> {
+  const rows = await db.selectFrom('sessions').select('id').where('course_id', '=', courseId).execute();
+  return rows.map((r) => r.id);
+}
+
+/** The course's sessions of one kind in numbering order: start time, then creation. */
+export function courseSessionsInOrder(
+  db: Db,
+  courseId: string,
+  kind: SessionKind,
+): Promise<Pick<SessionRow, 'id' | 'number' | 'starts_at' | 'state' | 'opened_at'>[]> {
   return db
     .selectFrom('sessions')
-    .select(['id', 'number', 'starts_at'])
+    .select(['id', 'number', 'starts_at', 'state', 'opened_at'])
     .where('course_id', '=', courseId)
+    .where('kind', '=', kind)
     .orderBy('starts_at')
     .orderBy('created_at')
     .orderBy('id')
@@ -67,7 +78,7 @@ export function courseSessionsInOrder(db: Db, courseId: string): Promise<Pick<Se
 }
 
 /** Renumbering changes what calendars show, so it counts as an update. */
-export async function setSessionNumber(db: Db, id: string, number: number, now: string): Promise<void> {
+export async function setSessionNumber(db: Db, id: string, number: number | null, now: string): Promise<void> {
   await db
     .updateTable('sessions')
     .set((eb) => ({ number, updated_at: now, version: eb('version', '+', 1) }))

@@ -107,7 +107,7 @@ export default async function sessionsRoutes(app: FastifyInstance) {
         response: { 200: sessionSchema },
       },
     },
-    async (request) => updateSession(app.db, authOf(request), request.params.id, request.body),
+    async (request) => updateSession(app, authOf(request), request.params.id, request.body),
   );
 
   r.delete(

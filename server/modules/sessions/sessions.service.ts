@@ -9,6 +9,7 @@ import {
   type ListSessionsQuery,
   type Session,
   type SessionPolicyPatch,
+  type SessionKind,
   type SessionWithCourse,
   type UpdateSessionInput,
 } from '../../../common/session.schemas.js';
@@ -38,6 +39,7 @@ import {
   type SessionRow,
   type SessionWithCourseRow,
 } from './sessions.repository.js';
+import { assignNumbers } from './session-numbering.js';
 
 type Db = Kysely<Database>;
 
@@ -52,7 +54,8 @@ export function toSession(row: SessionRow): Session {
   return {
     id: row.id,
     courseId: row.course_id,
-    number: row.number,
+    kind: row.kind,
+    number: row.state === 'cancelled' ? null : row.number,
     title: row.title,
     startsAt: row.starts_at,
     endsAt: row.ends_at,
@@ -89,12 +92,16 @@ export async function canStaffSession(db: Db, actor: Actor, sessionId: string): 
   return actor.role === 'teacher' && canTeachCourse(db, actor.userId, session.course_id);
 }
 
-/** Gives the course's sessions the numbers 1…n in start order; rewrites only the ones that moved. */
-export async function renumberCourseSessions(trx: Db, courseId: string): Promise<void> {
-  const ordered = await courseSessionsInOrder(trx, courseId);
+/**
+ * Renumbers the course's sessions of these kinds (session-numbering.ts: held sessions keep their
+ * number, cancelled ones have none); rewrites only the ones that change.
+ */
+export async function renumberCourseSessions(trx: Db, courseId: string, kinds: Iterable<SessionKind>): Promise<void> {
   const now = nowIso();
-  for (let i = 0; i < ordered.length; i++) {
-    if (ordered[i].number !== i + 1) await setSessionNumber(trx, ordered[i].id, i + 1, now);
+  for (const kind of new Set(kinds)) {
+    const ordered = await courseSessionsInOrder(trx, courseId, kind);
+    const changes = assignNumbers(ordered.map((r) => ({ id: r.id, number: r.number, state: r.state, openedAt: r.opened_at })));
+    for (const [id, number] of changes) await setSessionNumber(trx, id, number, now);
   }
 }
 
@@ -111,13 +118,14 @@ const utc = (iso: string) => new Date(iso).toISOString();
 
 function newSessionRow(
   course: CourseRow,
-  fields: { startsAt: string; endsAt: string; title?: string | null; venue?: string | null; policy?: SessionPolicyPatch },
+  fields: { kind: SessionKind; startsAt: string; endsAt: string; title?: string | null; venue?: string | null; policy?: SessionPolicyPatch },
   now: string,
 ): SessionRow {
   return {
     id: newId(),
     course_id: course.id,
-    number: 0, // assigned by renumberCourseSessions in the same transaction
+    kind: fields.kind,
+    number: null, // assigned by renumberCourseSessions in the same transaction
     title: fields.title ?? null,
     starts_at: fields.startsAt,
     ends_at: fields.endsAt,
@@ -140,7 +148,11 @@ async function insertAndNumber(db: Db, actor: Actor, course: CourseRow, rows: Se
   return db.transaction().execute(async (trx) => {
     if (!(await lockCourse(trx, course.id))) throw notFound('Course');
     await insertSessions(trx, rows);
-    await renumberCourseSessions(trx, course.id);
+    await renumberCourseSessions(
+      trx,
+      course.id,
+      rows.map((r) => r.kind),
+    );
     const stored = await findSessionsByIds(
       trx,
       rows.map((r) => r.id),
@@ -221,13 +233,15 @@ export async function previewBulkSessions(
 ): Promise<BulkPreview> {
   await assertCourseStaff(db, actor, courseId);
   const { items, skipped } = expandWeeklyPattern(input, timeZone);
-  const existing = (await courseSessionsInOrder(db, courseId)).map((s) => s.starts_at);
-  // New sessions sort after existing ones that start at the same time (they are created later).
-  let e = 0;
-  const numbered = items.map((item, k) => {
-    while (e < existing.length && existing[e] <= item.startsAt) e++;
-    return { ...item, number: e + k + 1 };
-  });
+  const existing = await courseSessionsInOrder(db, courseId, input.kind);
+  // The same rule as the real insert: new sessions sort after existing ones that start at the same
+  // time (they are created later), and held sessions keep their numbers.
+  type Slot = { id: string; startsAt: string; number: number | null; state: string; openedAt: string | null };
+  const slots: Slot[] = existing.map((r) => ({ id: r.id, startsAt: r.starts_at, number: r.number, state: r.state, openedAt: r.opened_at }));
+  items.forEach((item, k) => slots.push({ id: `new:${k}`, startsAt: item.startsAt, number: null, state: 'scheduled', openedAt: null }));
+  slots.sort((a, b) => (a.startsAt < b.startsAt ? -1 : a.startsAt > b.startsAt ? 1 : 0)); // stable: existing first on ties
+  const changes = assignNumbers(slots);
+  const numbered = items.map((item, k) => ({ ...item, number: changes.get(`new:${k}`) ?? 0 }));
   return { timezone: timeZone, items: numbered, skipped };
 }
 
@@ -245,7 +259,11 @@ export async function createBulkSessions(
   }
   const now = nowIso();
   const rows = items.map((item) =>
-    newSessionRow(course, { startsAt: item.startsAt, endsAt: item.endsAt, title: input.title, venue: input.venue, policy: input.policy }, now),
+    newSessionRow(
+      course,
+      { kind: input.kind, startsAt: item.startsAt, endsAt: item.endsAt, title: input.title, venue: input.venue, policy: input.policy },
+      now,
+    ),
   );
   return insertAndNumber(db, actor, course, rows);
 }
@@ -286,17 +304,23 @@ export async function getSession(db: Db, actor: Actor, id: string): Promise<Sess
   return toSession((await getSessionForStaff(db, actor, id)).session);
 }
 
-/** Edits a session that is still scheduled (else 409 `invalid_state`); a new start renumbers the course. */
-export async function updateSession(db: Db, actor: Actor, id: string, input: UpdateSessionInput): Promise<Session> {
-  const { session: before } = await getSessionForStaff(db, actor, id);
+/**
+ * Edits a session that is still scheduled (else 409 `invalid_state`); a new start or kind renumbers
+ * the course. When its time or venue changes, the enrolled students get a `session_changed`
+ * notification (live and by mail) and everyone watching gets SESSION_UPDATED.
+ */
+export async function updateSession(app: FastifyInstance, actor: Actor, id: string, input: UpdateSessionInput): Promise<Session> {
+  const { session: before, course } = await getSessionForStaff(app.db, actor, id);
   if (before.state !== 'scheduled') throw invalidState(`The session is ${before.state}; only scheduled sessions can be edited.`);
   const startsAt = input.startsAt !== undefined ? utc(input.startsAt) : before.starts_at;
   const endsAt = input.endsAt !== undefined ? utc(input.endsAt) : before.ends_at;
   checkTimes(startsAt, endsAt);
   const policy = input.policy ? JSON.stringify(mergePolicy(parsePolicy(before.policy), input.policy)) : undefined;
-  return db.transaction().execute(async (trx) => {
+  const kind = input.kind ?? before.kind;
+  const { session, notifications } = await app.db.transaction().execute(async (trx) => {
     await lockCourse(trx, before.course_id);
     const after = await updateScheduledSession(trx, id, {
+      kind,
       starts_at: startsAt,
       ends_at: endsAt,
       title: input.title,
@@ -305,8 +329,11 @@ export async function updateSession(db: Db, actor: Actor, id: string, input: Upd
       updated_at: nowIso(),
     });
     if (!after) throw invalidState('The session is no longer scheduled.');
-    if (startsAt !== before.starts_at) await renumberCourseSessions(trx, before.course_id);
+    if (startsAt !== before.starts_at || kind !== before.kind) {
+      await renumberCourseSessions(trx, before.course_id, [before.kind, kind]);
+    }
     const stored = (await findSessionById(trx, id)) ?? after;
+    const session = toSession(stored);
     await insertAudit(trx, {
       actorId: actor.userId,
       action: 'session.updated',
@@ -314,10 +341,41 @@ export async function updateSession(db: Db, actor: Actor, id: string, input: Upd
       entityId: id,
       sessionId: id,
       before: toSession(before),
-      after: toSession(stored),
+      after: session,
     });
-    return toSession(stored);
+    const previous: { startsAt?: string; endsAt?: string; venue?: string | null } = {};
+    if (stored.starts_at !== before.starts_at) previous.startsAt = before.starts_at;
+    if (stored.ends_at !== before.ends_at) previous.endsAt = before.ends_at;
+    if (stored.venue !== before.venue) previous.venue = before.venue;
+    // Only what changes where and when students must be notices them; a title or policy edit is not news.
+    const notifications =
+      Object.keys(previous).length === 0
+        ? []
+        : await createNotifications(
+            trx,
+            (await enrolledStudentIds(trx, course.id)).map((userId) => ({
+              userId,
+              kind: 'session_changed',
+              payload: {
+                sessionId: id,
+                courseId: course.id,
+                courseCode: course.code,
+                courseName: course.name,
+                sessionKind: stored.kind,
+                sessionNumber: stored.number,
+                sessionTitle: stored.title,
+                startsAt: stored.starts_at,
+                endsAt: stored.ends_at,
+                venue: stored.venue,
+                previous,
+              },
+            })),
+          );
+    return { session, notifications };
   });
+  pushNotifications(app, notifications);
+  await publishSessionEvent(app, session, 'SESSION_UPDATED');
+  return session;
 }
 
 /** Deletes a session that is still scheduled (else 409 `invalid_state`); later sessions move up a number. */
@@ -329,7 +387,7 @@ export async function deleteSession(db: Db, actor: Actor, id: string): Promise<v
     const current = await findSessionById(trx, id);
     if (!current || current.state !== 'scheduled') throw invalidState('The session is no longer scheduled.');
     await deleteSessionRow(trx, id);
-    await renumberCourseSessions(trx, before.course_id);
+    await renumberCourseSessions(trx, before.course_id, [before.kind]);
     await insertAudit(trx, {
       actorId: actor.userId,
       action: 'session.deleted',
@@ -362,6 +420,8 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
       updated_at: now,
     });
     if (!after) throw invalidState('The session changed state meanwhile; reload it.');
+    // Later sessions of its kind that were not held yet move up a number.
+    await renumberCourseSessions(trx, after.course_id, [after.kind]);
     const session = toSession(after);
     await insertAudit(trx, {
       actorId: actor.userId,
@@ -385,7 +445,9 @@ export async function cancelSession(app: FastifyInstance, actor: Actor, id: stri
           courseId: course.id,
           courseCode: course.code,
           courseName: course.name,
-          sessionNumber: after.number,
+          sessionKind: before.kind,
+          // The number students knew it by (a cancelled session has none any more).
+          sessionNumber: before.number,
           sessionTitle: after.title,
           startsAt: after.starts_at,
           reason,

@@ -227,7 +227,16 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
     sectionByKey.set(s.name.toLowerCase(), s.id);
   }
 
+  // Every problem of every line is reported in one round (a line with three mistakes must not take
+  // three uploads to fix); only lines without any problem are written.
+  const problems = new Map<number, string[]>();
+  const report = (line: number, message: string) => {
+    const list = problems.get(line);
+    if (list) list.push(message);
+    else problems.set(line, [message]);
+  };
   const candidates: { line: number; input: CreateUserInput }[] = [];
+  const unparsed: { line: number; username: string; input: TakenKeys }[] = [];
   const seen = new Map<string, number>();
   for (let i = 1; i < records.length; i++) {
     const line = lineOf(i);
@@ -235,10 +244,7 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
     header.forEach((h, j) => (rec[h] = records[i][j] ?? ''));
     if (Object.values(rec).every((v) => v === '')) continue;
     const sectionKey = rec.section?.toLowerCase();
-    if (sectionKey && !sectionByKey.has(sectionKey)) {
-      errors.push({ line, message: `unknown section "${rec.section}"` });
-      continue;
-    }
+    if (sectionKey && !sectionByKey.has(sectionKey)) report(line, `section: unknown section "${rec.section}"`);
     const parsed = createUserBody.safeParse({
       role: rec.role?.toLowerCase(),
       username: rec.username,
@@ -246,56 +252,50 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
       email: rec.email || null,
       studentNumber: rec.studentNumber || null,
       staffNumber: rec.staffNumber || null,
-      sectionId: sectionKey ? sectionByKey.get(sectionKey) : null,
+      sectionId: sectionKey ? (sectionByKey.get(sectionKey) ?? null) : null,
       // An optional column: a file without it leaves an existing guardian address as it is.
       ...(header.includes('guardianEmail') ? { guardianEmail: rec.guardianEmail || null } : {}),
       ...(rec.password ? { password: rec.password } : {}),
     });
     if (!parsed.success) {
-      errors.push({
-        line,
-        message: parsed.error.issues.map((iss) => `${iss.path.join('.') || 'line'}: ${iss.message}`).join('; '),
-      });
-      continue;
+      for (const iss of parsed.error.issues) report(line, `${iss.path.join('.') || 'line'}: ${iss.message}`);
     }
-    const input = parsed.data;
-    if (input.role === 'student' && !input.studentNumber) {
-      errors.push({ line, message: 'studentNumber: required for students' });
-      continue;
+    const studentNumberMissing = rec.role?.toLowerCase() === 'student' && !rec.studentNumber;
+    if (studentNumberMissing && !parsed.error?.issues.some((iss) => iss.path[0] === 'studentNumber')) {
+      report(line, 'studentNumber: required for students');
     }
     const keys = [
-      `username:${input.username.toLowerCase()}`,
-      input.email ? `email:${input.email.toLowerCase()}` : null,
-      input.studentNumber ? `studentNumber:${input.studentNumber}` : null,
-      input.staffNumber ? `staffNumber:${input.staffNumber}` : null,
+      rec.username ? `username:${rec.username.toLowerCase()}` : null,
+      rec.email ? `email:${rec.email.toLowerCase()}` : null,
+      rec.studentNumber ? `studentNumber:${rec.studentNumber}` : null,
+      rec.staffNumber ? `staffNumber:${rec.staffNumber}` : null,
     ].filter((k): k is string => k !== null);
-    const dup = keys.find((k) => seen.has(k));
-    if (dup) {
-      errors.push({ line, message: `${dup.split(':')[0]} "${dup.slice(dup.indexOf(':') + 1)}" repeats line ${seen.get(dup)}` });
-      continue;
+    for (const dup of keys.filter((k) => seen.has(k))) {
+      report(line, `${dup.split(':')[0]}: "${dup.slice(dup.indexOf(':') + 1)}" repeats line ${seen.get(dup)}`);
     }
-    keys.forEach((k) => seen.set(k, line));
-    candidates.push({ line, input });
+    keys.forEach((k) => seen.has(k) || seen.set(k, line));
+    if (parsed.success) candidates.push({ line, input: parsed.data });
+    else {
+      // Still look for clashes with other users, so they are reported in this round too.
+      unparsed.push({ line, username: rec.username.toLowerCase(), input: { email: rec.email || null, studentNumber: rec.studentNumber || null, staffNumber: rec.staffNumber || null } });
+    }
   }
 
-  const existing = await findUsersByUsernames(db, candidates.map((c) => c.input.username.toLowerCase()));
+  const existing = await findUsersByUsernames(db, [...candidates.map((c) => c.input.username.toLowerCase()), ...unparsed.map((u) => u.username)]);
   const byUsername = new Map(existing.map((u) => [u.username, u]));
   const planned: PlannedLine[] = candidates.map((c) => ({ ...c, existing: byUsername.get(c.input.username.toLowerCase()) }));
 
   // Numbers and e-mails taken by someone other than the line's own user are conflicts.
-  const taken = await findTaken(db, planned);
-  let ok: PlannedLine[] = [];
-  for (const p of planned) {
-    const clash = taken(p);
-    if (clash) errors.push({ line: p.line, message: clash });
-    else ok.push(p);
-  }
+  const checked = [...planned, ...unparsed.map((u) => ({ ...u, existing: byUsername.get(u.username) }))];
+  const taken = await findTaken(db, checked);
+  for (const p of checked) for (const clash of taken(p)) report(p.line, clash);
+  let ok: PlannedLine[] = planned.filter((p) => !problems.has(p.line));
   const demoted = ok.filter((p) => p.existing?.role === 'admin' && p.existing.active === 1 && p.input.role !== 'admin');
   if (demoted.length > 0 && demoted.length >= (await countActiveAdmins(db))) {
-    for (const p of demoted) errors.push({ line: p.line, message: 'role: the last active administrator cannot be demoted' });
+    for (const p of demoted) report(p.line, 'role: the last active administrator cannot be demoted');
     ok = ok.filter((p) => !demoted.includes(p));
   }
-  errors.sort((a, b) => a.line - b.line);
+  for (const [line, messages] of [...problems].sort((a, b) => a[0] - b[0])) errors.push({ line, message: messages.join('; ') });
   if (errors.length > 0 && !partial) return { created: 0, updated: 0, errors };
 
   const hashes = await Promise.all(ok.map((p) => (p.input.password ? hashPassword(p.input.password) : Promise.resolve(null))));
@@ -353,7 +353,10 @@ export async function importUsersCsv(db: Db, actorId: string | null, text: strin
   return { created, updated, errors };
 }
 
-async function findTaken(db: Db, planned: PlannedLine[]): Promise<(p: PlannedLine) => string | null> {
+type TakenKeys = Pick<CreateUserInput, 'email' | 'studentNumber' | 'staffNumber'>;
+type TakenCheck = { input: TakenKeys; existing?: { id: string } };
+
+async function findTaken(db: Db, planned: TakenCheck[]): Promise<(p: TakenCheck) => string[]> {
   const emails = planned.map((p) => p.input.email?.toLowerCase()).filter((e): e is string => !!e);
   const sn = planned.map((p) => p.input.studentNumber).filter((e): e is string => !!e);
   const st = planned.map((p) => p.input.staffNumber).filter((e): e is string => !!e);
@@ -376,11 +379,12 @@ async function findTaken(db: Db, planned: PlannedLine[]): Promise<(p: PlannedLin
       ['studentNumber', p.input.studentNumber],
       ['staffNumber', p.input.staffNumber],
     ];
+    const clashes: string[] = [];
     for (const [key, v] of checks) {
       if (!v) continue;
       const owner = owners.get(`${key}:${v}`);
-      if (owner && owner !== own) return `${key} "${v}" belongs to another user`;
+      if (owner && owner !== own) clashes.push(`${key}: "${v}" belongs to another user`);
     }
-    return null;
+    return clashes;
   };
 }

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { Anchor, Button, Card, Group, Stack, Text } from '@mantine/core';
 import { IconLogin2, IconPlayerPlay } from '@tabler/icons-react';
 import type { MySession } from '../../../common/calendar.schemas.js';
+import { opensFrom } from '../../../common/session.schemas.js';
 import { formatDate, formatTimeRange } from '../lib/dates.js';
 import { RecordStatusBadge } from './record-status-badge.js';
 import { SessionStateBadge, sessionLabel } from './session-state-badge.js';
@@ -47,7 +48,7 @@ export function MySessionCard({ session, staff, showDate = false }: { session: M
           </Group>
         </Stack>
         {/* The check-in pages belong to the check-in feature: students check in at /checkin, staff run /sessions/:id/live. */}
-        {staff && (live || session.state === 'scheduled') ? (
+        {staff && (live || (session.state === 'scheduled' && Date.now() >= opensFrom(session.startsAt).getTime())) ? (
           <Button
             component={Link}
             to={`/sessions/${session.id}/live`}

@@ -7,7 +7,7 @@ const COLORS: Record<AttendanceStatus, string> = { present: 'teal', late: 'yello
 export function RecordStatusBadge({ record }: { record: Pick<AttendanceRecord, 'status' | 'state'> }) {
   const pending = record.state === 'pending';
   return (
-    <Badge variant={pending ? 'outline' : 'light'} color={COLORS[record.status]} data-testid="record-status" data-status={record.status}>
+    <Badge variant={pending ? 'outline' : 'light'} color={COLORS[record.status]} data-testid="record-status" data-status={record.status} data-state={record.state}>
       {record.status}
       {pending ? ' · pending' : ''}
     </Badge>

@@ -1,5 +1,5 @@
 import { Badge } from '@mantine/core';
-import type { SessionState } from '../../../common/session.schemas.js';
+import { sessionLabel as kindNumberLabel, type SessionKind, type SessionState } from '../../../common/session.schemas.js';
 
 const COLORS: Record<SessionState, string> = { scheduled: 'blue', open: 'teal', closed: 'gray', cancelled: 'red' };
 const LABELS: Record<SessionState, string> = { scheduled: 'Scheduled', open: 'Open now', closed: 'Closed', cancelled: 'Cancelled' };
@@ -13,7 +13,17 @@ export function SessionStateBadge({ state }: { state: SessionState }) {
   );
 }
 
-/** "Lecture 3" or "Lecture 3 · Revision". */
-export function sessionLabel(session: { number: number; title: string | null }): string {
-  return session.title ? `Lecture ${session.number} · ${session.title}` : `Lecture ${session.number}`;
+/** The kinds a session can be, for a Select. */
+export const SESSION_KIND_OPTIONS = [
+  { value: 'lecture', label: 'Lecture' },
+  { value: 'lab', label: 'Lab' },
+  { value: 'tutorial', label: 'Tutorial' },
+  { value: 'exam', label: 'Exam' },
+  { value: 'other', label: 'Other' },
+];
+
+/** "Lecture 3", "Lab 2 · Circuits"; a cancelled session has no number ("Lecture · Revision"). */
+export function sessionLabel(session: { kind?: SessionKind; number: number | null; title: string | null }): string {
+  const label = kindNumberLabel(session.kind, session.number);
+  return session.title ? `${label} · ${session.title}` : label;
 }

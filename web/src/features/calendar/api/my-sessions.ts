@@ -1,16 +1,14 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { z } from 'zod';
-import type { calendarUrlSchema, mySessionsSchema } from '../../../../../common/calendar.schemas.js';
+import type { calendarUrlSchema } from '../../../../../common/calendar.schemas.js';
 import { api } from '../../../lib/api-client.js';
-
-type MySessions = z.infer<typeof mySessionsSchema>;
+import { mySessionsQuery } from '../../../lib/queries/me.js';
 type CalendarUrl = z.infer<typeof calendarUrlSchema>;
 
 /** The caller's sessions starting between two instants (students: with their record). */
 export function useMySessions(from: string, to: string) {
   return useQuery({
-    queryKey: ['me', 'sessions', { from, to }],
-    queryFn: ({ signal }) => api<MySessions>('/api/me/sessions', { query: { from, to }, signal }),
+    ...mySessionsQuery(from, to),
     select: (data) => data.items,
     placeholderData: keepPreviousData,
     meta: { inlineErrors: true },

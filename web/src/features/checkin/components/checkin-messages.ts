@@ -29,12 +29,12 @@ export function describeCheckinError(error: unknown, via: 'typed' | 'qr', sentLo
         ? {
             ...base,
             title: 'This QR code has expired',
-            message: 'The QR on the screen changes every few minutes. Scan it again, or type the code shown next to it.',
+            message: 'The QR on the screen changes regularly (as often as every few seconds). Scan the one shown now, or type the code next to it.',
           }
         : {
             ...base,
             title: 'Wrong or expired code',
-            message: 'Check the code on the screen and type it again. Codes change every few minutes, so use the one shown now.',
+            message: 'Check the code on the screen and type it again. The code changes regularly (as often as every few seconds), so use the one shown now.',
           };
     case 'not_enrolled':
       return {

@@ -2,11 +2,17 @@ import type { ReactNode } from 'react';
 import { Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconCheck, IconClockHour4, IconHourglass } from '@tabler/icons-react';
 import dayjs from 'dayjs';
+import { useQuery } from '@tanstack/react-query';
+import { sessionLabel } from '../../../components/session-state-badge.js';
+import { myRecordQuery } from '../../../lib/queries/me.js';
 import type { CheckinResult } from '../api/check-in.js';
 
 /** The screen after a check-in: what was recorded, for which class, and whether it still needs approval. */
 export function CheckinSuccess({ result, children }: { result: CheckinResult; children?: ReactNode }) {
-  const { record, session, alreadyCheckedIn, attendance } = result;
+  const { session, alreadyCheckedIn, attendance } = result;
+  // The teacher may confirm, mark or change it while this screen is open: MY_ATTENDANCE keeps it current.
+  const { data: live } = useQuery(myRecordQuery(result.record.sessionId, result.record));
+  const record = live && live.version >= result.record.version ? live : result.record;
   const pending = record.state === 'pending';
   const late = record.status === 'late';
   const look = pending
@@ -30,10 +36,7 @@ export function CheckinSuccess({ result, children }: { result: CheckinResult; ch
             <Text fw={700} fz="lg" data-testid="checkin-course">
               {session.courseCode} · {session.courseName}
             </Text>
-            <Text c="dimmed">
-              Lecture {session.number}
-              {session.title ? `: ${session.title}` : ''}
-            </Text>
+            <Text c="dimmed">{sessionLabel(session)}</Text>
           </div>
         ) : null}
         <Text>{alreadyCheckedIn ? `Your record stands: ${status}.` : look.text}</Text>

@@ -1,7 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import type { Department, Section } from '../../../../../common/structure.schemas.js';
+import type { Department } from '../../../../../common/structure.schemas.js';
 import type { User } from '../../../../../common/user.schemas.js';
 import { api } from '../../../lib/api-client.js';
+import { sectionOptionsQuery } from '../../../lib/queries/sections.js';
 
 // Pickers for the course forms. Keys share their entity's prefix so edits elsewhere refresh them.
 
@@ -21,13 +22,7 @@ export function useDepartmentOptions() {
 }
 
 export function useSectionOptions() {
-  return useQuery({
-    queryKey: ['sections', 'options'],
-    queryFn: ({ signal }) => api<Page<Section>>('/api/sections', { query: { limit: 200 }, signal }),
-    select: (page) => page.items.map((s) => ({ value: s.id, label: s.cohort ? `${s.name} (${s.cohort})` : s.name })),
-    staleTime: 60_000,
-    meta: { inlineErrors: true },
-  });
+  return useQuery({ ...sectionOptionsQuery(), meta: { inlineErrors: true } });
 }
 
 /** Teachers for the course form (admins only: teachers may not list staff). */

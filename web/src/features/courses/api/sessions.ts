@@ -42,6 +42,11 @@ function useSessionChange<V, R>(fn: (v: V) => Promise<R>) {
 
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`;
 
+/** Opens a closed session again (check-in resumes; the absences the close recorded stay until replaced). */
+export function useReopenSession() {
+  return useSessionChange((id: string) => api<Session>(`${sessionPath(id)}/reopen`, { method: 'POST', body: {} }));
+}
+
 export function useCreateSession(courseId: string) {
   return useSessionChange((input: CreateSessionInput) =>
     api<Session>(`/api/courses/${encodeURIComponent(courseId)}/sessions`, { method: 'POST', body: input }),

@@ -10,6 +10,7 @@ import {
   Loader,
   Modal,
   ScrollArea,
+  Select,
   SimpleGrid,
   Stack,
   Table,
@@ -18,7 +19,8 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
 import { IconCalendarPlus } from '@tabler/icons-react';
-import { bulkSessionsBody, type BulkPreview, type BulkSessionsInput } from '../../../../../common/session.schemas.js';
+import { bulkSessionsBody, sessionKindSchema, type BulkPreview, type BulkSessionsInput, type SessionKind } from '../../../../../common/session.schemas.js';
+import { SESSION_KIND_OPTIONS } from '../../../components/session-state-badge.js';
 import { dayjs, formatDate } from '../../../lib/dates.js';
 import { blankToNull } from '../../../lib/form.js';
 import { errorMessage, notifySuccess } from '../../../lib/notify.js';
@@ -42,6 +44,7 @@ interface Pattern {
   until: string;
   venue: string;
   title: string;
+  kind: SessionKind;
   skipDates: string[];
 }
 
@@ -55,12 +58,14 @@ function initialPattern(): Pattern {
     until: today.add(12, 'week').format('YYYY-MM-DD'),
     venue: '',
     title: '',
+    kind: 'lecture',
     skipDates: [],
   };
 }
 
 function toInput(p: Pattern): BulkSessionsInput | { errors: Record<string, string> } {
   const body = {
+    kind: p.kind,
     from: p.from,
     until: p.until,
     weekdays: p.weekdays.map(Number).sort(),
@@ -211,6 +216,14 @@ export function BulkSessionsModal({ courseId, opened, onClose }: { courseId: str
             <TextInput type="date" label="Until" required value={pattern.until} onChange={(e) => set('until', e.currentTarget.value)} error={err('until')} data-testid="bulk-until" />
           </SimpleGrid>
           <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+            <Select
+              label="Kind"
+              data={SESSION_KIND_OPTIONS}
+              value={pattern.kind}
+              onChange={(value) => set('kind', sessionKindSchema.catch('lecture').parse(value))}
+              allowDeselect={false}
+              data-testid="bulk-kind"
+            />
             <TextInput label="Venue" placeholder="e.g. Room 101" value={pattern.venue} onChange={(e) => set('venue', e.currentTarget.value)} error={err('venue')} data-testid="bulk-venue" />
             <TextInput label="Title" placeholder="Optional, shown after “Lecture N”" value={pattern.title} onChange={(e) => set('title', e.currentTarget.value)} error={err('title')} />
           </SimpleGrid>

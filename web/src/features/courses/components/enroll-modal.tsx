@@ -6,7 +6,7 @@ import type { EnrollInput, EnrollResult } from '../../../../../common/course.sch
 import type { User } from '../../../../../common/user.schemas.js';
 import { QueryError } from '../../../components/query-error.js';
 import { errorMessage } from '../../../lib/notify.js';
-import { useEnroll } from '../api/enrollments.js';
+import { useEnroll, useRoster } from '../api/enrollments.js';
 import { useSectionOptions, useStudentSearch } from '../api/lookups.js';
 
 function ResultAlert({ result }: { result: EnrollResult }) {
@@ -24,10 +24,13 @@ function ResultAlert({ result }: { result: EnrollResult }) {
   );
 }
 
-function StudentPicker({ selected, onChange }: { selected: User[]; onChange: (users: User[]) => void }) {
+function StudentPicker({ courseId, selected, onChange }: { courseId: string; selected: User[]; onChange: (users: User[]) => void }) {
   const [search, setSearch] = useState('');
   const [q] = useDebouncedValue(search, 250);
   const results = useStudentSearch(q);
+  // The course's students matching the same search: shown as already enrolled, not offered again.
+  const roster = useRoster(courseId, q);
+  const enrolled = new Set(roster.data?.pages.flatMap((p) => p.items.map((s) => s.id)) ?? []);
   const isSelected = (u: User) => selected.some((s) => s.id === u.id);
   const toggle = (u: User) => onChange(isSelected(u) ? selected.filter((s) => s.id !== u.id) : [...selected, u]);
 
@@ -71,11 +74,13 @@ function StudentPicker({ selected, onChange }: { selected: User[]; onChange: (us
             {results.data?.items.map((u) => (
               <Checkbox
                 key={u.id}
-                checked={isSelected(u)}
+                checked={enrolled.has(u.id) || isSelected(u)}
+                disabled={enrolled.has(u.id)}
                 onChange={() => toggle(u)}
                 label={`${u.name}${u.studentNumber ? ` · ${u.studentNumber}` : ''}`}
-                description={u.username}
+                description={enrolled.has(u.id) ? `${u.username} · already enrolled` : u.username}
                 data-testid={`enroll-pick-${u.username}`}
+                data-enrolled={enrolled.has(u.id) ? 'true' : 'false'}
               />
             ))}
           </Stack>
@@ -146,7 +151,7 @@ export function EnrollModal({ courseId, opened, onClose }: { courseId: string; o
             </Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="students" pt="sm">
-            <StudentPicker selected={picked} onChange={setPicked} />
+            <StudentPicker courseId={courseId} selected={picked} onChange={setPicked} />
           </Tabs.Panel>
           <Tabs.Panel value="section" pt="sm">
             <Stack gap="xs">

@@ -1,7 +1,8 @@
 import { useEffect, type FormEvent } from 'react';
-import { Alert, Button, Group, Modal, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import { createSessionBody, updateSessionBody, type Session } from '../../../../../common/session.schemas.js';
+import { createSessionBody, sessionKindSchema, updateSessionBody, type Session } from '../../../../../common/session.schemas.js';
+import { SESSION_KIND_OPTIONS, sessionLabel } from '../../../components/session-state-badge.js';
 import { dayjs } from '../../../lib/dates.js';
 import { blankToNull, useForm } from '../../../lib/form.js';
 import { notifySuccess } from '../../../lib/notify.js';
@@ -13,10 +14,11 @@ interface Values extends Record<string, string | boolean> {
   endTime: string;
   venue: string;
   title: string;
+  kind: string;
 }
 
 function valuesOf(session: Session | null): Values {
-  if (!session) return { date: dayjs().format('YYYY-MM-DD'), startTime: '09:00', endTime: '10:00', venue: '', title: '' };
+  if (!session) return { date: dayjs().format('YYYY-MM-DD'), startTime: '09:00', endTime: '10:00', venue: '', title: '', kind: 'lecture' };
   const start = dayjs(session.startsAt);
   return {
     date: start.format('YYYY-MM-DD'),
@@ -24,6 +26,7 @@ function valuesOf(session: Session | null): Values {
     endTime: dayjs(session.endsAt).format('HH:mm'),
     venue: session.venue ?? '',
     title: session.title ?? '',
+    kind: session.kind,
   };
 }
 
@@ -65,7 +68,8 @@ export function SessionFormModal({
       form.setErrors({ endTime: 'Must be after the start time' });
       return;
     }
-    const body = { startsAt, endsAt, venue: blankToNull(v.venue), title: blankToNull(v.title) };
+    const kind = sessionKindSchema.catch('lecture').parse(v.kind);
+    const body = { startsAt, endsAt, venue: blankToNull(v.venue), title: blankToNull(v.title), kind };
     const done = {
       onSuccess: () => {
         notifySuccess(session ? 'The session is saved.' : 'The session is added.');
@@ -92,7 +96,7 @@ export function SessionFormModal({
     <Modal
       opened={opened}
       onClose={onClose}
-      title={session ? `Edit Lecture ${session.number}` : 'Add one session'}
+      title={session ? `Edit ${sessionLabel({ ...session, title: null })}` : 'Add one session'}
       fullScreen={fullScreen}
       closeButtonProps={{ 'aria-label': 'Close' }}
     >
@@ -111,6 +115,15 @@ export function SessionFormModal({
           <Text size="xs" c="dimmed">
             Times are in this device's time zone. Sessions are renumbered in start order.
           </Text>
+          <Select
+            label="Kind"
+            description="Each kind is numbered on its own: Lecture 3, Lab 2."
+            data={SESSION_KIND_OPTIONS}
+            value={form.values.kind}
+            onChange={(value) => form.setValue('kind', value ?? 'lecture')}
+            allowDeselect={false}
+            data-testid="session-kind"
+          />
           <TextInput label="Venue" placeholder="e.g. Room 101" {...form.textProps('venue')} />
           <TextInput label="Title" placeholder="Optional, shown after “Lecture N”" {...form.textProps('title')} />
           <Group justify="flex-end">

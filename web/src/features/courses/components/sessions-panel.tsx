@@ -1,15 +1,15 @@
 import { useMemo, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { ActionIcon, Button, Card, Center, Group, Loader, Menu, SegmentedControl, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconBan, IconCalendarPlus, IconDots, IconListCheck, IconPencil, IconPlayerPlay, IconPlus, IconTrash } from '@tabler/icons-react';
-import type { Session } from '../../../../../common/session.schemas.js';
+import { opensFrom, type Session } from '../../../../../common/session.schemas.js';
 import { ConfirmModal } from '../../../components/confirm-modal.js';
 import { QueryError } from '../../../components/query-error.js';
 import { SessionStateBadge, sessionLabel } from '../../../components/session-state-badge.js';
-import { formatDate, formatTimeRange } from '../../../lib/dates.js';
-import { notifySuccess } from '../../../lib/notify.js';
-import { useCourseSessions, useDeleteSession } from '../api/sessions.js';
+import { formatDate, formatDateTime, formatTimeRange } from '../../../lib/dates.js';
+import { notifyError, notifySuccess } from '../../../lib/notify.js';
+import { useCourseSessions, useDeleteSession, useReopenSession } from '../api/sessions.js';
 import { BulkSessionsModal } from './bulk-sessions-modal.js';
 import { CancelSessionModal } from './cancel-session-modal.js';
 import { SessionFormModal } from './session-form-modal.js';
@@ -21,13 +21,23 @@ interface RowActions {
   onEdit: (s: Session) => void;
   onDelete: (s: Session) => void;
   onCancel: (s: Session) => void;
+  onReopen: (s: Session) => void;
 }
 
-function SessionRow({ session, onEdit, onDelete, onCancel }: RowActions & { session: Session }) {
+/** "session-row-3" for lectures, "session-row-lab-2" for other kinds, by id when cancelled (no number). */
+function rowTestId(session: Session): string {
+  if (session.number === null) return `session-row-cancelled-${session.id}`;
+  return session.kind === 'lecture' ? `session-row-${session.number}` : `session-row-${session.kind}-${session.number}`;
+}
+
+function SessionRow({ session, onEdit, onDelete, onCancel, onReopen }: RowActions & { session: Session }) {
   const scheduled = session.state === 'scheduled';
   const runnable = session.state === 'scheduled' || session.state === 'open';
+  // A future session cannot be opened yet (the server refuses): say when it can, instead of a Run that fails.
+  const opensAt = opensFrom(session.startsAt);
+  const canRun = session.state === 'open' || (scheduled && Date.now() >= opensAt.getTime());
   return (
-    <Card withBorder padding="sm" data-testid={`session-row-${session.number}`} data-state={session.state}>
+    <Card withBorder padding="sm" data-testid={rowTestId(session)} data-session-id={session.id} data-state={session.state}>
       <Group justify="space-between" wrap="nowrap" align="flex-start" gap="xs">
         <Stack gap={2} style={{ minWidth: 0 }}>
           <Group gap="xs">
@@ -49,7 +59,17 @@ function SessionRow({ session, onEdit, onDelete, onCancel }: RowActions & { sess
           ) : null}
         </Stack>
         <Group gap={4} wrap="nowrap" style={{ flex: 'none' }}>
-          {runnable ? (
+          {scheduled && !canRun ? (
+            <Text size="xs" c="dimmed" data-testid="session-opens-at" maw={140} ta="right">
+              Check-in opens {formatDateTime(opensAt.toISOString())}
+            </Text>
+          ) : null}
+          {session.state === 'closed' ? (
+            <Button size="xs" variant="light" leftSection={<IconPlayerPlay size={14} />} onClick={() => onReopen(session)} data-testid="session-reopen">
+              Reopen
+            </Button>
+          ) : null}
+          {canRun ? (
             // The live session page (projector, roll call) belongs to the check-in feature.
             <Button
               component={Link}
@@ -109,6 +129,8 @@ function SessionRow({ session, onEdit, onDelete, onCancel }: RowActions & { sess
 export function SessionsPanel({ courseId }: { courseId: string }) {
   const sessions = useCourseSessions(courseId);
   const remove = useDeleteSession();
+  const reopen = useReopenSession();
+  const navigate = useNavigate();
   const [show, setShow] = useState<Show>('upcoming');
   const [bulkOpen, bulkModal] = useDisclosure(false);
   const [formOpen, setFormOpen] = useState(false);
@@ -184,6 +206,15 @@ export function SessionsPanel({ courseId }: { courseId: string }) {
                 setDeleting(x);
               }}
               onCancel={setCancelling}
+              onReopen={(x) =>
+                reopen.mutate(x.id, {
+                  onSuccess: () => {
+                    notifySuccess(`${sessionLabel(x)} is open again for check-in.`);
+                    navigate(`/sessions/${encodeURIComponent(x.id)}/live`);
+                  },
+                  onError: (err) => notifyError(err),
+                })
+              }
             />
           ))}
         </Stack>

@@ -1,21 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import type { z } from 'zod';
-import type { mySessionsSchema } from '../../../../../common/calendar.schemas.js';
-import { api } from '../../../lib/api-client.js';
 import { dayjs } from '../../../lib/dates.js';
-
-type MySessions = z.infer<typeof mySessionsSchema>;
+import { mySessionsQuery } from '../../../lib/queries/me.js';
 
 /** The caller's sessions from the start of today (on this device) for `days` days. */
 export function useUpcomingSessions(days: number) {
   const from = dayjs().startOf('day');
   const to = from.add(days, 'day');
   return useQuery({
-    queryKey: ['me', 'sessions', { from: from.toISOString(), to: to.toISOString() }],
-    queryFn: ({ signal }) => api<MySessions>('/api/me/sessions', { query: { from: from.toISOString(), to: to.toISOString() }, signal }),
+    ...mySessionsQuery(from.toISOString(), to.toISOString()),
     select: (data) => data.items,
-    // Sessions open and close during the day: keep the list fresh while the page stays open.
-    refetchInterval: 60_000,
+    // Opening, closing and marks arrive live (useMyLiveUpdates); this only catches a day rolling over.
+    refetchInterval: 300_000,
     meta: { inlineErrors: true },
   });
 }

@@ -27,3 +27,19 @@ export function useCloseSession() {
     meta: { inlineErrors: true },
   });
 }
+
+/** Opens a closed session again: check-in resumes with a new code; the close's absences stay until replaced. */
+export const reopenSession = (sessionId: string) =>
+  api<Session>(`/api/sessions/${encodeURIComponent(sessionId)}/reopen`, { method: 'POST', body: {} });
+
+export function useReopenSession() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: reopenSession,
+    onSuccess: (session) => {
+      queryClient.setQueryData(sessionQueryKey(session.id), session);
+      void queryClient.invalidateQueries({ queryKey: recordsQueryKey(session.id) });
+    },
+    meta: { inlineErrors: true },
+  });
+}

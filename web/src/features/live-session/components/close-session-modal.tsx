@@ -8,7 +8,8 @@ interface CloseSessionModalProps {
   opened: boolean;
   summary: Summary | undefined;
   onClose: () => void;
-  onClosed?: (result: CloseResult) => void;
+  /** `markedAbsent`: the number this dialog announced (students without a record when confirmed). */
+  onClosed?: (result: CloseResult, markedAbsent: number | undefined) => void;
 }
 
 /** Asks before closing check-in, saying how many students will become absent. */
@@ -45,14 +46,15 @@ export function CloseSessionModal({ sessionId, opened, summary, onClose, onClose
             color="red"
             loading={close.isPending}
             data-testid="confirm-close"
-            onClick={() =>
+            onClick={() => {
+              const announced = missing;
               close.mutate(sessionId, {
                 onSuccess: (result) => {
-                  onClosed?.(result);
+                  onClosed?.(result, announced);
                   onClose();
                 },
-              })
-            }
+              });
+            }}
           >
             Close check-in
           </Button>

@@ -2,13 +2,13 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { Alert, Button, Center, Grid, Group, Loader, Modal, Paper, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconChecks, IconDeviceDesktop, IconDoorExit, IconListCheck, IconSettings } from '@tabler/icons-react';
-import dayjs from 'dayjs';
+import { IconChecks, IconDeviceDesktop, IconDoorExit, IconListCheck, IconPlayerPlay, IconSettings } from '@tabler/icons-react';
 import type { Summary } from '../../../../../common/attendance.schemas.js';
-import type { Session } from '../../../../../common/session.schemas.js';
-import { errorMessage, notifySuccess } from '../../../lib/notify.js';
+import { OPEN_EARLY_MINUTES, opensFrom, type Session } from '../../../../../common/session.schemas.js';
+import { formatDateTime } from '../../../lib/dates.js';
+import { errorMessage, notifyError, notifySuccess } from '../../../lib/notify.js';
 import { useConfirmAllRecords, useConfirmRecord } from '../api/confirm-records.js';
-import type { CloseResult } from '../api/close-session.js';
+import { useReopenSession, type CloseResult } from '../api/close-session.js';
 import { useCourse } from '../api/get-course.js';
 import { useSessionRecords } from '../api/get-records.js';
 import { useSession } from '../api/get-session.js';
@@ -56,7 +56,7 @@ function CodeCard({ sessionId }: { sessionId: string }) {
 function ClosedNotice({ session, summary }: { session: Session; summary: Summary | undefined }) {
   return (
     <Alert color="gray" title="Check-in is closed" data-testid="closed-notice">
-      Closed {session.closedAt ? dayjs(session.closedAt).format('D MMM, HH:mm') : ''}.{' '}
+      Closed {session.closedAt ? formatDateTime(session.closedAt) : ''}.{' '}
       {summary
         ? `${summary.present} present, ${summary.late} late, ${summary.absent} absent${summary.excused ? `, ${summary.excused} excused` : ''}${summary.pending ? `, ${summary.pending} still pending` : ''}. Students who did not check in are marked absent.`
         : 'Students who did not check in are marked absent.'}
@@ -76,6 +76,7 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
   const [closeOpened, closeModal] = useDisclosure(false);
   const [settingsOpened, settings] = useDisclosure(false);
   const [closedResult, setClosedResult] = useState<CloseResult | null>(null);
+  const reopen = useReopenSession();
   useLiveSession(sessionId);
   useSyncRefresh(sessionId, records.data?.items ?? []);
 
@@ -143,14 +144,38 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
         {rollCallLink}
       </>
     ) : s.state === 'closed' ? (
-      rollCallLink
+      <>
+        <Button
+          leftSection={<IconPlayerPlay size={18} />}
+          loading={reopen.isPending}
+          onClick={() =>
+            reopen.mutate(sessionId, {
+              onSuccess: () => {
+                setClosedResult(null);
+                notifySuccess('Check-in is open again. Students who check in now replace the absence the close recorded.');
+              },
+              onError: (err) => notifyError(err),
+            })
+          }
+          data-testid="reopen-session"
+        >
+          Reopen check-in
+        </Button>
+        {rollCallLink}
+      </>
     ) : null;
+  const tooEarly = s.state === 'scheduled' && Date.now() < opensFrom(s.startsAt).getTime();
 
   return (
     <Stack gap="md" data-testid="live-session-page" data-state={s.state}>
       <SessionHeader session={s} course={course.data} actions={actions} />
 
-      {s.state === 'scheduled' ? (
+      {tooEarly ? (
+        <Alert color="blue" title="Not yet" data-testid="opens-later">
+          This session starts {formatDateTime(s.startsAt)}. Check-in can be opened from {formatDateTime(opensFrom(s.startsAt).toISOString())},{' '}
+          {OPEN_EARLY_MINUTES} minutes before. If the class is earlier, move the session first.
+        </Alert>
+      ) : s.state === 'scheduled' ? (
         <OpenSessionPanel
           policy={s.policy}
           pending={open.isPending}
@@ -224,9 +249,13 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
         opened={closeOpened}
         summary={summary}
         onClose={closeModal.close}
-        onClosed={(result) => {
+        onClosed={(result, announced) => {
           setClosedResult(result);
-          notifySuccess(`Check-in closed: ${result.summary.absent} marked absent.`);
+          // The same number the dialog announced, not every absence of the session.
+          const marked = announced ?? result.summary.absent;
+          notifySuccess(
+            `Check-in closed: ${marked} ${marked === 1 ? 'student' : 'students'} without a check-in marked absent (${result.summary.absent} absent in all).`,
+          );
         }}
       />
       <Modal opened={settingsOpened} onClose={settings.close} title="Check-in settings" size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>

@@ -18,6 +18,7 @@ import {
 } from '@mantine/core';
 import { IconAlertCircle, IconCurrentLocation } from '@tabler/icons-react';
 import {
+  MIN_CODE_ROTATE_SECONDS,
   sessionPolicyPatch,
   type CheckinMethod,
   type SessionPolicy,
@@ -80,7 +81,9 @@ function toPatch(v: Values): { patch: SessionPolicyPatch } | { error: string } {
   const ttl = num(v.ttlMinutes);
   const rotate = num(v.rotateSeconds);
   if (!rotating && !(ttl >= 1 && ttl <= 1440)) return { error: 'The code lifetime must be 1 to 1440 minutes.' };
-  if (rotating && !(rotate >= 10 && rotate <= 3600)) return { error: 'Rotate the code every 10 to 3600 seconds.' };
+  if (rotating && !(Number.isInteger(rotate) && rotate >= MIN_CODE_ROTATE_SECONDS && rotate <= 3600)) {
+    return { error: `Change the code every ${MIN_CODE_ROTATE_SECONDS} to 3600 seconds (whole seconds): students need time to type it.` };
+  }
   const late = num(v.lateAfterMinutes);
   if (!(late >= 0 && late <= 1440)) return { error: 'Late after must be 0 to 1440 minutes.' };
   let geofence: SessionPolicyPatch['geofence'] = null;
@@ -223,8 +226,12 @@ export function PolicyForm({ policy, submitLabel, pending, error, onSubmit, onCa
           ) : (
             <NumberInput
               label="Change the code every (seconds)"
-              min={10}
+              min={MIN_CODE_ROTATE_SECONDS}
               max={3600}
+              // Never change what the teacher typed behind their back (5 used to become 10): say it instead.
+              clampBehavior="none"
+              allowDecimal={false}
+              data-testid="policy-rotate-seconds"
               value={v.rotateSeconds}
               onChange={(value) => set('rotateSeconds', value)}
               description="The previous code is still accepted, so a student who scanned just before the change is not refused. A photo of an old QR is useless."

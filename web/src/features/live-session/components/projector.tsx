@@ -1,8 +1,8 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { Alert, Box, Button, Center, Group, Loader, SimpleGrid, Stack, Text, Transition } from '@mantine/core';
-import { useDisclosure, useFullscreen, useViewportSize } from '@mantine/hooks';
-import { IconArrowLeft, IconDoorExit, IconMaximize, IconMinimize } from '@tabler/icons-react';
+import { useDisclosure, useFullscreen, useLocalStorage, useViewportSize } from '@mantine/hooks';
+import { IconArrowLeft, IconDoorExit, IconEye, IconEyeOff, IconMaximize, IconMinimize } from '@tabler/icons-react';
 import type { Summary } from '../../../../../common/attendance.schemas.js';
 import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
 import { errorMessage } from '../../../lib/notify.js';
@@ -116,6 +116,9 @@ export function Projector({ sessionId }: { sessionId: string }) {
   const { toggle, fullscreen } = useFullscreen();
   const { width, height } = useViewportSize();
   const [closeOpened, closeModal] = useDisclosure(false);
+  // Names on a shared screen are not everyone's wish (privacy, exams): a count alone is enough.
+  // Remembered per browser, since a projector PC is set up once.
+  const [hideNames, setHideNames] = useLocalStorage({ key: 'rollbook.projector.hideNames', defaultValue: false });
   useLiveSession(sessionId);
   useWakeLock(state === 'open');
 
@@ -176,6 +179,15 @@ export function Projector({ sessionId }: { sessionId: string }) {
         </Stack>
         <Group gap="xs" wrap={narrow ? 'wrap' : 'nowrap'} justify="flex-end">
           <RealtimeIndicator />
+          <Button
+            variant="default"
+            leftSection={hideNames ? <IconEye size={18} /> : <IconEyeOff size={18} />}
+            onClick={() => setHideNames((v) => !v)}
+            aria-pressed={hideNames}
+            data-testid="projector-hide-names"
+          >
+            {hideNames ? 'Show names' : 'Hide names'}
+          </Button>
           <Button
             variant="default"
             leftSection={fullscreen ? <IconMinimize size={18} /> : <IconMaximize size={18} />}
@@ -239,7 +251,7 @@ export function Projector({ sessionId }: { sessionId: string }) {
                 checked in
               </Text>
             </Group>
-            <Ticker records={records.data?.items ?? []} />
+            {hideNames ? null : <Ticker records={records.data?.items ?? []} />}
           </Stack>
         </Group>
       ) : (

@@ -6,6 +6,7 @@ import { IconArrowLeft, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-
 import type { AttendanceStatus } from '../../../../../common/attendance.schemas.js';
 import type { Session } from '../../../../../common/session.schemas.js';
 import { QueryError } from '../../../components/query-error.js';
+import { ConfirmModal } from '../../../components/confirm-modal.js';
 import { SessionStateBadge, sessionLabel } from '../../../components/session-state-badge.js';
 import { useUser } from '../../../lib/auth.js';
 import { formatDate, formatTimeRange } from '../../../lib/dates.js';
@@ -233,6 +234,15 @@ function Sheet({ session, sessionId, roster, records }: SheetProps) {
     [sendMark, sessionId],
   );
 
+  // "Everyone else was here": after calling out the absent and late ones, one action marks the rest
+  // present. Each mark goes through the same queue as a tap, so a mark made meanwhile is not undone.
+  const [restOpen, setRestOpen] = useState(false);
+  const unmarkedRows = rows.filter((r) => r.enrolled && !r.record && !r.sending);
+  const markRestPresent = () => {
+    for (const row of unmarkedRows) markStudent(row, 'present');
+    setRestOpen(false);
+  };
+
   const onEdit = useCallback((row: RosterRow) => setEditingId(row.studentId), []);
   const editing = editingId ? (rows.find((r) => r.studentId === editingId) ?? null) : null;
 
@@ -284,9 +294,26 @@ function Sheet({ session, sessionId, roster, records }: SheetProps) {
             >
               Unmarked only ({unmarkedCount})
             </Chip>
+            {unmarkedRows.length > 0 ? (
+              <Button size="xs" variant="light" color="teal" onClick={() => setRestOpen(true)} data-testid="roll-call-rest-present">
+                Mark the rest present ({unmarkedRows.length})
+              </Button>
+            ) : null}
           </Group>
         </Stack>
       </Box>
+      <ConfirmModal
+        opened={restOpen}
+        title="Mark the rest present"
+        confirmLabel={`Mark ${unmarkedRows.length} present`}
+        color="teal"
+        testId="roll-call-rest-dialog"
+        onClose={() => setRestOpen(false)}
+        onConfirm={markRestPresent}
+      >
+        {unmarkedRows.length} {unmarkedRows.length === 1 ? 'student who is' : 'students who are'} not marked yet will be marked present. Marks
+        already made (by you, a check-in or a device) stay as they are.
+      </ConfirmModal>
       <Text size="xs" c="dimmed" visibleFrom="sm" data-testid="roll-call-keys">
         Keys: <Kbd>↑</Kbd> <Kbd>↓</Kbd> (or <Kbd>K</Kbd> <Kbd>J</Kbd>) move · <Kbd>P</Kbd> present · <Kbd>L</Kbd> late · <Kbd>A</Kbd> absent ·{' '}
         <Kbd>E</Kbd> excused, then on to the next · <Kbd>Enter</Kbd> note and history

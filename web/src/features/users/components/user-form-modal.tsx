@@ -1,5 +1,7 @@
 import { useEffect, type FormEvent } from 'react';
-import { Alert, Button, Group, Modal, NativeSelect, PasswordInput, SimpleGrid, Stack, Switch, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, NativeSelect, PasswordInput, Select, SimpleGrid, Stack, Switch, TextInput } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { sectionOptionsQuery } from '../../../lib/queries/sections.js';
 import { useMediaQuery } from '@mantine/hooks';
 import type { AccountLink } from '../../../../../common/account.schemas.js';
 import type { Role, UpdateUserInput, User } from '../../../../../common/user.schemas.js';
@@ -17,6 +19,7 @@ interface Values extends Record<string, string | boolean> {
   password: string;
   studentNumber: string;
   staffNumber: string;
+  sectionId: string;
   guardianEmail: string;
   active: boolean;
 }
@@ -30,6 +33,7 @@ const EMPTY: Values = {
   password: '',
   studentNumber: '',
   staffNumber: '',
+  sectionId: '',
   guardianEmail: '',
   active: true,
 };
@@ -45,6 +49,7 @@ function valuesOf(user: User | null): Values {
     password: '',
     studentNumber: user.studentNumber ?? '',
     staffNumber: user.staffNumber ?? '',
+    sectionId: user.sectionId ?? '',
     guardianEmail: user.guardianEmail ?? '',
     active: user.active,
   };
@@ -61,6 +66,7 @@ function changes(user: User, v: Values): UpdateUserInput {
   if (v.password) out.password = v.password;
   if (v.role === 'student' && blankToNull(v.studentNumber) !== user.studentNumber) out.studentNumber = blankToNull(v.studentNumber);
   if (v.role === 'teacher' && blankToNull(v.staffNumber) !== user.staffNumber) out.staffNumber = blankToNull(v.staffNumber);
+  if (v.role === 'student' && blankToNull(v.sectionId) !== user.sectionId) out.sectionId = blankToNull(v.sectionId);
   if (v.role === 'student' && blankToNull(v.guardianEmail) !== user.guardianEmail) out.guardianEmail = blankToNull(v.guardianEmail);
   if (v.active !== user.active) out.active = v.active;
   return out;
@@ -80,6 +86,7 @@ export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormM
   const create = useCreateUser();
   const update = useUpdateUser();
   const form = useForm<Values>(valuesOf(user));
+  const sections = useQuery(sectionOptionsQuery());
   const fullScreen = useMediaQuery('(max-width: 36em)', false, { getInitialValueInEffect: false });
   const editing = user !== null;
   const { reset } = form;
@@ -132,6 +139,7 @@ export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormM
       password: v.password === '' ? undefined : v.password,
       studentNumber: v.role === 'student' ? blankToUndefined(v.studentNumber) : undefined,
       staffNumber: v.role === 'teacher' ? blankToUndefined(v.staffNumber) : undefined,
+      sectionId: v.role === 'student' ? blankToNull(v.sectionId) : undefined,
       guardianEmail: v.role === 'student' ? blankToUndefined(v.guardianEmail) : undefined,
     });
     if (!checkStudentNumber() || !input) return;
@@ -186,6 +194,19 @@ export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormM
             <TextInput label="Phone" type="tel" autoComplete="off" {...form.textProps('phone')} />
             {v.role === 'student' ? (
               <TextInput label="Student number" required autoComplete="off" {...form.textProps('studentNumber')} />
+            ) : null}
+            {v.role === 'student' ? (
+              <Select
+                label="Section"
+                description="The class group; courses can enroll a whole section."
+                placeholder="None"
+                clearable
+                searchable
+                data={sections.data ?? []}
+                value={v.sectionId || null}
+                onChange={(value) => form.setValue('sectionId', value ?? '')}
+                data-testid="user-section"
+              />
             ) : null}
             {v.role === 'student' ? (
               <TextInput
