@@ -2,7 +2,20 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 
 export const idSchema = z.string().min(1).max(64);
-export const isoDateTime = z.iso.datetime({ offset: true });
+/**
+ * Years an attendance system can mean. Far-off years (9999-12-31 plus a day, or a negative offset)
+ * leave the four-digit ISO format and broke date arithmetic with a RangeError: refuse them up front.
+ */
+export const YEAR_MIN = 1900;
+export const YEAR_MAX = 2999;
+const plausibleYear = (v: string) => {
+  const y = Number(v.slice(0, 4));
+  return y >= YEAR_MIN && y <= YEAR_MAX;
+};
+const yearMessage = `the year must be between ${YEAR_MIN} and ${YEAR_MAX}`;
+export const isoDateTime = z.iso.datetime({ offset: true }).refine(plausibleYear, yearMessage);
+/** A calendar date `YYYY-MM-DD`. */
+export const isoDate = z.iso.date().refine(plausibleYear, yearMessage);
 
 export const problemSchema = z.looseObject({
   type: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, isoDateTime, pageQuery } from './common.schemas.js';
+import { idSchema, isoDate, isoDateTime, pageQuery } from './common.schemas.js';
 import { LIMITS } from './limits.js';
 
 export const sessionStateSchema = z.enum(['scheduled', 'open', 'closed', 'cancelled']);
@@ -72,7 +72,8 @@ export type SessionPolicyPatch = z.infer<typeof sessionPolicyPatch>;
 /** The policy of a new session: API.md's defaults, late-after from its course. */
 export function defaultPolicy(lateAfterMinutes: number): SessionPolicy {
   return {
-    methods: ['code', 'qr', 'link', 'rollcall', 'device'],
+    // Not 'link': anyone who sees the code could record any student number with it (API.md).
+    methods: ['code', 'qr', 'rollcall', 'device'],
     codeTtlSeconds: 600,
     codeRotateSeconds: 0,
     lateAfterMinutes,
@@ -136,7 +137,7 @@ export const updateSessionBody = z.strictObject({
 });
 export type UpdateSessionInput = z.infer<typeof updateSessionBody>;
 
-export const localDateSchema = z.iso.date();
+export const localDateSchema = isoDate;
 export const localTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 09:00');
 
 /** A weekly pattern; dates and times are wall-clock in the institution's TIMEZONE. */

@@ -10,14 +10,15 @@ import type { Config } from './config.js';
 import type { Db, DbHandle } from './db/kysely.js';
 import { migrateToLatest, openDatabase } from './db/kysely.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './errors.js';
-import { type Limiter, MemoryLimiter, RedisLimiter } from './lib/limiter.js';
+import { createLimiterFactory, type LimiterFactory } from './lib/limiter.js';
 import { version } from './lib/package-info.js';
-import { createRedis } from './lib/redis.js';
+import { createRedis, redisTimeouts } from './lib/redis.js';
 import { loadSecret } from './lib/secret.js';
 import { LIMITS } from '../common/limits.js';
 import authPlugin from './plugins/auth.plugin.js';
 import metricsPlugin from './plugins/metrics.plugin.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import accountsRoutes from './modules/accounts/accounts.routes.js';
 import { ensureFirstAdmin } from './modules/auth/setup.service.js';
 import { TokenService } from './modules/auth/tokens.service.js';
 import healthRoutes from './modules/health/health.routes.js';
@@ -64,7 +65,10 @@ declare module 'fastify' {
     db: Db;
     dialect: DbHandle['dialect'];
     redis: Redis | null;
-    limiter: Limiter;
+    /** Attempt budgets (rate-limiter-flexible): Redis shared by every node, memory otherwise. */
+    limits: LimiterFactory;
+    /** Signs access tokens and calendar links: SECRET, or the one kept in the database. */
+    signingSecret: string;
     /** The address students' phones should open. */
     publicUrl: string;
     /** Set when the database has no administrator and no ADMIN_USERNAME was given. */
@@ -106,15 +110,25 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
 
-  const handle = options.database ?? openDatabase(config.DATABASE_URL);
+  const handle =
+    options.database ??
+    openDatabase(config.DATABASE_URL, {
+      timeouts: {
+        connectMs: config.DB_CONNECT_TIMEOUT_MS,
+        statementMs: config.DB_STATEMENT_TIMEOUT_MS,
+        idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
+      log: (err) => app.log.warn({ err }, 'database connection lost'),
+    });
   await migrateToLatest(handle.db);
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'main') : null;
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'main', redisTimeouts(config)) : null;
 
   app.decorate('config', config);
   app.decorate('db', handle.db);
   app.decorate('dialect', handle.dialect);
   app.decorate('redis', redis);
-  app.decorate<Limiter>('limiter', redis ? new RedisLimiter(redis) : new MemoryLimiter());
+  app.decorate('limits', createLimiterFactory(redis));
+  app.decorate('signingSecret', await loadSecret(handle.db, config.SECRET, config.DATA_DIR));
   app.decorate('publicUrl', resolvePublicUrl(config, config.PORT));
   app.decorate('setupToken', null);
   app.addHook('onClose', async () => {
@@ -153,7 +167,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(authPlugin, {
     tokens: new TokenService({
-      secret: loadSecret(config.SECRET, config.DATA_DIR),
+      secret: app.signingSecret,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
     }),
@@ -169,6 +183,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(usersRoutes);
+  await app.register(accountsRoutes);
   await app.register(notificationsRoutes);
   await app.register(departmentsRoutes);
   await app.register(sectionsRoutes);

@@ -42,12 +42,48 @@ export interface Problem {
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  // 503 and 429 tell the client when to come back (RFC 9110 Retry-After).
+  if ((problem.status === 503 || problem.status === 429) && typeof problem.retryAfterSeconds === 'number') {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(problem.retryAfterSeconds))));
+  }
   return reply.status(problem.status).type('application/problem+json').send(problem);
 }
 
 function pathOf(instancePath: string, prefix: string): string {
   const p = instancePath.replace(/^\//, '').replace(/\//g, '.');
   return p ? p : prefix;
+}
+
+/** Seconds a client should wait before retrying after a 503 `unavailable`. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+  'Client was closed and is not queryable',
+];
+
+/**
+ * Whether an error means the database (not the request) failed: it could not be reached, dropped
+ * the connection, or a deadline passed. PostgreSQL SQLSTATE classes 08 (connection exception),
+ * 57 (operator intervention: shutdown, statement/idle-in-transaction timeout) and 53 (insufficient
+ * resources: too many connections); SQLite's busy/locked after its busy timeout.
+ */
+export function isUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code)) return true;
+    if (/^(08|57|53)[0-9A-Z]{3}$/.test(code) || code === '25P03') return true;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT') return true;
+  }
+  if (UNAVAILABLE_MESSAGES.some((m) => error.message.includes(m))) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isUnavailableError(cause);
 }
 
 /** Maps any thrown error to a problem document; internals of a 5xx are logged, never sent. */
@@ -127,6 +163,17 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
       code: 'validation_failed',
       detail: 'The request contains characters that cannot be stored (such as NUL).',
       errors: [{ path: 'request', message: 'contains characters that cannot be stored' }],
+    };
+  }
+  if (isUnavailableError(error)) {
+    request.log.warn({ err: error }, 'database unavailable');
+    return {
+      type: 'about:blank',
+      title: 'Service unavailable',
+      status: 503,
+      code: 'unavailable',
+      detail: `The database cannot be reached right now. Try again in ${UNAVAILABLE_RETRY_AFTER_SECONDS} seconds.`,
+      retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
     };
   }
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;

@@ -201,6 +201,25 @@ describeEachDialect('bad input never yields a 500', (ctx) => {
       );
     });
 
+    it('far-off dates in session ranges → 400, never a RangeError 500', async () => {
+      const student = (await userWithToken(ctx(), 'student')).token;
+      for (const q of ['to=9999-12-31', 'from=9999-12-31', 'from=0001-01-01', 'to=9999-12-31T23:59:59-14:00', 'from=2026-01-01&to=9999-12-31']) {
+        expectValidation(await req({ method: 'GET', url: `/api/sessions?${q}`, token: admin }));
+        expectValidation(await req({ method: 'GET', url: `/api/me/sessions?${q}`, token: student }));
+      }
+      // The same kind of date in a body.
+      const course = await req({ method: 'POST', url: '/api/courses', token: admin, payload: { code: 'Y10K', name: 'Far future' } });
+      expect(course.statusCode, course.body).toBe(201);
+      expectValidation(
+        await req({
+          method: 'POST',
+          url: `/api/courses/${course.json().id}/sessions`,
+          token: admin,
+          payload: { startsAt: '9999-12-31T23:00:00-05:00', endsAt: '9999-12-31T23:30:00-05:00' },
+        }),
+      );
+    });
+
     it('a garbled URL or an over-long path parameter → a 4xx problem', async () => {
       expectProblem(await req({ method: 'GET', url: '/api/users/%E0%A4%A', token: admin }), 400);
       expectProblem(await req({ method: 'GET', url: `/api/users/${'p'.repeat(500)}`, token: admin }));

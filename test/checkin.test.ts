@@ -211,6 +211,21 @@ describeEachDialect(
       const room = await buildClassroom(ctx(), 2, { loginStudents: 0 });
       const sessionId = await scheduleSession(ctx(), room);
       const { code } = await openWithCode(ctx(), room, sessionId);
+      // Off by default: the projected code plus someone's student number must not record them.
+      const byDefault = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/public` });
+      expect(byDefault.json()).toMatchObject({ state: 'open', linkCheckin: false });
+      const impersonation = await ctx().request({
+        method: 'POST',
+        url: `/api/sessions/${sessionId}/checkin/link`,
+        payload: { code, studentNumber: room.students[0].studentNumber, name: 'Someone Else' },
+      });
+      expect(impersonation.statusCode, impersonation.body).toBe(403);
+      await ctx().request({
+        method: 'POST',
+        url: `/api/sessions/${sessionId}/open`,
+        token: room.teacherToken,
+        payload: { methods: ['code', 'qr', 'link', 'rollcall', 'device'] },
+      });
       const pub = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/public` });
       expect(pub.json()).toMatchObject({ state: 'open', linkCheckin: true, selfEnroll: false, courseCode: room.courseCode });
 

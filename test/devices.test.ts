@@ -234,15 +234,26 @@ describeEachDialect(
       expect(closed.json().code).toBe('no_active_session');
     });
 
-    it('with two open sessions bound to one device, a scan goes to the one whose course the student takes', async () => {
+    it('a device bound to an open session cannot be taken by another session (409 device_in_use) until that one closes', async () => {
       const { device, apiKey } = await registerDevice(ctx(), adminToken);
       const roomA = await buildClassroom(ctx(), 1);
       const roomB = await buildClassroom(ctx(), 1);
       const sessionA = await scheduleSession(ctx(), roomA);
       const sessionB = await scheduleSession(ctx(), roomB);
       await openWithCode(ctx(), roomA, sessionA, { deviceId: device.id });
-      await openWithCode(ctx(), roomB, sessionB, { deviceId: device.id });
+      const steal = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionB}/open`, token: roomB.teacherToken, payload: { deviceId: device.id } });
+      expect(steal.statusCode, steal.body).toBe(409);
+      expect(steal.json()).toMatchObject({ code: 'device_in_use' });
+      // Nothing changed: B is still scheduled, and the device's scans still go to A.
+      const b = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionB}`, token: roomB.teacherToken });
+      expect(b.json()).toMatchObject({ state: 'scheduled' });
       expect((await scan(ctx(), apiKey, { student_id: roomA.students[0].studentNumber })).json().record.sessionId).toBe(sessionA);
+      // Re-sending A's own policy with its device is fine.
+      const again = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionA}/open`, token: roomA.teacherToken, payload: { deviceId: device.id } });
+      expect(again.statusCode, again.body).toBe(200);
+      // Once A closes, B may have the device.
+      expect((await ctx().request({ method: 'POST', url: `/api/sessions/${sessionA}/close`, token: roomA.teacherToken })).statusCode).toBe(200);
+      await openWithCode(ctx(), roomB, sessionB, { deviceId: device.id });
       expect((await scan(ctx(), apiKey, { student_id: roomB.students[0].studentNumber })).json().record.sessionId).toBe(sessionB);
     });
 

@@ -82,7 +82,7 @@ describeEachDialect(
         closedAt: null,
         cancelledReason: null,
         policy: {
-          methods: ['code', 'qr', 'link', 'rollcall', 'device'],
+          methods: ['code', 'qr', 'rollcall', 'device'],
           codeTtlSeconds: 600,
           codeRotateSeconds: 0,
           lateAfterMinutes: 7,

@@ -21,6 +21,7 @@ export interface Database {
   webhooks: WebhooksTable;
   outbox_events: OutboxEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  account_tokens: AccountTokensTable;
   warnings: WarningsTable;
   absences: AbsencesTable;
   absence_sessions: AbsenceSessionsTable;
@@ -267,6 +268,19 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   delivered_at: string | null;
   created_at: string;
+}
+
+export type AccountTokenKind = 'invite' | 'reset';
+
+export interface AccountTokensTable {
+  id: string;
+  user_id: string;
+  kind: AccountTokenKind;
+  token_hash: string;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
 
 export type WarningKind = 'below_threshold' | 'consecutive_absences' | 'cannot_reach_threshold';

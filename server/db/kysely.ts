@@ -18,8 +18,20 @@ export interface DbHandle {
 // PostgreSQL returns bigint (COUNT) as strings; counts here are always small enough for a number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
+/** Deadlines on every PostgreSQL call (DESIGN.md "Failure and abuse"); see docs/operations.md. */
+export interface DbTimeouts {
+  /** Opening a connection, and waiting for a free one in the pool. */
+  connectMs: number;
+  /** The server cancels a statement after this; the client gives up a little later (black hole). */
+  statementMs: number;
+  /** The server ends a session that sits in an open transaction this long (a stuck holder of locks). */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_DB_TIMEOUTS: DbTimeouts = { connectMs: 3000, statementMs: 4000, idleInTransactionMs: 10_000 };
+
 /** Opens the database named by DATABASE_URL: `sqlite:<file>` or `postgres://…`. */
-export function openDatabase(url: string, options: { poolSize?: number } = {}): DbHandle {
+export function openDatabase(url: string, options: { poolSize?: number; timeouts?: DbTimeouts; log?: (err: Error) => void } = {}): DbHandle {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '') || './data/rollbook.db';
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -37,9 +49,24 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       dialect: 'sqlite',
     };
   }
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 20 });
+  const t = options.timeouts ?? DEFAULT_DB_TIMEOUTS;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 20,
+    connectionTimeoutMillis: t.connectMs,
+    statement_timeout: t.statementMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionMs,
+    // A black-holed server never answers, so its own statement_timeout never fires: the client gives up.
+    query_timeout: t.statementMs + 500,
+    keepAlive: true,
+  });
+  const log = options.log ?? (() => {});
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  pool.on('error', log);
+  // Neither may a client that is checked out when its connection dies (terminated, reset): pg emits
+  // 'error' on the client itself, and the pool listens only while it is idle. The query in flight
+  // fails on its own and the request gets 503.
+  pool.on('connect', (client) => client.on('error', log));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 

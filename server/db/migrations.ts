@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_create_attendance_records.js';
 import * as m0005 from './migrations/0005_create_devices.js';
 import * as m0006 from './migrations/0006_create_outbox.js';
 import * as m0007 from './migrations/0007_create_absences.js';
+import * as m0008 from './migrations/0008_create_account_tokens.js';
 import * as m0009 from './migrations/0009_add_session_kinds.js';
 import * as m0010 from './migrations/0010_create_warnings.js';
 import * as m0011 from './migrations/0011_sessions_updated_index.js';
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0005_create_devices': m0005,
   '0006_create_outbox': m0006,
   '0007_create_absences': m0007,
+  '0008_create_account_tokens': m0008,
   '0009_add_session_kinds': m0009,
   '0010_create_warnings': m0010,
   '0011_sessions_updated_index': m0011,

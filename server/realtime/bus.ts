@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../lib/redis.js';
+import { createRedis, redisTimeouts } from '../lib/redis.js';
 
 /**
  * Receives a topic event as the exact text frame sockets are sent:
@@ -316,7 +316,7 @@ export default fp(
   async (app) => {
     let bus: Bus;
     if (app.redis && app.config.REDIS_URL) {
-      const subscriber = createRedis(app.config.REDIS_URL, 'bus-subscriber', { autoResubscribe: false });
+      const subscriber = createRedis(app.config.REDIS_URL, 'bus-subscriber', { ...redisTimeouts(app.config), autoResubscribe: false });
       bus = new RedisBus({ publisher: app.redis, subscriber, log: app.log.child({ component: 'bus' }) });
     } else {
       bus = new MemoryBus(app.log.child({ component: 'bus' }));

@@ -17,6 +17,8 @@ export class Connection implements SocketContext {
   /** Answered the last heartbeat ping (or sent something since). */
   alive = true;
   authTimer: NodeJS.Timeout | null = null;
+  /** Closes the socket when its access token expires, unless a fresh AUTH came first. */
+  expiryTimer: NodeJS.Timeout | null = null;
   /** Set while credentials are being checked; messages that arrive meanwhile wait for it. */
   authPending: Promise<void> | null = null;
   private windowStart = 0;
@@ -121,7 +123,18 @@ export class SocketHub {
   remove(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     if (conn.authTimer) clearTimeout(conn.authTimer);
+    if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
     for (const topic of [...conn.topics]) this.leave(conn, topic);
+  }
+
+  /** This node's authenticated sockets of one user. */
+  connectionsOf(userId: string): Connection[] {
+    return [...this.connections].filter((c) => c.authState?.userId === userId);
+  }
+
+  /** This node's sockets listening to `topic`. */
+  subscribersOf(topic: string): Connection[] {
+    return [...(this.byTopic.get(topic)?.connections ?? [])];
   }
 
   join(conn: Connection, topic: string): Promise<void> {

@@ -18,7 +18,9 @@ import { findUserAccess } from '../modules/users/users.repository.js';
 import { ACCESS_COOKIE, originMatches } from '../plugins/auth.plugin.js';
 import { Connection, SocketHub } from './socket-hub.js';
 import { SocketEventRegistry } from './socket-events.js';
-import type { TopicAuth } from './topics.js';
+import { ACCESS_TOPIC, type AccessChange, type AccessChangeReason } from './access-changes.js';
+import { sessionTopic, type TopicAuth } from './topics.js';
+import { courseSessionIds } from '../modules/sessions/sessions.repository.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -115,8 +117,65 @@ async function socketRoutes(app: FastifyInstance) {
     conn.authTimer = null;
     conn.authState = access;
     conn.token = token;
+    scheduleExpiry(conn, claims.exp);
     conn.send('READY', access, ref);
   }
+
+  /**
+   * A socket lives as long as its access token: at expiry it closes with 4401 unless the client sent
+   * a fresh AUTH before (which moves the deadline). Clients renew the token and reconnect.
+   */
+  function scheduleExpiry(conn: Connection, exp: number | undefined): void {
+    if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    conn.expiryTimer = null;
+    if (exp === undefined) return;
+    // setTimeout holds at most ~24.8 days; tokens live far shorter.
+    const ms = Math.min(Math.max(0, exp * 1000 - Date.now()), 2 ** 31 - 1);
+    conn.expiryTimer = setTimeout(() => conn.close(WS_CLOSE.unauthenticated, 'access token expired: send AUTH with a fresh token before expiry, or reconnect'), ms);
+    conn.expiryTimer.unref();
+  }
+
+  /**
+   * Re-checks one socket after its user's access changed: a deactivated account is closed (4401), a
+   * new role applies, and every topic the user may no longer see is dropped with UNSUBSCRIBED.
+   */
+  async function recheck(conn: Connection, reason: AccessChangeReason): Promise<void> {
+    if (!conn.authState || !conn.open) return;
+    const access = await currentAccess(conn, conn.authState.userId);
+    if (!access) return;
+    conn.authState = access;
+    for (const topic of [...conn.topics]) {
+      let decision;
+      try {
+        decision = await app.topics.authorize(access, topic);
+      } catch (err) {
+        conn.log.error({ err, socketId: conn.id, topic }, 'could not re-check a topic; dropping it');
+        decision = 'forbidden';
+      }
+      if (decision === 'allowed') continue;
+      hub.leave(conn, topic);
+      conn.send('UNSUBSCRIBED', { topic, reason });
+    }
+  }
+
+  async function onAccessChange(change: AccessChange): Promise<void> {
+    const targets = new Set<Connection>();
+    for (const userId of change.userIds ?? []) for (const c of hub.connectionsOf(userId)) targets.add(c);
+    if (change.courseId) {
+      for (const id of await courseSessionIds(app.db, change.courseId)) {
+        for (const c of hub.subscribersOf(sessionTopic(id))) targets.add(c);
+      }
+    }
+    await Promise.all([...targets].map((c) => recheck(c, change.reason)));
+  }
+
+  // Changes made on any node arrive through the bus.
+  const accessListener = (frame: string) => {
+    const { data } = JSON.parse(frame) as { data: AccessChange };
+    onAccessChange(data).catch((err: unknown) => app.log.error({ err }, 'could not apply an access change to sockets'));
+  };
+  await app.bus.subscribe(ACCESS_TOPIC, accessListener);
+  app.addHook('onClose', async () => app.bus.unsubscribe(ACCESS_TOPIC, accessListener));
 
   /** Runs `authenticate`; messages that arrive meanwhile wait for it (in order). */
   function startAuthentication(conn: Connection, token: string, ref?: WsRef): Promise<void> {

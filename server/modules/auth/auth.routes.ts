@@ -22,12 +22,13 @@ import {
   requireUser,
 } from '../../plugins/auth.plugin.js';
 import { getUser, updateUser, createUser } from '../users/users.service.js';
-import { changePassword, login, refresh, issuePair, type AuthDeps } from './auth.service.js';
+import { changePassword, createLoginBudgets, login, refresh, issuePair, type AuthDeps } from './auth.service.js';
 import { completeSetup, setupNeeded } from './setup.service.js';
 
 export default async function authRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const deps = (): AuthDeps => ({ db: app.db, config: app.config, tokens: app.tokens, limiter: app.limiter });
+  const loginBudgets = createLoginBudgets(app.limits, app.config);
+  const deps = (): AuthDeps => ({ db: app.db, config: app.config, tokens: app.tokens, loginBudgets });
   const secure = app.config.PUBLIC_URL?.startsWith('https://') ?? false;
 
   function setCookies(reply: FastifyReply, pair: TokenPair) {

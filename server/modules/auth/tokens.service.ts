@@ -8,6 +8,8 @@ import { newId, nowIso, randomToken } from '../../lib/ids.js';
 export interface AccessClaims {
   sub: string;
   role: Role;
+  /** Expiry, in seconds since the epoch. */
+  exp?: number;
 }
 
 export interface TokenServiceOptions {
@@ -44,7 +46,7 @@ export class TokenService {
     try {
       const p = this.verify(token);
       if (typeof p.sub !== 'string' || typeof p.role !== 'string') return null;
-      return { sub: p.sub, role: p.role as Role };
+      return typeof p.exp === 'number' ? { sub: p.sub, role: p.role as Role, exp: p.exp } : { sub: p.sub, role: p.role as Role };
     } catch {
       return null;
     }

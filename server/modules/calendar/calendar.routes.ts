@@ -2,15 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { calendarUrlSchema, mySessionsQuery, mySessionsSchema } from '../../../common/calendar.schemas.js';
-import { loadSecret } from '../../lib/secret.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
 import { calendarFeed, calendarToken, listMySessions, resetCalendarToken } from './calendar.service.js';
 
 export default async function calendarRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['me'];
-  // The same secret the app signs tokens with (already created at start when SECRET is unset).
-  const secret = loadSecret(app.config.SECRET, app.config.DATA_DIR);
+  // The same secret the app signs tokens with.
+  const secret = app.signingSecret;
   const urlOf = (token: string) => ({ url: `${app.publicUrl}/api/calendar/${token}.ics` });
 
   r.get(

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { reservePatiently, type Budget } from '../../lib/limiter.js';
 import type { Kysely } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { Database, SessionKind } from '../../db/database.js';
@@ -70,13 +71,39 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
 /** Codes answered with these count against the wrong-code budget. */
 const GUESS_ERRORS = new Set(['invalid_code', 'not_enrolled']);
 
-async function failureGate(app: FastifyInstance, keys: string[]) {
-  const { config, limiter } = app;
-  const limits = [config.CHECKIN_MAX_FAILURES_PER_USER, config.CHECKIN_MAX_FAILURES_PER_IP];
-  const counts = await Promise.all(keys.map((k) => limiter.count(k)));
-  if (counts.some((n, i) => n >= limits[i])) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
-  return async () => {
-    await Promise.all(keys.map((k) => limiter.hit(k, config.CHECKIN_FAILURE_WINDOW_SECONDS)));
+/** How long an attempt waits for reservations of attempts still in flight to be refunded. */
+const PATIENCE_MS = 3000;
+
+const gateBudgets = new WeakMap<FastifyInstance, [Budget, Budget]>();
+
+/**
+ * Reserves one attempt of the student (or student number) BEFORE the code is checked, atomically, so
+ * parallel guesses cannot overrun the budget; the address's failures are counted after the check (a
+ * class behind one NAT checks in at once). Returns `refund` (a right code gives the reservation back)
+ * and `failed` (a wrong code: the reservation stays and the address's count grows).
+ */
+async function failureGate(app: FastifyInstance, keys: [string, string]) {
+  const { config } = app;
+  let budgets = gateBudgets.get(app);
+  if (!budgets) {
+    const durationSeconds = config.CHECKIN_FAILURE_WINDOW_SECONDS;
+    budgets = [
+      app.limits.budget({ name: 'checkin:who', points: config.CHECKIN_MAX_FAILURES_PER_USER, durationSeconds }),
+      app.limits.budget({ name: 'checkin:ip', points: config.CHECKIN_MAX_FAILURES_PER_IP, durationSeconds }),
+    ];
+    gateBudgets.set(app, budgets);
+  }
+  const [who, ip] = budgets;
+  const [whoKey, ipKey] = keys;
+  const reserved = await reservePatiently(who, whoKey, PATIENCE_MS);
+  if (!reserved.allowed) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
+  if ((await ip.peek(ipKey)) >= config.CHECKIN_MAX_FAILURES_PER_IP) {
+    await who.refund(whoKey);
+    throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
+  }
+  return {
+    refund: () => who.refund(whoKey),
+    failed: async () => void (await ip.reserve(ipKey)),
   };
 }
 
@@ -93,14 +120,16 @@ export interface CodeCheckinInput {
 
 /** A logged-in student's check-in with a typed code or a QR token (API: POST /api/checkin). */
 export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinInput): Promise<CheckinResult> {
-  const recordFailure = await failureGate(app, [`checkin:user:${input.studentId}`, `checkin:ip:${input.ip}`]);
+  const gate = await failureGate(app, [`user:${input.studentId}`, input.ip]);
   let candidate: Candidate;
   try {
     candidate = await findSessionByCode(app, input.studentId, input.code, input.sessionId);
   } catch (err) {
-    if (err instanceof AppError && GUESS_ERRORS.has(err.code)) await recordFailure();
+    if (err instanceof AppError && GUESS_ERRORS.has(err.code)) await gate.failed();
+    else await gate.refund();
     throw err;
   }
+  await gate.refund();
   const { session, method } = candidate;
   const student = candidate.student ?? (await studentOf(app.db, input.studentId, session.courseId));
   if (!student || !student.enrolled) throw notEnrolled();
@@ -209,21 +238,29 @@ function usernameTaken(db: Db, username: string) {
  * teacher to review.
  */
 export async function checkInWithLink(app: FastifyInstance, input: LinkCheckinInput): Promise<CheckinResult> {
-  const recordFailure = await failureGate(app, [`checkin:number:${input.studentNumber.toLowerCase()}`, `checkin:ip:${input.ip}`]);
+  const gate = await failureGate(app, [`number:${input.studentNumber.toLowerCase()}`, input.ip]);
   const now = Date.now();
-  const session = await app.openSessions.get(input.sessionId, now);
-  if (!session || session.state !== 'open') {
-    const state = await sessionState(app.db, input.sessionId);
-    if (!state) throw new AppError(404, 'not_found', 'Session not found');
-    throw sessionNotOpen(state === 'open' ? 'starting' : state);
-  }
-  if (!session.policy.methods.includes('link')) {
-    // The policy module's refusal, before the code is even looked at.
-    decideCheckin(session.policy, { method: 'link', at: now, session });
-  }
-  if (!matchesCode(session.code, input.code, now)) {
-    await recordFailure();
-    throw invalidCode();
+  let guessedWrong = false;
+  let session;
+  try {
+    session = await app.openSessions.get(input.sessionId, now);
+    if (!session || session.state !== 'open') {
+      const state = await sessionState(app.db, input.sessionId);
+      if (!state) throw new AppError(404, 'not_found', 'Session not found');
+      throw sessionNotOpen(state === 'open' ? 'starting' : state);
+    }
+    if (!session.policy.methods.includes('link')) {
+      // The policy module's refusal, before the code is even looked at.
+      decideCheckin(session.policy, { method: 'link', at: now, session });
+    }
+    if (!matchesCode(session.code, input.code, now)) {
+      guessedWrong = true;
+      throw invalidCode();
+    }
+  } finally {
+    // Only a wrong code keeps its reserved attempt.
+    if (guessedWrong) await gate.failed();
+    else await gate.refund();
   }
   const decision = decideCheckin(session.policy, { method: 'link', ip: input.ip, location: input.location, at: now, session });
   const base = {

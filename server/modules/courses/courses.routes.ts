@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { idParams, pageOf } from '../../../common/common.schemas.js';
 import { courseSchema, createCourseBody, listCoursesQuery, updateCourseBody } from '../../../common/course.schemas.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
+import { announceAccessChange } from '../../realtime/access-changes.js';
 import { createCourse, deleteCourse, getCourse, listCoursesPage, listMyCourses, updateCourse } from './courses.service.js';
 
 export default async function coursesRoutes(app: FastifyInstance) {
@@ -50,7 +51,12 @@ export default async function coursesRoutes(app: FastifyInstance) {
       onRequest: requireUser('admin', 'teacher'),
       schema: { tags, summary: 'Edit a course (admin, or its teacher)', params: idParams, body: updateCourseBody, response: { 200: courseSchema } },
     },
-    async (request) => updateCourse(app.db, authOf(request), request.params.id, request.body),
+    async (request) => {
+      const course = await updateCourse(app.db, authOf(request), request.params.id, request.body);
+      // A teacher taken off the course stops seeing its sessions' live topics, on every node.
+      if (request.body.teacherIds) announceAccessChange(app, { courseId: course.id, reason: 'course_changed' });
+      return course;
+    },
   );
 
   r.delete(
@@ -65,6 +71,7 @@ export default async function coursesRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       await deleteCourse(app.db, authOf(request), request.params.id);
+      announceAccessChange(app, { courseId: request.params.id, reason: 'course_changed' });
       return reply.status(204).send();
     },
   );

@@ -12,6 +12,7 @@ import {
 } from '../../../common/course.schemas.js';
 import { LIMITS } from '../../../common/limits.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
+import { announceAccessChange } from '../../realtime/access-changes.js';
 import { enrollStudents, importEnrollmentsCsv, listCourseStudentsPage, unenrollStudent } from './enrollments.service.js';
 
 export default async function enrollmentsRoutes(app: FastifyInstance) {
@@ -61,6 +62,7 @@ export default async function enrollmentsRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       await unenrollStudent(app.db, authOf(request), request.params.id, request.params.studentId);
+      announceAccessChange(app, { userIds: [request.params.studentId], reason: 'unenrolled' });
       return reply.status(204).send();
     },
   );

@@ -70,6 +70,26 @@ async function assertDeviceUsable(db: Db, deviceId: string): Promise<void> {
 }
 
 /**
+ * A device feeds one open session at a time: binding it to a second one would steal the first's
+ * scans. The policy is JSON, so the LIKE only narrows the candidates; the parse decides.
+ */
+async function assertDeviceFree(trx: Db, deviceId: string, sessionId: string): Promise<void> {
+  const candidates = await trx
+    .selectFrom('sessions')
+    .select(['id', 'policy'])
+    .where('state', '=', 'open')
+    .where('id', '!=', sessionId)
+    .where('policy', 'like', `%${deviceId}%`)
+    .execute();
+  const holder = candidates.find((c) => (JSON.parse(c.policy) as { deviceId?: unknown }).deviceId === deviceId);
+  if (holder) {
+    throw new AppError(409, 'device_in_use', 'Device in use', 'That device is bound to another open session; close it or choose another device.', [
+      { path: 'deviceId', message: 'bound to another open session' },
+    ]);
+  }
+}
+
+/**
  * Opens a scheduled session (or updates the policy of an open one). A future session can be opened
  * early by its teacher: opening is the teacher's statement that the class is happening.
  */
@@ -92,6 +112,7 @@ export async function openSession(app: FastifyInstance, actor: Actor, sessionId:
   const opening = before.state === 'scheduled';
   const subscribers = await app.webhooks.current();
   const after = await app.db.transaction().execute(async (trx) => {
+    if (policy.deviceId) await assertDeviceFree(trx, policy.deviceId, sessionId);
     const row = opening
       ? await openScheduledSession(trx, sessionId, { openedAt: now, codeSecret: randomToken(32), policy: JSON.stringify(policy) })
       : await updateOpenSessionPolicy(trx, sessionId, { policy: JSON.stringify(policy), updatedAt: now });

@@ -54,6 +54,12 @@ export async function deleteSessionRow(db: Db, id: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
+/** Every session id of a course, whatever its kind or state. */
+export async function courseSessionIds(db: Db, courseId: string): Promise<string[]> {
+  const rows = await db.selectFrom('sessions').select('id').where('course_id', '=', courseId).execute();
+  return rows.map((r) => r.id);
+}
+
 /** The course's sessions of one kind in numbering order: start time, then creation. */
 export function courseSessionsInOrder(
   db: Db,

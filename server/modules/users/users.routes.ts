@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { idParams, pageOf } from '../../../common/common.schemas.js';
 import { LIMITS } from '../../../common/limits.js';
 import { createUserBody, importResultSchema, listUsersQuery, updateUserBody, userSchema } from '../../../common/user.schemas.js';
+import { createdUserSchema } from '../../../common/account.schemas.js';
 import { forbidden } from '../../errors.js';
+import { announceAccessChange } from '../../realtime/access-changes.js';
+import { accountDeps } from '../accounts/accounts.routes.js';
+import { inviteUser } from '../accounts/accounts.service.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
 import { createUser, deactivateUser, getUser, importUsersCsv, listUsersPage, updateUser } from './users.service.js';
 
@@ -42,9 +46,21 @@ export default async function usersRoutes(app: FastifyInstance) {
     '/api/users',
     {
       onRequest: requireUser('admin'),
-      schema: { tags: ['users'], summary: 'Create a user', body: createUserBody, response: { 201: userSchema } },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user',
+        description: 'Without a password the answer carries `invitation`: the link for the user to choose one.',
+        body: createUserBody,
+        response: { 201: createdUserSchema },
+      },
     },
-    async (request, reply) => reply.status(201).send(await createUser(app.db, authOf(request).userId, request.body)),
+    async (request, reply) => {
+      const actorId = authOf(request).userId;
+      const user = await createUser(app.db, actorId, request.body);
+      if (request.body.password) return reply.status(201).send(user);
+      // No password: nobody could ever sign in, so the admin gets the invitation to hand over.
+      return reply.status(201).send({ ...user, invitation: await inviteUser(accountDeps(app), actorId, user.id) });
+    },
   );
 
   r.post(
@@ -77,7 +93,12 @@ export default async function usersRoutes(app: FastifyInstance) {
       onRequest: requireUser('admin'),
       schema: { tags: ['users'], params: idParams, body: updateUserBody, response: { 200: userSchema } },
     },
-    async (request) => updateUser(app.db, authOf(request).userId, request.params.id, request.body),
+    async (request) => {
+      const user = await updateUser(app.db, authOf(request).userId, request.params.id, request.body);
+      // A new role or a deactivation applies to open sockets too, on every node.
+      announceAccessChange(app, { userIds: [user.id], reason: user.active ? 'account_changed' : 'deactivated' });
+      return user;
+    },
   );
 
   r.delete(
@@ -88,6 +109,7 @@ export default async function usersRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       await deactivateUser(app.db, authOf(request).userId, request.params.id);
+      announceAccessChange(app, { userIds: [request.params.id], reason: 'deactivated' });
       return reply.status(204).send();
     },
   );

@@ -39,10 +39,12 @@ export default fp(
   async (app) => {
     app.addHook('preSerialization', async (_request, reply, payload) => {
       if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object') return payload;
-      if (!(await app.webhooks.any())) return payload;
       const records: RecordLike[] = [];
       collectRecords(payload, records);
+      // Only responses that carry records may ask the webhook directory (which can need the
+      // database): /api/status must answer within its deadline while the database hangs.
       if (records.length === 0) return payload;
+      if (!(await app.webhooks.any())) return payload;
       const states = await recordSyncStates(app.db, records.map((r) => r.id));
       for (const r of records) r.sync = states.get(r.id) ?? null;
       return payload;

@@ -35,6 +35,24 @@ const router = createBrowserRouter([
         },
       },
       {
+        path: '/forgot-password',
+        lazy: async () => {
+          const { ForgotPasswordRoute } = await import('./routes/forgot-password.js');
+          return {
+            element: (
+              <PublicOnlyRoute>
+                <ForgotPasswordRoute />
+              </PublicOnlyRoute>
+            ),
+          };
+        },
+      },
+      {
+        // Invitation and reset links; works signed in or not.
+        path: '/choose-password',
+        lazy: async () => ({ Component: (await import('./routes/choose-password.js')).ChoosePasswordRoute }),
+      },
+      {
         path: '/setup',
         lazy: async () => ({ Component: (await import('./routes/setup.js')).SetupRoute }),
       },

@@ -36,7 +36,7 @@ export interface RequestOptions {
 }
 
 // Requests that must never trigger a token refresh: they are how a session starts or renews.
-const NO_REFRESH = ['/api/auth/login', '/api/auth/refresh', '/api/auth/signup', '/api/setup'];
+const NO_REFRESH = ['/api/auth/login', '/api/auth/refresh', '/api/auth/signup', '/api/setup', '/api/auth/forgot', '/api/auth/reset'];
 
 let onSessionExpired: () => void = () => {};
 let refreshing: Promise<boolean> | null = null;

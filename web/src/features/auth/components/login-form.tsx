@@ -51,6 +51,9 @@ export function LoginForm({ onSuccess }: { onSuccess: () => void }) {
           {...form.textProps('username')}
         />
         <PasswordInput label="Password" autoComplete="current-password" required {...form.textProps('password')} />
+        <Anchor component={Link} to="/forgot-password" size="sm" ta="right" data-testid="forgot-link">
+          Forgot password?
+        </Anchor>
         <Button type="submit" loading={login.isPending} fullWidth mt="xs" data-testid="login-submit">
           Sign in
         </Button>

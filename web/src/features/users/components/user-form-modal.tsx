@@ -3,6 +3,7 @@ import { Alert, Button, Group, Modal, NativeSelect, PasswordInput, Select, Simpl
 import { useQuery } from '@tanstack/react-query';
 import { sectionOptionsQuery } from '../../../lib/queries/sections.js';
 import { useMediaQuery } from '@mantine/hooks';
+import type { AccountLink } from '../../../../../common/account.schemas.js';
 import type { Role, UpdateUserInput, User } from '../../../../../common/user.schemas.js';
 import { blankToNull, blankToUndefined, useForm } from '../../../lib/form.js';
 import { notifySuccess } from '../../../lib/notify.js';
@@ -76,10 +77,12 @@ interface UserFormModalProps {
   onClose: () => void;
   /** The user to edit; null creates a new one. */
   user: User | null;
+  /** A user created without a password: show the admin their invitation link. */
+  onInvitation?: (user: User, link: AccountLink) => void;
 }
 
 /** Create or edit one user. Field errors from the server (taken username, bad email…) land on their fields. */
-export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
+export function UserFormModal({ opened, onClose, user, onInvitation }: UserFormModalProps) {
   const create = useCreateUser();
   const update = useUpdateUser();
   const form = useForm<Values>(valuesOf(user));
@@ -144,6 +147,7 @@ export function UserFormModal({ opened, onClose, user }: UserFormModalProps) {
       onSuccess: (saved) => {
         notifySuccess(`${saved.name} (${saved.username}) is created.`, 'User created');
         onClose();
+        if (saved.invitation) onInvitation?.(saved, saved.invitation);
       },
       onError: (error) => form.applyError(error),
     });

@@ -17,7 +17,7 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
-import { IconPencil, IconSearch, IconUserOff } from '@tabler/icons-react';
+import { IconMailForward, IconPencil, IconSearch, IconUserOff } from '@tabler/icons-react';
 import type { User } from '../../../../../common/user.schemas.js';
 import { errorMessage } from '../../../lib/notify.js';
 import { useUsers, type UsersFilter } from '../api/get-users.js';
@@ -27,15 +27,24 @@ const ROLE_COLORS: Record<User['role'], string> = { admin: 'grape', teacher: 'bl
 interface RowActions {
   onEdit: (user: User) => void;
   onDeactivate: (user: User) => void;
+  /** A link for the user to choose a password (admins). */
+  onInvite?: (user: User) => void;
 }
 
 function numberOf(user: User): string {
   return user.studentNumber ?? user.staffNumber ?? '';
 }
 
-function Actions({ user, onEdit, onDeactivate }: RowActions & { user: User }) {
+function Actions({ user, onEdit, onDeactivate, onInvite }: RowActions & { user: User }) {
   return (
     <Group gap={4} wrap="nowrap" justify="flex-end">
+      {user.active && onInvite ? (
+        <Tooltip label="Invite (link to choose a password)">
+          <ActionIcon variant="subtle" aria-label={`Invite ${user.username}`} onClick={() => onInvite(user)} data-testid={`invite-${user.username}`}>
+            <IconMailForward size={18} />
+          </ActionIcon>
+        </Tooltip>
+      ) : null}
       <Tooltip label="Edit">
         <ActionIcon variant="subtle" aria-label={`Edit ${user.username}`} onClick={() => onEdit(user)}>
           <IconPencil size={18} />

@@ -3,10 +3,14 @@ import { Button, Group, Stack, Title } from '@mantine/core';
 import { useDisclosure, useDocumentTitle } from '@mantine/hooks';
 import { IconFileImport, IconPlus } from '@tabler/icons-react';
 import type { User } from '../../../../../../common/user.schemas.js';
+import type { AccountLink } from '../../../../../../common/account.schemas.js';
+import { useInviteUser } from '../../../../features/users/api/invite-user.js';
 import { DeactivateUserModal } from '../../../../features/users/components/deactivate-user-modal.js';
+import { InvitationModal } from '../../../../features/users/components/invitation-modal.js';
 import { ImportUsersModal } from '../../../../features/users/components/import-users-modal.js';
 import { UserFormModal } from '../../../../features/users/components/user-form-modal.js';
 import { UsersList } from '../../../../features/users/components/users-list.js';
+import { notifyError } from '../../../../lib/notify.js';
 
 export function UsersRoute() {
   useDocumentTitle('Users · Rollbook');
@@ -14,6 +18,8 @@ export function UsersRoute() {
   const [importOpened, importModal] = useDisclosure(false);
   const [editing, setEditing] = useState<User | null>(null);
   const [deactivating, setDeactivating] = useState<User | null>(null);
+  const [invitation, setInvitation] = useState<{ user: User; link: AccountLink } | null>(null);
+  const invite = useInviteUser();
 
   return (
     <Stack gap="md" data-testid="users-page">
@@ -43,8 +49,15 @@ export function UsersRoute() {
           form.open();
         }}
         onDeactivate={setDeactivating}
+        onInvite={(user) =>
+          invite.mutate(user.id, {
+            onSuccess: (link) => setInvitation({ user, link }),
+            onError: (error) => notifyError(error),
+          })
+        }
       />
-      <UserFormModal opened={formOpened} onClose={form.close} user={editing} />
+      <UserFormModal opened={formOpened} onClose={form.close} user={editing} onInvitation={(user, link) => setInvitation({ user, link })} />
+      <InvitationModal user={invitation?.user ?? null} link={invitation?.link ?? null} onClose={() => setInvitation(null)} />
       <DeactivateUserModal user={deactivating} onClose={() => setDeactivating(null)} />
       <ImportUsersModal opened={importOpened} onClose={importModal.close} />
     </Stack>
