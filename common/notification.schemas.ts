@@ -98,7 +98,7 @@ export const notificationPayloads = {
     courseName: z.string().optional(),
     reason: z.string().nullable().optional(),
     sessions: z.array(
-      z.looseObject({ sessionId: z.string(), sessionNumber: z.number().int().optional(), sessionTitle: z.string().nullable().optional(), startsAt: z.string() }),
+      z.looseObject({ sessionId: z.string(), sessionNumber: z.number().int().nullable().optional(), sessionTitle: z.string().nullable().optional(), startsAt: z.string() }),
     ),
   }),
   test: z.looseObject({ message: z.string() }),
