@@ -20,6 +20,7 @@
  */
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { liveEventSchema } from '../../../common/live-events.js';
 import { WS_CLOSE } from '../../../common/realtime.schemas.js';
 import { api, ApiError } from './api-client.js';
 import { useUser } from './auth.js';
@@ -289,9 +290,17 @@ class RealtimeClient {
     if (envelope.topic) {
       const handlers = this.topics.get(envelope.topic);
       if (!handlers) return;
+      // Topic events are parsed with the same schemas the server publishes with (common/live-events.ts):
+      // a handler only ever sees a well-formed event.
+      const parsed = liveEventSchema.safeParse({ event: envelope.event, data: envelope.data });
+      if (!parsed.success) {
+        console.warn(`realtime: dropped a malformed or unknown ${envelope.event} event on ${envelope.topic}`, parsed.error.issues);
+        return;
+      }
+      const event = parsed.data;
       for (const handler of [...handlers]) {
         try {
-          handler(envelope.event, envelope.data);
+          handler(event.event, event.data);
         } catch (error) {
           console.error(`realtime: handler for ${envelope.event} on ${envelope.topic} failed`, error);
         }
