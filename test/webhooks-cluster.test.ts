@@ -44,7 +44,7 @@ async function openLinkSession(node: ServerNode, adminToken: string) {
     endsAt: new Date(startsAt.getTime() + 90 * 60_000).toISOString(),
     venue: 'Hall',
   });
-  await call('POST', `/api/sessions/${session.id}/open`, teacherToken, { allowSelfEnroll: true, codeTtlSeconds: 3600 });
+  await call('POST', `/api/sessions/${session.id}/open`, teacherToken, { methods: ['code', 'qr', 'link', 'rollcall', 'device'], allowSelfEnroll: true, codeTtlSeconds: 3600 });
   const { code } = await call('GET', `/api/sessions/${session.id}/code`, teacherToken);
   return { sessionId: session.id as string, code: code as string, n };
 }
