@@ -196,6 +196,7 @@ describeEachDialect(
           studentNumber: u.studentNumber,
           staffNumber: null,
           sectionId: null,
+          guardianEmail: null,
           active: true,
           createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/),
         });
