@@ -122,8 +122,9 @@ describeBrowser('check-in: projector, phones and close', () => {
     await teacherPage.getByTestId('open-panel').waitFor();
     await teacherPage.getByTestId('session-course').filter({ hasText: 'BIO-101 · Cell Biology' }).waitFor();
     expect(await teacherPage.getByTestId('session-header').textContent()).toContain('Lecture 1');
-    // Link check-in is on by default; leave the rest of the policy as it is.
-    expect(await teacherPage.getByTestId('method-link').isChecked()).toBe(true);
+    // Link check-in (no account) is off by default: this class turns it on; the rest stays as it is.
+    expect(await teacherPage.getByTestId('method-link').isChecked()).toBe(false);
+    await teacherPage.getByTestId('method-link').check();
     await teacherPage.getByTestId('policy-submit').click();
 
     await teacherPage.locator('[data-testid="live-session-page"][data-state="open"]').waitFor();

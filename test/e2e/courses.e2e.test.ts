@@ -226,8 +226,9 @@ describeBrowser('courses, sessions and the calendar', () => {
     await expect.poll(() => extra.textContent()).toContain(`Lecture ${dates.length} · Exam review`);
 
     const bell = phone.getByTestId('notification-bell');
-    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications (1 unread)');
-    const toast = phone.locator('.rb-notification-toast');
+    // Two notices: Lecture 2 cancelled, and Lecture 3's room changed.
+    await expect.poll(() => bell.getAttribute('aria-label')).toBe('Notifications (2 unread)');
+    const toast = phone.locator('.rb-notification-toast').filter({ hasText: 'Class cancelled' });
     await toast.waitFor();
     expect(await toast.textContent()).toContain('Class cancelled: BIO110');
     expect(await toast.textContent()).toContain('Lab maintenance');

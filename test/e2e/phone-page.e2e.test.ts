@@ -121,7 +121,7 @@ describeBrowser('the phone check-in page: weight and first paint', () => {
       venue: 'Hall 1',
     });
     sessionId = session.id;
-    await teacher.call('POST', `/api/sessions/${sessionId}/open`, {});
+    await teacher.call('POST', `/api/sessions/${sessionId}/open`, { methods: ['code', 'qr', 'link', 'rollcall', 'device'] });
     const current = await teacher.call<{ code: string; url: string }>('GET', `/api/sessions/${sessionId}/code`);
     code = current.code;
     const qr = new URL(current.url);
