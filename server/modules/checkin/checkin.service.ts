@@ -95,9 +95,11 @@ async function failureGate(app: FastifyInstance, keys: [string, string]) {
   }
   const [who, ip] = budgets;
   const [whoKey, ipKey] = keys;
-  const reserved = await reservePatiently(who, whoKey, PATIENCE_MS);
+  // Both at once: with Redis slow or frozen each waits for the command timeout, and a check-in must
+  // not wait for it twice in a row.
+  const [reserved, ipFailures] = await Promise.all([reservePatiently(who, whoKey, PATIENCE_MS), ip.peek(ipKey)]);
   if (!reserved.allowed) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
-  if ((await ip.peek(ipKey)) >= config.CHECKIN_MAX_FAILURES_PER_IP) {
+  if (ipFailures >= config.CHECKIN_MAX_FAILURES_PER_IP) {
     await who.refund(whoKey);
     throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
   }
@@ -129,7 +131,8 @@ export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinIn
     else await gate.refund();
     throw err;
   }
-  await gate.refund();
+  // The right code gives its reserved attempt back; the check-in does not wait for that (Redis may be slow).
+  void gate.refund();
   const { session, method } = candidate;
   const student = candidate.student ?? (await studentOf(app.db, input.studentId, session.courseId));
   if (!student || !student.enrolled) throw notEnrolled();
@@ -260,7 +263,7 @@ export async function checkInWithLink(app: FastifyInstance, input: LinkCheckinIn
   } finally {
     // Only a wrong code keeps its reserved attempt.
     if (guessedWrong) await gate.failed();
-    else await gate.refund();
+    else void gate.refund();
   }
   const decision = decideCheckin(session.policy, { method: 'link', ip: input.ip, location: input.location, at: now, session });
   const base = {
