@@ -101,5 +101,12 @@ describeBrowser('absence requests', () => {
     await sp.goto('/attendance');
     await sp.getByTestId('attendance-history-toggle').click();
     await sp.locator('[data-testid="attendance-record"][data-status="excused"]').waitFor();
+
+    // The teacher's course report shows the request beside the student.
+    await tp.goto(`/courses/${course.id}`);
+    await tp.getByTestId('course-tab-report').click();
+    const requests = tp.getByTestId('report-absences');
+    await requests.waitFor();
+    expect(await requests.textContent()).toBe('1 absence request (1 approved)');
   });
 });

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { Card, Center, Group, Loader, SimpleGrid, Stack, Switch, Table, Text, UnstyledButton } from '@mantine/core';
+import { Link } from 'react-router';
+import { Anchor, Card, Center, Group, Loader, SimpleGrid, Stack, Switch, Table, Text, UnstyledButton } from '@mantine/core';
 import { IconChevronDown, IconChevronUp, IconSelector } from '@tabler/icons-react';
 import type { CourseReport as Report } from '../../../../../common/report.schemas.js';
 import { DownloadButton } from '../../../components/download-button.js';
@@ -8,6 +9,7 @@ import { QueryError } from '../../../components/query-error.js';
 import { attendanceColor, formatPercent } from '../../../lib/attendance.js';
 import { recordsCsvHref, reportCsvHref, useCourseReport, type ReportItem } from '../api/report.js';
 import { courseGridQuery, reportPdfHref, reportXlsxHref } from '../../../lib/queries/reports.js';
+import { courseAbsencesQuery } from '../../../lib/queries/absences.js';
 import { AttendanceGrid } from './attendance-grid.js';
 import type { ReportBucket } from './report-chart.js';
 
@@ -130,8 +132,23 @@ function SortHeader({ column, sort, onSort }: { column: (typeof COLUMNS)[number]
 }
 
 /** The course's attendance report for its staff: summary, distribution, a sortable table and the CSV exports. */
+/** A student's absence requests in this course, as a short line linking to the review queue. */
+function StudentRequests({ requests }: { requests: { state: string }[] | undefined }) {
+  if (!requests || requests.length === 0) return null;
+  const pending = requests.filter((r) => r.state === 'pending').length;
+  const approved = requests.filter((r) => r.state === 'approved').length;
+  const parts = [pending ? `${pending} pending` : null, approved ? `${approved} approved` : null].filter(Boolean).join(', ');
+  return (
+    <Anchor component={Link} to="/absences" size="xs" data-testid="report-absences">
+      {requests.length === 1 ? '1 absence request' : `${requests.length} absence requests`}
+      {parts ? ` (${parts})` : ''}
+    </Anchor>
+  );
+}
+
 export function CourseReport({ courseId }: { courseId: string }) {
   const report = useCourseReport(courseId);
+  const absences = useQuery(courseAbsencesQuery(courseId));
   const [sort, setSort] = useState<Sort>({ key: 'percentage', desc: false });
   const [belowOnly, setBelowOnly] = useState(false);
 
@@ -254,6 +271,7 @@ export function CourseReport({ courseId }: { courseId: string }) {
                         <Text size="xs" c="dimmed" hiddenFrom="sm">
                           {i.student.studentNumber ?? ''}
                         </Text>
+                        <StudentRequests requests={absences.data?.get(i.student.id)} />
                       </Table.Td>
                       <Table.Td visibleFrom="sm">{i.student.studentNumber ?? '—'}</Table.Td>
                       {(['present', 'late', 'absent', 'excused'] as const).map((k) => (
