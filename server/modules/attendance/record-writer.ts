@@ -634,18 +634,18 @@ export class RecordWriter {
   }
 
   private async markableSession(sessionId: string) {
-    const state = await sessionStateForWrite(this.trx, this.dialect, sessionId);
-    if (!state) throw notFound('Session');
-    if (!MARKABLE.has(state)) {
+    const session = await this.sessionOf(sessionId);
+    if (!MARKABLE.has(session.state)) {
       throw invalidState(
-        state === 'cancelled' ? 'The session was cancelled; it has no attendance.' : 'The session has not been opened yet: open it first.',
+        session.state === 'cancelled' ? 'The session was cancelled; it has no attendance.' : 'The session has not been opened yet: open it first.',
       );
     }
-    return this.sessionOf(sessionId);
+    return session;
   }
 
+  /** The session (share-locked on PostgreSQL, like the check-in's state read) with its course code. */
   private async sessionOf(sessionId: string) {
-    const session = await sessionForWrite(this.trx, sessionId);
+    const session = await sessionForWrite(this.trx, this.dialect, sessionId);
     if (!session) throw notFound('Session');
     return session;
   }

@@ -209,9 +209,9 @@ export async function sessionStateForWrite(db: Db, dialect: 'sqlite' | 'postgres
   return (await sessionStateQuery[dialect](db, sessionId)).rows[0]?.state;
 }
 
-/** The session with what record events need of its course. */
-export function sessionForWrite(db: Db, sessionId: string) {
-  return db
+/** The session with what record events need of its course; share-locked on PostgreSQL (see sessionStateForWrite). */
+export function sessionForWrite(db: Db, dialect: 'sqlite' | 'postgres', sessionId: string) {
+  let q = db
     .selectFrom('sessions')
     .innerJoin('courses', 'courses.id', 'sessions.course_id')
     .select([
@@ -222,8 +222,9 @@ export function sessionForWrite(db: Db, sessionId: string) {
       'sessions.opened_at',
       'courses.code as course_code',
     ])
-    .where('sessions.id', '=', sessionId)
-    .executeTakeFirst();
+    .where('sessions.id', '=', sessionId);
+  if (dialect === 'postgres') q = q.forShare('sessions');
+  return q.executeTakeFirst();
 }
 
 /** Every record of a session with its student's name and number, latest check-in first (the live list). */

@@ -31,11 +31,11 @@ const insertAuditQuery = hotQuery((db: Kysely<Database>, e: Insertable<AuditEven
   }),
 );
 
-/** Appends one audit event; call it inside the transaction of the change it describes. (Check-in path: a hotQuery.) */
-export async function insertAudit(trx: Kysely<Database> | Transaction<Database>, e: AuditInput): Promise<void> {
-  await insertAuditQuery(trx, {
+/** The stored row of an audit event. */
+function auditRow(e: AuditInput, at: string): Insertable<AuditEventsTable> {
+  return {
     id: newId(),
-    at: nowIso(),
+    at,
     actor_id: e.actorId,
     action: e.action,
     entity: e.entity,
@@ -45,7 +45,12 @@ export async function insertAudit(trx: Kysely<Database> | Transaction<Database>,
     before: e.before === undefined || e.before === null ? null : JSON.stringify(e.before),
     after: e.after === undefined || e.after === null ? null : JSON.stringify(e.after),
     reason: e.reason ?? null,
-  });
+  };
+}
+
+/** Appends one audit event; call it inside the transaction of the change it describes. (Check-in path: a hotQuery.) */
+export async function insertAudit(trx: Kysely<Database> | Transaction<Database>, e: AuditInput): Promise<void> {
+  await insertAuditQuery(trx, auditRow(e, nowIso()));
 }
 
 export interface AuditFilter {
@@ -77,18 +82,6 @@ export function listSessionAudit(db: Kysely<Database>, f: AuditFilter) {
 /** Appends many audit events at once (a close marking a whole class absent), in the caller's transaction. */
 export async function insertAuditMany(trx: Kysely<Database> | Transaction<Database>, events: AuditInput[]): Promise<void> {
   const at = nowIso();
-  const rows = events.map((e) => ({
-    id: newId(),
-    at,
-    actor_id: e.actorId,
-    action: e.action,
-    entity: e.entity,
-    entity_id: e.entityId,
-    session_id: e.sessionId ?? null,
-    student_id: e.studentId ?? null,
-    before: e.before === undefined || e.before === null ? null : JSON.stringify(e.before),
-    after: e.after === undefined || e.after === null ? null : JSON.stringify(e.after),
-    reason: e.reason ?? null,
-  }));
+  const rows = events.map((e) => auditRow(e, at));
   for (let i = 0; i < rows.length; i += 200) await trx.insertInto('audit_events').values(rows.slice(i, i + 200)).execute();
 }

@@ -1,23 +1,13 @@
 import type { Kysely } from 'kysely';
+import type { WebhookEventType } from '../../../common/webhook.schemas.js';
 import type { Database } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { newId } from '../../lib/ids.js';
 
 type Db = Kysely<Database>;
 
-/** Event types an endpoint can subscribe to (API.md "Integrations"). */
-export const OUTBOX_EVENT_TYPES = [
-  'record.created',
-  'record.updated',
-  'record.deleted',
-  'session.opened',
-  'session.closed',
-  'session.cancelled',
-  'absence.created',
-  'absence.decided',
-  'ping',
-] as const;
-export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
+/** The event types of the outbox are those an endpoint can subscribe to (common/webhook.schemas.ts). */
+export type OutboxEventType = WebhookEventType;
 
 export interface OutboxEventInput {
   type: OutboxEventType;
