@@ -53,19 +53,32 @@ interface Candidate {
 async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined): Promise<Candidate> {
   const now = Date.now();
   const method = looksLikeTypedCode(code) ? 'code' : 'qr';
-  const matching = (await app.openSessions.matching(code, now)).filter((s) => !sessionId || s.id === sessionId);
-  if (matching.length === 0) {
-    if (sessionId && !(await app.openSessions.get(sessionId, now))) {
-      const state = await sessionState(app.db, sessionId);
-      if (state && state !== 'open') throw sessionNotOpen(state);
-    }
-    throw invalidCode();
+  let matching = (await app.openSessions.matching(code, now)).filter((s) => !sessionId || s.id === sessionId);
+  if (matching.length === 0 && sessionId) {
+    const { session, state } = await freshSession(app, sessionId, now);
+    if (state && state !== 'open') throw sessionNotOpen(state);
+    if (session) matching = (await app.openSessions.matching(code, now)).filter((s) => s.id === sessionId);
   }
+  if (matching.length === 0) throw invalidCode();
   const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
   const chosen = matching.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matching.find((m) => mine.has(m.courseId));
   if (!chosen) throw notEnrolled();
   if (chosen.state !== 'open') throw sessionNotOpen(chosen.state);
   return { session: chosen, method, student };
+}
+
+/**
+ * The session from this node's cache of open sessions; when the cache lacks it but the database says
+ * it is open (opened on another node within the cache's refresh interval), the cache is refreshed
+ * and asked again, so a student is never told "wrong code" or "starting" for a session that is open.
+ */
+async function freshSession(app: FastifyInstance, sessionId: string, now: number) {
+  const cached = await app.openSessions.get(sessionId, now);
+  if (cached?.state === 'open') return { session: cached, state: 'open' as const };
+  const state = await sessionState(app.db, sessionId);
+  if (state !== 'open') return { session: cached, state };
+  app.openSessions.invalidate(sessionId);
+  return { session: await app.openSessions.get(sessionId, now), state };
 }
 
 /** Codes answered with these count against the wrong-code budget. */
@@ -246,11 +259,11 @@ export async function checkInWithLink(app: FastifyInstance, input: LinkCheckinIn
   let guessedWrong = false;
   let session;
   try {
-    session = await app.openSessions.get(input.sessionId, now);
+    const fresh = await freshSession(app, input.sessionId, now);
+    session = fresh.session;
     if (!session || session.state !== 'open') {
-      const state = await sessionState(app.db, input.sessionId);
-      if (!state) throw new AppError(404, 'not_found', 'Session not found');
-      throw sessionNotOpen(state === 'open' ? 'starting' : state);
+      if (!fresh.state) throw new AppError(404, 'not_found', 'Session not found');
+      throw sessionNotOpen(fresh.state === 'open' ? 'starting' : fresh.state);
     }
     if (!session.policy.methods.includes('link')) {
       // The policy module's refusal, before the code is even looked at.
