@@ -20,7 +20,8 @@
  */
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { liveEventSchema } from '../../../common/live-events.js';
+import { liveEventSchema, unsubscribedEventSchema } from '../../../common/live-events.js';
+import { notifyError } from './notify.js';
 import { WS_CLOSE } from '../../../common/realtime.schemas.js';
 import { api, ApiError } from './api-client.js';
 import { useUser } from './auth.js';
@@ -284,6 +285,17 @@ class RealtimeClient {
 
     if (envelope.event === 'RESYNC') {
       this.resnapshot();
+      return;
+    }
+
+    if (envelope.event === 'UNSUBSCRIBED') {
+      // The server dropped a topic this user may no longer see (removed from the course, role changed):
+      // stop holding it, and say so rather than leave a page that silently stops updating.
+      const parsed = unsubscribedEventSchema.shape.data.safeParse(envelope.data);
+      if (parsed.success && this.topics.delete(parsed.data.topic)) {
+        this.acked.delete(parsed.data.topic);
+        notifyError(new Error('Your access to these live updates has changed; reload the page to see what you can still open.'), 'Live updates stopped');
+      }
       return;
     }
 
