@@ -2,9 +2,9 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { Link, useNavigate } from 'react-router';
 import { Alert, Anchor, Button, Center, Group, Loader, Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconChecklist, IconLock, IconLogin } from '@tabler/icons-react';
-import dayjs from 'dayjs';
 import { ApiError } from '../../../lib/api-client.js';
 import { useUser } from '../../../lib/auth.js';
+import { formatDateTime } from '../../../lib/dates.js';
 import { currentPosition } from '../../../lib/geolocation.js';
 import { errorMessage } from '../../../lib/notify.js';
 import { useCheckIn, type CheckinResult } from '../api/check-in.js';
@@ -35,7 +35,7 @@ function LinkLayout({ session, children }: { session?: PublicSession; children: 
             </Title>
             <Text c="dimmed">
               Lecture {session.number}
-              {session.title ? `: ${session.title}` : ''} · {dayjs(session.startsAt).format('ddd D MMM, HH:mm')}
+              {session.title ? `: ${session.title}` : ''} · {formatDateTime(session.startsAt)}
               {session.venue ? ` · ${session.venue}` : ''}
             </Text>
           </Stack>

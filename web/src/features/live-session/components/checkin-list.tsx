@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Button, Card, Group, SegmentedControl, Stack, Table, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { IconCheck } from '@tabler/icons-react';
-import dayjs from 'dayjs';
 import type { RecordWithStudent } from '../api/get-records.js';
 import { RecordStatusBadge } from '../../../components/record-status-badge.js';
+import { formatTimeWithSeconds } from '../../../lib/dates.js';
 import { FlagBadges, METHOD_LABELS, SyncBadge } from './record-badges.js';
 
 type Filter = 'all' | 'pending' | 'flagged';
@@ -16,7 +16,7 @@ interface CheckinListProps {
   confirming: string | null;
 }
 
-const timeOf = (r: RecordWithStudent) => (r.checkedInAt ? dayjs(r.checkedInAt).format('HH:mm:ss') : '—');
+const timeOf = (r: RecordWithStudent) => (r.checkedInAt ? formatTimeWithSeconds(r.checkedInAt) : '—');
 
 function ConfirmButton({ record, onConfirm, confirming }: { record: RecordWithStudent } & Pick<CheckinListProps, 'onConfirm' | 'confirming'>) {
   if (record.state !== 'pending' || !onConfirm) return null;
