@@ -102,7 +102,7 @@ describeBrowser('accessibility: axe-core on every main page, and a clean console
     const later = await teacher.call<{ id: string }>('POST', `/api/courses/${courseId}/sessions`, { ...at(72), venue: 'Room 101' });
     const cancelled = await teacher.call<{ id: string }>('POST', `/api/courses/${courseId}/sessions`, at(96));
     await teacher.call('POST', `/api/sessions/${cancelled.id}/cancel`, { reason: 'Teacher at a conference' });
-    await student.call('POST', '/api/absences', { courseId, sessionIds: [later.id], reason: 'Dentist appointment', category: 'medical' });
+    await student.call('POST', '/api/absences', { courseId, sessionIds: [later.id], reason: 'Dentist appointment', category: 'illness' });
 
     await admin.call('POST', '/api/devices', { name: 'Door reader', location: 'Room 101' });
     await admin.call('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'], description: 'Student information system' });

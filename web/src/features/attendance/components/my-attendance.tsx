@@ -123,12 +123,13 @@ function History({ item }: { item: CourseAttendance }) {
 function DotTimeline({ item }: { item: CourseAttendance }) {
   if (item.records.length === 0) return null;
   return (
-    <Group gap={5} data-testid="attendance-timeline" aria-label="Your sessions, oldest first">
+    <Group gap={5} role="group" data-testid="attendance-timeline" aria-label="Your sessions, oldest first">
       {item.records.map((r) => (
         <Tooltip key={r.sessionId} label={`${sessionLabel(r)} · ${formatDate(r.startsAt)} · ${r.status}${r.counted ? '' : ' (counts once closed)'}`} withArrow>
           <span
             data-testid="attendance-dot"
             data-status={r.status}
+            role="img"
             aria-label={`${sessionLabel(r)}: ${r.status}`}
             style={{
               width: 14,
