@@ -11,7 +11,9 @@ import { STATUS_COLOR, onFilledVar } from '../web/src/lib/colors.js';
  */
 const AA = 4.5;
 const full = mergeMantineTheme(DEFAULT_THEME, theme);
-const vars = cssVariablesResolver(full);
+const resolved = cssVariablesResolver(full);
+// Plain maps: the variable names are built from palette names.
+const vars = { light: resolved.light as Record<string, string>, dark: resolved.dark as Record<string, string> };
 
 /** `fg` at `alpha` over `bg`, as #rrggbb. */
 function over(bg: string, fg: string, alpha: number): string {

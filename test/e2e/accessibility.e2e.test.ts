@@ -118,6 +118,10 @@ describeBrowser('accessibility: axe-core on every main page, and a clean console
   async function visitor(options: { login?: { username: string; password: string }; phone?: boolean; dark?: boolean } = {}): Promise<BrowserPage> {
     const bp = options.phone ? await openPhonePage(browser, server.url) : await openDesktopPage(browser, server.url);
     opened.push(bp);
+    // axe-core into every page of the context as it starts. Not page.addScriptTag: that is an inline
+    // script, which the app's Content-Security-Policy (script-src 'self') rightly refuses, and the
+    // policy stays on so that anything it blocks in the app shows in the console.
+    await bp.context.addInitScript({ content: AXE_SOURCE });
     if (options.dark) {
       // What Mantine's colour-scheme manager reads at start.
       await bp.context.addInitScript((key) => window.localStorage.setItem(key, 'dark'), MANTINE_SCHEME_KEY);
@@ -148,7 +152,6 @@ describeBrowser('accessibility: axe-core on every main page, and a clean console
         await check.then(page);
         await settle(page);
       }
-      await page.addScriptTag({ content: AXE_SOURCE });
       const violations = await page.evaluate(async () => {
         const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: unknown[] }> } }).axe;
         return (await axe.run(document, { resultTypes: ['violations'] })).violations;
