@@ -198,7 +198,7 @@ describeBrowser('accessibility: axe-core on every main page, and a clean console
       { path: '/checkin', ready: 'checkin-page' },
       { path: '/attendance', ready: 'my-attendance' },
       { path: '/absences' },
-      { path: `/absences/new?courseId=${courseId}`, ready: 'absence-new' },
+      { path: `/absences/new?courseId=${courseId}`, ready: 'absence-form' },
       { path: '/calendar', ready: 'calendar-page' },
       { path: '/profile', ready: 'profile-page' },
       { path: '/notifications', ready: 'notifications-page' },

@@ -5,7 +5,7 @@ import {
   type CSSVariablesResolver,
   type VariantColorsResolver,
 } from '@mantine/core';
-import { onFilledVar } from '../lib/colors.js';
+import { CANVAS_VAR, onFilledVar } from '../lib/colors.js';
 
 /**
  * Colours readable by everyone (WCAG AA): Mantine's default shades put white text on teal-6 at
@@ -121,12 +121,14 @@ export const cssVariablesResolver: CSSVariablesResolver = (theme) => {
     '--mantine-color-error': 'var(--mantine-color-red-text)',
     '--mantine-color-anchor': `var(--mantine-color-${primary}-text)`,
     '--mantine-primary-color-contrast': `var(${onFilledVar(primary)})`,
+    [CANVAS_VAR]: theme.colors.gray[0],
   });
   Object.assign(dark, {
     '--mantine-color-dimmed': readableOn(theme.colors.dark[6], [theme.colors.dark[2]], WHITE),
     '--mantine-color-error': 'var(--mantine-color-red-text)',
     '--mantine-color-anchor': `var(--mantine-color-${primary}-text)`,
     '--mantine-primary-color-contrast': `var(${onFilledVar(primary)})`,
+    [CANVAS_VAR]: theme.colors.dark[8],
   });
   return { variables: {}, light, dark };
 };
@@ -145,4 +147,8 @@ export const theme = createTheme({
   defaultRadius: 'md',
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   variantColorResolver,
+  components: {
+    // Links inside text must not be told apart by colour alone (WCAG 1.4.1): always underlined.
+    Anchor: { defaultProps: { underline: 'always' } },
+  },
 });

@@ -38,11 +38,15 @@ export function AttendanceSummary({
     <Paper withBorder p="sm" radius="md" data-testid={testId}>
       <Stack gap="xs">
         <Text fw={600}>{headline}</Text>
-        <Progress.Root size="lg" aria-label="Attendance so far">
+        <Progress.Root size="lg">
           {PARTS.map((part) =>
             part.key !== 'unmarked' && summary[part.key] > 0 ? (
               <Tooltip key={part.key} label={`${part.label}: ${summary[part.key]}`}>
-                <Progress.Section value={(summary[part.key] / total) * 100} color={STATUS_COLOR[part.key]} />
+                <Progress.Section
+                  value={(summary[part.key] / total) * 100}
+                  color={STATUS_COLOR[part.key]}
+                  aria-label={`${part.label}: ${summary[part.key]} of ${summary.enrolled}`}
+                />
               </Tooltip>
             ) : null,
           )}

@@ -16,6 +16,9 @@ export const STATUS_COLOR = {
 
 export type StatusKey = keyof typeof STATUS_COLOR;
 
+/** The page behind cards on pages without the app shell (sign-in, link check-in): light grey, or near-black in the dark scheme. */
+export const CANVAS_VAR = '--rollbook-canvas';
+
 /** The CSS variable holding the text colour readable on `color`'s filled background (set by the theme). */
 export const onFilledVar = (color: string) => `--rollbook-${color}-on-filled`;
 

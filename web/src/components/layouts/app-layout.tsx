@@ -65,9 +65,10 @@ export function AppLayout({ nav, user, onProfile, onSignOut, headerActions, chil
             {headerActions}
             <Menu position="bottom-end" withinPortal shadow="md" width={200}>
               <Menu.Target>
-                <UnstyledButton aria-label="Account menu" data-testid="user-menu">
+                {/* Named by what it shows (the user's name) and what it is, so speech input can say it. */}
+                <UnstyledButton aria-label={`${user.name}: account menu`} data-testid="user-menu">
                   <Group gap={8} wrap="nowrap">
-                    <Avatar radius="xl" size={32} color="blue">
+                    <Avatar radius="xl" size={32} color="blue" aria-hidden>
                       {initials(user.name)}
                     </Avatar>
                     <Text size="sm" fw={500} visibleFrom="xs" maw={160} truncate>

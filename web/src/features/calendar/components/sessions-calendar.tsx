@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { ActionIcon, Box, Button, Center, Group, Loader, Paper, SegmentedControl, SimpleGrid, Stack, Text, Title, Tooltip, UnstyledButton } from '@mantine/core';
+import { ActionIcon, Box, Button, Center, Group, Loader, Paper, SegmentedControl, SimpleGrid, Stack, Text, Title, Tooltip, UnstyledButton, VisuallyHidden } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { IconCalendarShare, IconChevronLeft, IconChevronRight } from '@tabler/icons-react';
 import type { MySession } from '../../../../../common/calendar.schemas.js';
@@ -68,7 +68,6 @@ function MonthGrid({
             <UnstyledButton
               key={key}
               onClick={() => onSelect(key)}
-              aria-label={`${formatLongDay(d)}: ${list.length === 0 ? 'no sessions' : `${list.length} ${list.length === 1 ? 'session' : 'sessions'}`}`}
               aria-pressed={isSelected}
               data-testid={`calendar-day-${key}`}
               data-count={list.length}
@@ -85,7 +84,9 @@ function MonthGrid({
                 overflow: 'hidden',
               }}
             >
-              <Text size="xs" fw={key === today ? 800 : 500} c={key === today ? 'blue' : undefined} ta={wide ? 'left' : 'center'}>
+              {/* Its name is what it shows plus the full date, read out instead of the bare day number. */}
+              <VisuallyHidden>{`${formatLongDay(d)}: ${list.length === 0 ? 'no sessions' : `${list.length} ${list.length === 1 ? 'session' : 'sessions'}`}`}</VisuallyHidden>
+              <Text size="xs" fw={key === today ? 800 : 500} c={key === today ? 'blue' : undefined} ta={wide ? 'left' : 'center'} aria-hidden>
                 {d.date()}
               </Text>
               {wide ? (
