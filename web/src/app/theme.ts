@@ -82,37 +82,29 @@ function filled(shades: readonly string[], from: number): { background: string; 
 const LIGHT_SHADE = 6;
 const DARK_SHADE = 8;
 
+/** One palette's variables in one scheme: its readable coloured text and its filled look. */
+function paletteVars(name: string, text: string, fill: { background: string; text: string }): Record<string, string> {
+  return {
+    [`--mantine-color-${name}-text`]: text,
+    [`--mantine-color-${name}-light-color`]: text,
+    [`--mantine-color-${name}-outline`]: text,
+    [`--mantine-color-${name}-filled`]: fill.background,
+    [`--mantine-color-${name}-filled-hover`]: mix(fill.background, BLACK, 0.1),
+    [onFilledVar(name)]: fill.text,
+  };
+}
+
 /** Every readable-colour variable for both schemes, computed once from the palettes. */
 export const cssVariablesResolver: CSSVariablesResolver = (theme) => {
   const light: Record<string, string> = {};
   const dark: Record<string, string> = {};
-  const lightBody = theme.white;
-  const darkBody = theme.colors.dark[7];
   for (const [name, shades] of Object.entries(theme.colors)) {
-    // Light: coloured text sits on white or on the palette's 10% tint (light variants).
-    const lightTint = mix(lightBody, shades[LIGHT_SHADE], 0.1);
-    const lightText = readableOn(lightTint, shades.slice(LIGHT_SHADE), BLACK);
-    const lightFilled = filled(shades, LIGHT_SHADE);
-    Object.assign(light, {
-      [`--mantine-color-${name}-text`]: lightText,
-      [`--mantine-color-${name}-light-color`]: lightText,
-      [`--mantine-color-${name}-outline`]: lightText,
-      [`--mantine-color-${name}-filled`]: lightFilled.background,
-      [`--mantine-color-${name}-filled-hover`]: mix(lightFilled.background, BLACK, 0.1),
-      [onFilledVar(name)]: lightFilled.text,
-    });
-    // Dark: on dark-7 or on the palette's 15% tint of it.
-    const darkTint = mix(darkBody, shades[DARK_SHADE - 2], 0.15);
-    const darkText = readableOn(darkTint, [...shades.slice(0, 5)].reverse(), WHITE);
-    const darkFilled = filled(shades, DARK_SHADE);
-    Object.assign(dark, {
-      [`--mantine-color-${name}-text`]: darkText,
-      [`--mantine-color-${name}-light-color`]: darkText,
-      [`--mantine-color-${name}-outline`]: darkText,
-      [`--mantine-color-${name}-filled`]: darkFilled.background,
-      [`--mantine-color-${name}-filled-hover`]: mix(darkFilled.background, BLACK, 0.1),
-      [onFilledVar(name)]: darkFilled.text,
-    });
+    // Light: coloured text sits on white or on the palette's 10% tint (light variants), darker shades first.
+    const lightTint = mix(theme.white, shades[LIGHT_SHADE], 0.1);
+    Object.assign(light, paletteVars(name, readableOn(lightTint, shades.slice(LIGHT_SHADE), BLACK), filled(shades, LIGHT_SHADE)));
+    // Dark: on dark-7 or on the palette's 15% tint of it, lighter shades first.
+    const darkTint = mix(theme.colors.dark[7], shades[DARK_SHADE - 2], 0.15);
+    Object.assign(dark, paletteVars(name, readableOn(darkTint, [...shades.slice(0, 5)].reverse(), WHITE), filled(shades, DARK_SHADE)));
   }
   const primary = theme.primaryColor;
   Object.assign(light, {
