@@ -40,34 +40,25 @@ describeEachDialect('roster changes, live', (ctx) => {
       await teacher.subscribe(openTopic);
       await teacher.subscribe(laterTopic);
 
-      // 1. The teacher enrols a new student.
+      const enroll = (studentId: string) =>
+        ctx().request({ method: 'POST', url: `/api/courses/${room.courseId}/enrollments`, token: room.teacherToken, payload: { studentIds: [studentId] } });
+
+      // 1. The teacher enrolls a new student.
       const newcomer = await buildUser(ctx().db, { role: 'student' });
       const added = rosterEvent(teacher, openTopic, 'ROSTER_CHANGED after enrolling');
-      const enrol = await ctx().request({
-        method: 'POST',
-        url: `/api/courses/${room.courseId}/enrollments`,
-        token: room.teacherToken,
-        payload: { studentIds: [newcomer.id] },
-      });
-      expect(enrol.json()).toMatchObject({ enrolled: 1, alreadyEnrolled: 0 });
+      expect((await enroll(newcomer.id)).json()).toMatchObject({ enrolled: 1, alreadyEnrolled: 0 });
       expect((await added).data as RosterChanged).toEqual({ sessionId: openId, courseId: room.courseId, added: [newcomer.id], removed: [] });
       expect((await summaryWith(teacher, openTopic, 3)).data).toMatchObject({ sessionId: openId, summary: { enrolled: 3, unmarked: 3 } });
 
       // 2. Enrolling them again changes nothing, so nothing is announced: the next event is the removal.
-      const again = await ctx().request({
-        method: 'POST',
-        url: `/api/courses/${room.courseId}/enrollments`,
-        token: room.teacherToken,
-        payload: { studentIds: [newcomer.id] },
-      });
-      expect(again.json()).toMatchObject({ enrolled: 0, alreadyEnrolled: 1 });
+      expect((await enroll(newcomer.id)).json()).toMatchObject({ enrolled: 0, alreadyEnrolled: 1 });
       const removed = rosterEvent(teacher, openTopic, 'ROSTER_CHANGED after unenrolling');
-      const unenrol = await ctx().request({
+      const unenroll = await ctx().request({
         method: 'DELETE',
         url: `/api/courses/${room.courseId}/students/${room.students[0].id}`,
         token: room.teacherToken,
       });
-      expect(unenrol.statusCode).toBe(204);
+      expect(unenroll.statusCode).toBe(204);
       expect((await removed).data as RosterChanged).toEqual({ sessionId: openId, courseId: room.courseId, added: [], removed: [room.students[0].id] });
       await summaryWith(teacher, openTopic, 2);
 
