@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, DevicesTable, DeviceScansTable } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 
 type Db = Kysely<Database>;
 export type DeviceRow = Selectable<DevicesTable>;
@@ -13,8 +14,11 @@ export function findDeviceById(db: Db, id: string): Promise<DeviceRow | undefine
   return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function findDeviceByKeyHash(db: Db, keyHash: string): Promise<DeviceRow | undefined> {
-  return db.selectFrom('devices').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+const deviceByKeyHashQuery = hotQuery((db: Db, keyHash: string) => db.selectFrom('devices').selectAll().where('key_hash', '=', keyHash));
+
+/** The device of a key hash (every scan: a hotQuery). */
+export async function findDeviceByKeyHash(db: Db, keyHash: string): Promise<DeviceRow | undefined> {
+  return (await deviceByKeyHashQuery(db, keyHash)).rows[0];
 }
 
 /** Devices by id (time-ordered), after the keyset cursor; one more than `limit` tells there is a next page. */

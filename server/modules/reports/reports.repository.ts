@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 import { courseIdsTaughtBy } from '../courses/courses.repository.js';
 
 type Db = Kysely<Database>;
@@ -17,17 +18,25 @@ export async function heldSessionCount(db: Db, courseId: string): Promise<number
   return Number(r.n);
 }
 
-/** Per student and status, the count of records in the course's held sessions (one query). */
-export function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
-  let q = db
+function statusCounts(db: Db, courseId: string) {
+  return db
     .selectFrom('attendance_records')
     .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
     .select(['attendance_records.student_id', 'attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
     .where('sessions.course_id', '=', courseId)
     .where('sessions.state', '=', HELD)
     .groupBy(['attendance_records.student_id', 'attendance_records.status']);
-  if (studentId) q = q.where('attendance_records.student_id', '=', studentId);
-  return q.execute();
+}
+
+// One student's (every check-in's response, see checkin-attendance.ts): compiled once, see hot-query.ts.
+const studentStatusCountsQuery = hotQuery((db: Db, courseId: string, studentId: string) =>
+  statusCounts(db, courseId).where('attendance_records.student_id', '=', studentId),
+);
+
+/** Per student and status, the count of records in the course's held sessions (one query); one student's when given. */
+export async function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
+  if (studentId) return (await studentStatusCountsQuery(db, courseId, studentId)).rows;
+  return statusCounts(db, courseId).execute();
 }
 
 export function enrolledStudents(db: Db, courseId: string) {
