@@ -2,8 +2,10 @@
 // counts them): on PostgreSQL each is a round trip, and the check-in path's were cut (the session's
 // state and the same-browser records in one read; the record, its audit event, its outbox rows and
 // a scan's log row in one statement). Also the behaviour those combined statements must keep.
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { statementsSent } from '../server/db/kysely.js';
+import { hotQuery, preparedStatementName } from '../server/db/hot-query.js';
+import { statementsSent, type Db } from '../server/db/kysely.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
@@ -49,10 +51,11 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
       const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code }, headers: { cookie: `rb_bid=phone-of-student-${i}` } });
       expect(res.statusCode, res.body).toBe(201);
     });
-    // user access, student + enrolment, BEGIN, SAVEPOINT, session state + same-browser records,
+    // user access, student + enrolment, BEGIN, session state + same-browser records,
     // [PostgreSQL: record + audit + outbox in one | SQLite: record, audit, outbox], COMMIT, attendance.
-    // Before this change: 11 on PostgreSQL (state, browser records, record, audit and outbox each alone).
-    expect(sent).toBe(dialect === 'postgres' ? 8 : 10);
+    // (A check-in alone in its transaction needs no savepoint.) Before this change: 11 on PostgreSQL
+    // (a savepoint; state, browser records, record, audit and outbox each alone).
+    expect(sent).toBe(dialect === 'postgres' ? 7 : 9);
   });
 
   it('device scans, of new students and again: the same statements, and no read of the scan log first', async () => {
@@ -66,16 +69,33 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().duplicate).toBe(true);
     });
-    // device key, student by number, enrolment, BEGIN, SAVEPOINT, session state, then
+    // device key, student by number, enrolment, BEGIN, session state, then
     // [PostgreSQL: one statement: record (or the student's record) + audit + outbox + scan log |
     //  SQLite: record, audit, outbox, scan log (new) or record, existing record, scan log (again)], COMMIT.
-    // Before: 10 on PostgreSQL for each (the scan log, and for a repeat a locking read of the record, alone).
-    expect(first).toBe(dialect === 'postgres' ? 8 : 11);
-    expect(again).toBe(dialect === 'postgres' ? 8 : 10);
+    // Before: 10 on PostgreSQL for each (a savepoint; for a new student the record, audit, outbox and
+    // scan log each alone; for a repeat the record insert, a locking read of the record and the scan log).
+    expect(first).toBe(dialect === 'postgres' ? 7 : 10);
+    expect(again).toBe(dialect === 'postgres' ? 7 : 9);
   });
 });
 
-describeEachDialect('combined check-in writes', (ctx) => {
+describeEachDialect('combined check-in writes', (ctx, dialect) => {
+  it('hot queries run as named prepared statements on PostgreSQL; one whose Parse failed is parsed again', async () => {
+    const byCode = hotQuery((db: Db, code: string) => db.selectFrom('departments').select('code').where('code', '=', code));
+    const missing = hotQuery((db: Db, id: string) => db.selectFrom('departments').select('code').where(sql.ref('no_such_column'), '=', id));
+    await ctx().db.connection().execute(async (conn) => {
+      expect((await byCode(conn, 'nope')).rows).toEqual([]);
+      await expect(missing(conn, 'x')).rejects.toThrow(/no_such_column/);
+      if (dialect !== 'postgres') return;
+      const names = (await sql<{ name: string }>`select name from pg_prepared_statements`.execute(conn)).rows.map((r) => r.name);
+      // byCode was parsed and kept under its name; the failed one was not kept, so it is parsed (and fails) again.
+      const compiled = ctx().db.selectFrom('departments').select('code').where('code', '=', 'nope').compile().sql;
+      expect(names).toContain(preparedStatementName(compiled));
+      await expect(missing(conn, 'x')).rejects.toThrow(/no_such_column/);
+      expect((await byCode(conn, 'still')).rows).toEqual([]);
+    });
+  });
+
   it('a repeated scan logs its scan_id against the record already there; a replayed scan_id writes nothing', async () => {
     const { room, scan, deviceId } = await deviceRoom(ctx(), 2);
     const number = room.students[0].studentNumber!;

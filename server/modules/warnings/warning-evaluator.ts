@@ -5,7 +5,7 @@ import { evaluateWarnings, warningDepsOf } from './warnings.service.js';
 /**
  * Evaluates warnings after attendance changes commit (the record writer's `attendanceChanged`), one
  * course at a time: changes arriving while a course is being evaluated are folded into one more run.
- * Only held sessions count, so a change in an open session (a check-in) costs nothing here; a change
+ * Only held sessions count, so a check-in into an open session costs nothing here; a change
  * in a closed session — its close, or an edit after the fact — re-evaluates everyone recorded in it,
  * because a session becoming held moves every one of their percentages, not just the changed records'.
  */
@@ -16,6 +16,8 @@ export class WarningEvaluator {
   constructor(private readonly app: FastifyInstance) {}
 
   enqueue(e: AttendanceChangedEvent): void {
+    // Check-ins into an open session: nothing held changed (not even a query needed); its close re-evaluates.
+    if (e.sessionOpen) return;
     let sessions = this.pending.get(e.courseId);
     if (!sessions) this.pending.set(e.courseId, (sessions = new Set()));
     sessions.add(e.sessionId);
