@@ -53,8 +53,8 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
     });
     // user access, student + enrolment, BEGIN, session state + same-browser records,
     // [PostgreSQL: record + audit + outbox in one | SQLite: record, audit, outbox], COMMIT, attendance.
-    // (A check-in alone in its transaction needs no savepoint.) Before this change: 11 on PostgreSQL
-    // (a savepoint; state, browser records, record, audit and outbox each alone).
+    // (A check-in alone in its transaction needs no savepoint.) Before this change: 12 on PostgreSQL
+    // (a savepoint; state, browser records, record, audit and outbox each alone; a warnings query after the commit).
     expect(sent).toBe(dialect === 'postgres' ? 7 : 9);
   });
 
@@ -72,8 +72,9 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
     // device key, student by number, enrolment, BEGIN, session state, then
     // [PostgreSQL: one statement: record (or the student's record) + audit + outbox + scan log |
     //  SQLite: record, audit, outbox, scan log (new) or record, existing record, scan log (again)], COMMIT.
-    // Before: 10 on PostgreSQL for each (a savepoint; for a new student the record, audit, outbox and
-    // scan log each alone; for a repeat the record insert, a locking read of the record and the scan log).
+    // Before, on PostgreSQL: 12 for a new student (a savepoint; record, audit, outbox and scan log each
+    // alone; a warnings query after the commit), 10 for a repeat (the record insert, a locking read of
+    // the record and the scan log).
     expect(first).toBe(dialect === 'postgres' ? 7 : 10);
     expect(again).toBe(dialect === 'postgres' ? 7 : 9);
   });
