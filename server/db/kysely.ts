@@ -3,9 +3,9 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, type SqliteDatabase } from 'kysely';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
+import { enableSqliteFastPath, preparedStatementName } from './hot-query.js';
 import pg from 'pg';
 import type { Database } from './database.js';
-import { preparedStatementName } from './hot-query.js';
 import { migrationProvider } from './migrations.js';
 
 export type Db = Kysely<Database>;
@@ -60,7 +60,9 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
     // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md).
     sqlite.pragma('wal_autocheckpoint = 10000');
     const count = { n: 0 };
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, count) }) });
+    const database = withStatementCache(sqlite, count);
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+    enableSqliteFastPath(db, database);
     statementCounts.set(db, count);
     return { db, dialect: 'sqlite' };
   }

@@ -186,8 +186,6 @@ export interface RecordChange {
   checkin: boolean;
   /** Part of a bulk change (the close): staff get the session's own events instead of one per record. */
   bulk: boolean;
-  /** Made by a self check-in, in a session that was open in the change's transaction. */
-  inOpenSession?: boolean;
 }
 
 export interface CommandResult {
@@ -201,12 +199,8 @@ export interface AttendanceChangedEvent {
   courseId: string;
   sessionId: string;
   studentIds: string[];
-  /**
-   * Every change was a self check-in's, made while the session was open (its state was checked,
-   * share-locked on PostgreSQL, in the change's transaction). Such changes move no figure over held
-   * sessions until the close, which announces itself.
-   */
-  sessionOpen?: boolean;
+  /** Every change was a check-in: the session is open, so nothing held (no percentage) moved. */
+  checkinsOnly: boolean;
 }
 
 export class AttendanceChanged {
@@ -267,10 +261,7 @@ export class RecordWriter {
   async apply(command: RecordCommand): Promise<CommandResult> {
     const from = this.changes.length;
     const record = await this.dispatch(command);
-    const changes = this.changes.slice(from);
-    // A check-in command writes only after finding its session open (see checkin()).
-    if (command.type === 'checkin') for (const ch of changes) ch.inOpenSession = true;
-    return { changes, record };
+    return { changes: this.changes.slice(from), record };
   }
 
   private dispatch(c: RecordCommand): Promise<AttendanceRecord | null> {
@@ -809,9 +800,9 @@ export function publishChanges(app: FastifyInstance, changes: RecordChange[]): v
     }
     const key = `${ch.courseId}:${ch.sessionId}`;
     let e = touched.get(key);
-    if (!e) touched.set(key, (e = { courseId: ch.courseId, sessionId: ch.sessionId, studentIds: [], sessionOpen: true }));
+    if (!e) touched.set(key, (e = { courseId: ch.courseId, sessionId: ch.sessionId, studentIds: [], checkinsOnly: true }));
     e.studentIds.push(ch.studentId);
-    if (!ch.inOpenSession) e.sessionOpen = false;
+    if (!ch.checkin) e.checkinsOnly = false;
   }
   for (const e of touched.values()) app.attendanceChanged.emit(e, app.log);
 }
