@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { AttendanceRecord, AttendanceStatus } from '../../../common/attendance.schemas.js';
 import { sessionTopic, userTopic } from '../../../common/live-events.js';
 import { commitGroupOf } from '../../db/commit-group.js';
+import { isForeignKeyViolation } from '../../db/constraint-errors.js';
 import type { Database } from '../../db/database.js';
 import { AppError, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../lib/ids.js';
@@ -320,6 +321,11 @@ export class RecordWriter {
       audit: auditRow(created.audit, nowIso()),
       outbox: outboxRows([created.event], this.subscribers),
       scan,
+    }).catch((err: unknown) => {
+      // The record the statement saw (unlocked) was deleted before the scan log's reference to it was
+      // checked: the same answer as a locking read that finds it gone.
+      if (scan && isForeignKeyViolation(err)) throw conflict('The record changed meanwhile; try again.');
+      throw err;
     });
     let result: RecordRow;
     let scanLogged = written.scanLogged;
