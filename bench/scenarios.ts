@@ -222,6 +222,31 @@ async function serverCpuDuring<T extends { responses: number }>(servers: ServerP
   return { result, ms, msPerRequest: round(ms / Math.max(1, result.responses), 3) };
 }
 
+/**
+ * The server's own counters from /metrics: statements it sent to the database (on PostgreSQL each a
+ * round trip: `rollbook_db_statements_total`) and records created by check-ins (`rollbook_checkins_total`,
+ * every method), so a figure per request can be checked against the responses of the same window.
+ */
+async function serverCounters(server: ServerProcess): Promise<{ statements: number; checkins: number }> {
+  const res = await fetch(`${server.baseUrl}/metrics`);
+  if (!res.ok) throw new Error(`/metrics: ${res.status}`);
+  const text = await res.text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      .reduce((t, line) => t + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return { statements: sum('rollbook_db_statements_total'), checkins: sum('rollbook_checkins_total') };
+}
+
+/** Server counters over `fn`: statements per response, and check-ins the server counted in that window. */
+async function countersDuring<T extends { responses: number }>(server: ServerProcess, fn: () => Promise<T>) {
+  const before = await serverCounters(server);
+  const result = await fn();
+  const after = await serverCounters(server);
+  return { result, statements: after.statements - before.statements, checkins: after.checkins - before.checkins };
+}
+
 /** The baseline: POST /api/bench/ping (JWT verification only) with the same shape as the measured load. */
 async function baseline(spec: Omit<HttpLoadSpec, 'method' | 'paths'>, servers: ServerProcess[] = []) {
   const { result: r, msPerRequest } = await serverCpuDuring(servers, () => runHttpLoad({ ...spec, method: 'POST', paths: ['/api/bench/ping'] }));
@@ -416,6 +441,8 @@ async function checkinThroughputOn(
     const pings: HttpLoadResult[] = [];
     const loads: HttpLoadResult[] = [];
     let xacts = 0;
+    let statements = 0;
+    let serverCheckins = 0;
     let pingCpuMs = 0;
     let serverMs = 0;
     let databaseMs = 0;
@@ -436,9 +463,14 @@ async function checkinThroughputOn(
       ctx.log(`${scenario}: round ${r + 1}/${rounds}: ${amount} check-ins, ${connections} clients`);
       const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
       const x0 = dialect === 'postgres' ? await committedTransactions(db) : 0;
-      const c = await serverCpuDuring(servers, () =>
-        runHttpLoad({ urls: [server.baseUrl], method: 'POST', paths: ['/api/checkin'], ...slice, connections, amount, collect: 'recordId' }),
+      const counted = await countersDuring(server, () =>
+        serverCpuDuring(servers, () =>
+          runHttpLoad({ urls: [server.baseUrl], method: 'POST', paths: ['/api/checkin'], ...slice, connections, amount, collect: 'recordId' }),
+        ).then((c) => ({ ...c, responses: c.result.responses })),
       );
+      const c = counted.result;
+      statements += counted.statements;
+      serverCheckins += counted.checkins;
       loads.push(c.result);
       serverMs += c.ms;
       if (dialect === 'postgres') {
@@ -481,6 +513,9 @@ async function checkinThroughputOn(
     const errors = nonExpected(load, [201]);
     const correctness = {
       responses201: created,
+      // The server's own count of check-ins in the measured windows: it must equal the 201s, which
+      // shows that the statement count below covers exactly these check-ins.
+      serverCountedCheckins: serverCheckins,
       rowsInDb: rows.rows,
       auditEvents: rows.audits,
       duplicateRows: rows.duplicateRows,
@@ -502,6 +537,7 @@ async function checkinThroughputOn(
       rows.duplicateRows === 0 &&
       distinctAcks === created &&
       acknowledgedMissing === 0 &&
+      serverCheckins === created &&
       !tokensReused;
     const ratio = round(f.rps / base.rps, 3);
     const msPerCheckin = round(serverMs / Math.max(1, load.responses), 3);
@@ -521,6 +557,8 @@ async function checkinThroughputOn(
         baselineMsPerRequest: msPerPing,
         /** Baseline CPU per request ÷ check-in CPU per request: the rps ratio a server-bound run would show. */
         cpuRatio: msPerPing ? round(msPerPing / msPerCheckin, 3) : null,
+        // Statements the server sent to the database per check-in (its own count; on PostgreSQL round trips).
+        statementsPerRequest: round(statements / Math.max(1, load.responses), 2),
         ...(dialect === 'postgres'
           ? {
               postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3),
@@ -1218,10 +1256,12 @@ async function openSessionsScale(ctx: BenchContext): Promise<ScenarioResult> {
 // ---------------------------------------------------------------------------------------------
 // device-scan: scans of new and of already-recorded students, against code check-ins (both dialects)
 
+type KindFigures = ReturnType<typeof loadFigures> & { serverMsPerRequest: number; statementsPerRequest: number };
+
 interface DeviceScanFigures {
-  code: ReturnType<typeof loadFigures> & { serverMsPerRequest: number };
-  scanNew: ReturnType<typeof loadFigures> & { serverMsPerRequest: number };
-  scanRepeat: ReturnType<typeof loadFigures> & { serverMsPerRequest: number };
+  code: KindFigures;
+  scanNew: KindFigures;
+  scanRepeat: KindFigures;
   ratioNew: number;
   ratioRepeat: number;
   postgresMsPerRequest?: { code: number; scanNew: number; scanRepeat: number };
@@ -1256,11 +1296,20 @@ async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): 
 
     const measure = async (spec: Omit<HttpLoadSpec, 'urls' | 'method' | 'connections' | 'amount'>) => {
       const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
-      const c = await serverCpuDuring(servers, () =>
-        runHttpLoad({ urls: [server.baseUrl], method: 'POST', connections, amount: n, collect: 'recordId', ...spec }),
+      const counted = await countersDuring(server, () =>
+        serverCpuDuring(servers, () => runHttpLoad({ urls: [server.baseUrl], method: 'POST', connections, amount: n, collect: 'recordId', ...spec })).then(
+          (c) => ({ ...c, responses: c.result.responses }),
+        ),
       );
+      const c = counted.result;
       const pgMs = dialect === 'postgres' ? processesCpuMs('postgres') - pg0 : 0;
-      return { load: c.result, ms: c.ms, pgMsPerRequest: round(pgMs / Math.max(1, c.result.responses), 3) };
+      return {
+        load: c.result,
+        ms: c.ms,
+        pgMsPerRequest: round(pgMs / Math.max(1, c.result.responses), 3),
+        statementsPerRequest: round(counted.statements / Math.max(1, c.result.responses), 2),
+        serverCheckins: counted.checkins,
+      };
     };
     ctx.log(`device-scan [${dialect}]: ${n} code check-ins`);
     const codeRun = await measure({ paths: ['/api/checkin'], ...codeReqs });
@@ -1294,8 +1343,16 @@ async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): 
       scanRows.audits === n &&
       scanRows.duplicateRows === 0 &&
       ackMissing === 0 &&
+      // The server counted exactly the records it acknowledged in each window (none for the repeats).
+      codeRun.serverCheckins === codeCreated &&
+      newRun.serverCheckins === newCreated &&
+      repeatRun.serverCheckins === 0 &&
       Number(logged.n) === 2 * n;
-    const fig = (r: { load: HttpLoadResult; ms: number }) => ({ ...loadFigures(r.load), serverMsPerRequest: round(r.ms / Math.max(1, r.load.responses), 3) });
+    const fig = (r: { load: HttpLoadResult; ms: number; statementsPerRequest: number }) => ({
+      ...loadFigures(r.load),
+      serverMsPerRequest: round(r.ms / Math.max(1, r.load.responses), 3),
+      statementsPerRequest: r.statementsPerRequest,
+    });
     const codeF = fig(codeRun);
     const newF = fig(newRun);
     const repeatF = fig(repeatRun);
@@ -1318,6 +1375,7 @@ async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): 
         duplicateRows: codeRows.duplicateRows + scanRows.duplicateRows,
         acknowledgedMissingFromDb: ackMissing,
         scansLogged: Number(logged.n),
+        serverCountedCheckins: { code: codeRun.serverCheckins, scanNew: newRun.serverCheckins, scanRepeat: repeatRun.serverCheckins },
         status: { code: codeRun.load.status, scanNew: newRun.load.status, scanRepeat: repeatRun.load.status },
         ...(newRun.load.failureSamples.length || repeatRun.load.failureSamples.length
           ? { failureSamples: [...newRun.load.failureSamples, ...repeatRun.load.failureSamples].slice(0, 5) }

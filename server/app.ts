@@ -113,6 +113,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const handle =
     options.database ??
     openDatabase(config.DATABASE_URL, {
+      poolSize: config.DB_POOL_SIZE,
       timeouts: {
         connectMs: config.DB_CONNECT_TIMEOUT_MS,
         statementMs: config.DB_STATEMENT_TIMEOUT_MS,

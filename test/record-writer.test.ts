@@ -58,12 +58,21 @@ async function registerDevice(ctx: TestContext, adminToken: string) {
   return res.json() as { device: { id: string }; apiKey: string };
 }
 
-/** Makes every outbox insert fail from now on (a fault after the record and audit rows are written). */
-async function breakOutbox(ctx: TestContext) {
+/**
+ * Makes every outbox insert fail from now on (a fault after the record and audit rows are written),
+ * or only the outbox events about one student (their id is in the payload), as a unique-key conflict.
+ */
+async function breakOutbox(ctx: TestContext, studentId?: string) {
+  // Ids are [0-9a-z] (newId): safe inside the trigger's text.
+  const about = studentId && /^[0-9a-z]+$/.test(studentId) ? studentId : null;
   if (ctx.dialect === 'sqlite') {
-    await sql`create trigger fail_outbox before insert on outbox_events begin select raise(abort, 'injected failure'); end`.execute(ctx.db);
+    const when = about ? `when new.payload like '%${about}%'` : '';
+    await sql.raw(`create trigger fail_outbox before insert on outbox_events ${when} begin select raise(abort, 'injected failure'); end`).execute(ctx.db);
   } else {
-    await sql`create function fail_outbox() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$`.execute(ctx.db);
+    const test = about ? `new.payload like '%${about}%'` : 'true';
+    await sql
+      .raw(`create function fail_outbox() returns trigger language plpgsql as $$ begin if ${test} then raise exception 'injected failure' using errcode = 'unique_violation'; end if; return new; end $$`)
+      .execute(ctx.db);
     await sql`create trigger fail_outbox before insert on outbox_events for each row execute function fail_outbox()`.execute(ctx.db);
   }
 }
@@ -231,6 +240,49 @@ describeEachDialect('the record write command', (ctx) => {
     // Repaired: the same check-in goes through, whole.
     await expectOneChange(ctx(), sessionId, 'created', async () => {
       const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code: code.code } });
+      expect(res.statusCode, res.body).toBe(201);
+    });
+  });
+
+  it('a conflict inside one check-in\'s write undoes its record, audit event and outbox rows together; the check-ins committed with it keep theirs', async () => {
+    const { room, sessionId, code } = await openRoom(8);
+    const [victim, ...others] = room.students;
+    // A webhook on every event: each check-in also writes a delivery (on PostgreSQL in the same statement as the record).
+    const hook = await ctx().request({ method: 'POST', url: '/api/webhooks', token: adminToken, payload: { url: 'https://portal.example.edu/hooks/rollbook', events: ['*'] } });
+    expect(hook.statusCode, hook.body).toBe(201);
+    await breakOutbox(ctx(), victim.id);
+    try {
+      const before = await counts(ctx(), sessionId);
+      // Sent together, so they share grouped transactions: the failing one is undone alone.
+      const responses = await Promise.all(
+        room.students.map((s) => ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code: code.code } })),
+      );
+      expect(responses[0].statusCode).toBeGreaterThanOrEqual(500);
+      for (const r of responses.slice(1)) expect(r.statusCode, r.body).toBe(201);
+      const after = await counts(ctx(), sessionId);
+      expect(after.records - before.records).toBe(others.length);
+      expect(after.audits - before.audits).toBe(others.length);
+      expect(after.outbox - before.outbox).toBe(others.length);
+      const db = ctx().db;
+      expect(await db.selectFrom('attendance_records').select('id').where('session_id', '=', sessionId).where('student_id', '=', victim.id).execute()).toEqual([]);
+      expect(await db.selectFrom('audit_events').select('id').where('session_id', '=', sessionId).where('student_id', '=', victim.id).execute()).toEqual([]);
+      const deliveries = await db
+        .selectFrom('webhook_deliveries')
+        .innerJoin('outbox_events', 'outbox_events.id', 'webhook_deliveries.event_id')
+        .select('outbox_events.record_id')
+        .where('outbox_events.order_key', '=', sessionId)
+        .where('outbox_events.type', '=', 'record.created')
+        .execute();
+      const made = responses.slice(1).map((r) => r.json().record.id as string);
+      expect(deliveries.map((d) => d.record_id).sort()).toEqual([...made].sort());
+    } finally {
+      await repairOutbox(ctx());
+      const removed = await ctx().request({ method: 'DELETE', url: `/api/webhooks/${hook.json().webhook.id}`, token: adminToken });
+      expect(removed.statusCode, removed.body).toBe(204);
+    }
+    // Repaired: the victim's check-in goes through, whole.
+    await expectOneChange(ctx(), sessionId, 'created', async () => {
+      const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: victim.token, payload: { code: code.code } });
       expect(res.statusCode, res.body).toBe(201);
     });
   });

@@ -69,6 +69,19 @@ describe('SQLite storage helpers', () => {
     expect(await codes(handle.db)).toEqual(['A1', 'C1', 'D1', 'E1']);
   });
 
+  it('group commit: a unit alone in its transaction (no savepoint) that fails is rolled back whole; the next one commits', async () => {
+    const group = new CommitGroup(handle.db);
+    const lone = group.run(async (trx) => {
+      await dept(trx, 'H1');
+      await dept(trx, 'A1');
+    });
+    await expect(lone).rejects.toThrow();
+    await expect(group.run((trx) => dept(trx, 'I1'))).resolves.toBeDefined();
+    const now = await codes(handle.db);
+    expect(now).not.toContain('H1');
+    expect(now).toContain('I1');
+  });
+
   it('hot queries bind new arguments into the SQL compiled once, plain values and object fields alike', async () => {
     const byCode = hotQuery((db: Db, code: string) => db.selectFrom('departments').select(['id', 'code']).where('code', '=', code));
     const insert = hotQuery((db: Db, d: { id: string; code: string; name: string; at: string }) =>
@@ -106,7 +119,9 @@ describe('SQLite storage helpers', () => {
       expect(meanwhile).not.toBe(iterating);
       seen.push(row.code, (meanwhile.all() as { code: string }[]).length.toString());
     }
-    expect(seen).toEqual(['A1', '6', 'C1', '6', 'D1', '6', 'E1', '6', 'F1', '6', 'G1', '6']);
+    const all = await codes(handle.db);
+    expect(all).toEqual(['A1', 'C1', 'D1', 'E1', 'F1', 'G1', 'I1']);
+    expect(seen).toEqual(all.flatMap((code) => [code, String(all.length)]));
     cached.close();
   });
 });

@@ -1,4 +1,31 @@
-import type { Compilable, CompiledQuery, Kysely, QueryResult, SqliteDatabase } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely, type QueryResult, type SqliteDatabase } from 'kysely';
+
+/**
+ * The SQL texts of the hot queries (those with parameters), each with a statement name. On
+ * PostgreSQL the pool's connections send these as named prepared statements (server/db/kysely.ts):
+ * parsed and planned once per connection, then only bound and executed. Keyed by the text, so the
+ * same query built twice shares its name; names are `rb_<n>` in the order texts were first seen.
+ */
+const preparedNames = new Map<string, string>();
+
+/** The prepared-statement name of a hot query's SQL text, or undefined for any other text. */
+export function preparedStatementName(sqlText: string): string | undefined {
+  return preparedNames.get(sqlText);
+}
+
+function registerPrepared(sqlText: string): void {
+  if (!preparedNames.has(sqlText)) preparedNames.set(sqlText, `rb_${preparedNames.size + 1}`);
+}
+
+/**
+ * A hand-written hot statement (what the query builder cannot express well, such as a
+ * data-modifying CTE): one fixed SQL text with `$n` parameters, run as a named prepared statement
+ * on PostgreSQL like the hot queries.
+ */
+export function preparedStatement<R>(sqlText: string) {
+  registerPrepared(sqlText);
+  return (db: Kysely<any>, parameters: readonly unknown[]): Promise<QueryResult<R>> => db.executeQuery<R>(CompiledQuery.raw(sqlText, [...parameters]));
+}
 
 const ARG = '\u0000hot-query-arg:';
 
@@ -85,6 +112,7 @@ export function hotQuery<DB, A extends unknown[], R>(build: (db: Kysely<DB>, ...
     for (let i = 0; i < args.length; i++) {
       if (!slots.some((s) => s?.arg === i)) throw new Error(`hotQuery: argument ${i} is not used as a value in: ${compiled.sql}`);
     }
+    if (compiled.parameters.length > 0) registerPrepared(compiled.sql);
     return { compiled, slots };
   }
 }

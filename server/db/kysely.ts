@@ -3,7 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, type SqliteDatabase } from 'kysely';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
-import { enableSqliteFastPath } from './hot-query.js';
+import { enableSqliteFastPath, preparedStatementName } from './hot-query.js';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { migrationProvider } from './migrations.js';
@@ -31,6 +31,20 @@ export interface DbTimeouts {
 
 export const DEFAULT_DB_TIMEOUTS: DbTimeouts = { connectMs: 3000, statementMs: 4000, idleInTransactionMs: 10_000 };
 
+/** PostgreSQL connections per process when DB_POOL_SIZE is not set (docs/operations.md). */
+export const DEFAULT_POOL_SIZE = 10;
+
+const statementCounts = new WeakMap<object, { n: number }>();
+
+/**
+ * Statements this database handle has sent since it was opened: on PostgreSQL each is a round trip
+ * to the server (a multi-statement text counts once), on SQLite a statement prepared or taken from
+ * the statement cache for a run. For tests and the bench; nothing depends on it.
+ */
+export function statementsSent(db: Kysely<any>): number {
+  return statementCounts.get(db)?.n ?? 0;
+}
+
 /** Opens the database named by DATABASE_URL: `sqlite:<file>` or `postgres://…`. */
 export function openDatabase(url: string, options: { poolSize?: number; timeouts?: DbTimeouts; log?: (err: Error) => void } = {}): DbHandle {
   if (url.startsWith('sqlite:')) {
@@ -45,15 +59,17 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
     // check-ins touch (index leaves) are written back once instead of again and again, which took
     // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md).
     sqlite.pragma('wal_autocheckpoint = 10000');
-    const database = withStatementCache(sqlite);
+    const count = { n: 0 };
+    const database = withStatementCache(sqlite, count);
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
     enableSqliteFastPath(db, database);
+    statementCounts.set(db, count);
     return { db, dialect: 'sqlite' };
   }
   const t = options.timeouts ?? DEFAULT_DB_TIMEOUTS;
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 20,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: t.connectMs,
     statement_timeout: t.statementMs,
     idle_in_transaction_session_timeout: t.idleInTransactionMs,
@@ -67,8 +83,30 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
   // Neither may a client that is checked out when its connection dies (terminated, reset): pg emits
   // 'error' on the client itself, and the pool listens only while it is idle. The query in flight
   // fails on its own and the request gets 503.
-  pool.on('connect', (client) => client.on('error', log));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  const count = { n: 0 };
+  pool.on('connect', (client) => {
+    client.on('error', log);
+    usePreparedStatements(client, count);
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  statementCounts.set(db, count);
+  return { db, dialect: 'postgres' };
+}
+
+/**
+ * Sends the hot queries (hot-query.ts) as named prepared statements: PostgreSQL parses and plans
+ * each once per connection instead of on every call (the unnamed statement node-postgres uses
+ * otherwise is parsed and planned each time). Same round trips, less work in PostgreSQL. A statement
+ * whose Parse failed is parsed again next time (node-postgres keeps only those that parsed).
+ * Every query is also counted (statementsSent).
+ */
+function usePreparedStatements(client: pg.PoolClient, count: { n: number }): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+    count.n++;
+    const name = typeof text === 'string' && Array.isArray(values) ? preparedStatementName(text) : undefined;
+    return name ? query({ name, text, values }) : query(text, values, callback);
+  }) as typeof client.query;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -80,11 +118,12 @@ const CACHEABLE_SQL_LENGTH = 4000;
  * recent SQL texts (short ones: bulk inserts are not worth keeping) and reuses them. Statements
  * run to completion synchronously (`all`/`run`); one still being iterated (`busy`) is not shared.
  */
-export function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+export function withStatementCache(sqlite: SQLite.Database, count: { n: number } = { n: 0 }): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
+      count.n++;
       const cached = cache.get(text);
       if (cached && !cached.busy) return cached;
       const stmt = sqlite.prepare(text);

@@ -4,6 +4,7 @@ import { unauthenticated } from '../errors.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { outboxStatus } from '../modules/webhooks/webhooks.service.js';
 import type { OutboxStatus } from '../../common/webhook.schemas.js';
+import { statementsSent } from '../db/kysely.js';
 
 export interface AppMetrics {
   registry: Registry;
@@ -42,6 +43,15 @@ export default fp(
       help: 'Attendance records created by a check-in, by method',
       labelNames: ['method'] as const,
       registers: [registry],
+    });
+    new Counter({
+      name: 'rollbook_db_statements_total',
+      help: 'Statements sent to the database by this process (on PostgreSQL: round trips)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(statementsSent(app.db));
+      },
     });
     new Gauge({
       name: 'rollbook_websockets',

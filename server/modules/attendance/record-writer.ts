@@ -3,26 +3,27 @@ import type { Transaction } from 'kysely';
 import type { AttendanceRecord, AttendanceStatus } from '../../../common/attendance.schemas.js';
 import { sessionTopic, userTopic } from '../../../common/live-events.js';
 import { commitGroupOf } from '../../db/commit-group.js';
+import { isForeignKeyViolation } from '../../db/constraint-errors.js';
 import type { Database } from '../../db/database.js';
 import { AppError, conflict, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { publish } from '../../realtime/live-events.js';
-import { insertAudit, insertAuditMany, type AuditInput } from '../audit/audit.repository.js';
+import { auditRow, insertAudit, insertAuditMany, type AuditInput } from '../audit/audit.repository.js';
 import { insertScanIfAbsent } from '../devices/devices.repository.js';
 import { insertEnrollments, isEnrolled } from '../enrollments/enrollments.repository.js';
 import { insertUser } from '../users/users.repository.js';
-import { enqueueOutbox, enqueueOutboxMany, type OutboxEventInput, type Subscribers } from '../webhooks/outbox.repository.js';
+import { enqueueOutbox, enqueueOutboxMany, outboxRows, type OutboxEventInput, type Subscribers } from '../webhooks/outbox.repository.js';
 import {
   beforeExcuse,
+  checkinContext,
   deleteRecordRow,
   findRecord,
+  insertCheckin,
   insertRecordIfAbsent,
   insertRecordsIfAbsent,
   lockRecord,
   pendingRecords,
-  recordsFromBrowser,
   sessionForWrite,
-  sessionStateForWrite,
   studentsByIds,
   unrecordedStudents,
   updateRecordInState,
@@ -287,12 +288,13 @@ export class RecordWriter {
 
   private async checkin(c: CheckinCommand): Promise<AttendanceRecord | null> {
     const { trx } = this;
-    const state = await sessionStateForWrite(trx, this.dialect, c.session.id);
+    // The session's state and (a returning phone) the other students' records from its browser, in one read.
+    const browserId = c.browserId && !c.newBrowser ? c.browserId : null;
+    const { state, fromBrowser: others } = await checkinContext(trx, this.dialect, c.session.id, browserId, c.student.id);
     if (state !== 'open') throw sessionNotOpen(state);
     if (c.enroll) await this.enrollByLink(c);
     const when = c.at ?? Date.now();
     const now = new Date(when).toISOString();
-    const others = c.browserId && !c.newBrowser ? await recordsFromBrowser(trx, c.session.id, c.browserId, c.student.id) : [];
     const row: RecordRow = {
       id: newId(),
       session_id: c.session.id,
@@ -309,17 +311,38 @@ export class RecordWriter {
       version: 1,
       absence_id: null,
     };
+    const created = this.describe({ kind: 'created', action: 'record.checked_in', row, before: null, student: c.student, courseId: c.session.courseId, courseCode: c.session.courseCode, actorId: c.actorId, reason: c.reason ?? null, checkin: true });
+    const scan = c.scan
+      ? { id: newId(), device_id: c.scan.deviceId, scan_id: c.scan.scanId, session_id: c.session.id, student_number: c.scan.studentNumber, scanned_at: now, created_at: nowIso() }
+      : null;
+    // The record, its audit event and outbox rows (and the scan log row): one statement on PostgreSQL.
+    const written = await insertCheckin(trx, this.dialect, {
+      record: row,
+      audit: auditRow(created.audit, nowIso()),
+      outbox: outboxRows([created.event], this.subscribers),
+      scan,
+    }).catch((err: unknown) => {
+      // The record the statement saw (unlocked) was deleted before the scan log's reference to it was
+      // checked: the same answer as a locking read that finds it gone.
+      if (scan && isForeignKeyViolation(err)) throw conflict('The record changed meanwhile; try again.');
+      throw err;
+    });
     let result: RecordRow;
-    if (await insertRecordIfAbsent(trx, row)) {
-      await this.recorded({ kind: 'created', action: 'record.checked_in', row, before: null, student: c.student, courseId: c.session.courseId, courseCode: c.session.courseCode, actorId: c.actorId, reason: c.reason ?? null, checkin: true });
+    let scanLogged = written.scanLogged;
+    if (written.inserted) {
+      this.changes.push(created.change);
       result = row;
     } else {
-      const existing = await lockRecord(trx, this.dialect, c.session.id, c.student.id);
+      // Already recorded. The statement's unlocked read serves unless the record is to change (or
+      // was committed after the statement began): then it is read again, locked.
+      let existing = written.existing;
+      const reopened = (r: RecordRow) => r.method === 'auto' && r.status === 'absent';
+      if (!existing || reopened(existing)) existing = await lockRecord(trx, this.dialect, c.session.id, c.student.id);
       if (!existing) throw conflict('The record changed meanwhile; try again.');
       result = existing;
       // A session reopened after its close: the close's `auto` absence gives way to the late
       // arrival. Anything a person set (a teacher's mark, an excuse) is never overwritten.
-      if (existing.method === 'auto' && existing.status === 'absent') {
+      if (reopened(existing)) {
         const updated = await updateRecordRow(
           trx,
           existing.id,
@@ -331,19 +354,9 @@ export class RecordWriter {
         result = updated;
       }
     }
-    if (c.scan) {
-      const logged = await insertScanIfAbsent(trx, {
-        id: newId(),
-        device_id: c.scan.deviceId,
-        scan_id: c.scan.scanId,
-        session_id: c.session.id,
-        record_id: result.id,
-        student_number: c.scan.studentNumber,
-        scanned_at: now,
-        created_at: nowIso(),
-      });
-      if (!logged) throw new ReplayedScan();
-    }
+    // The statement logs the scan when it had a record to point to; otherwise (read again above) it is logged here.
+    if (scan && scanLogged === null) scanLogged = await insertScanIfAbsent(trx, { ...scan, record_id: result.id });
+    if (scan && !scanLogged) throw new ReplayedScan();
     // Flag the other records checked in from this browser only when this call made a check-in.
     if (this.changes.some((ch) => ch.record?.id === result.id && ch.action === 'record.checked_in')) await this.flagSharedDevice(others, c, now);
     return toRecord(result);
@@ -658,47 +671,59 @@ export class RecordWriter {
   }
 
   /** The audit event and the outbox event of one change, and the change itself for publishing. */
-  private async recorded(x: {
-    kind: RecordChange['kind'];
-    action: string;
-    row: RecordRow | null;
-    before: RecordRow | null;
-    student: StudentRef;
-    courseId: string;
-    courseCode: string;
-    actorId: string | null;
-    reason: string | null;
-    checkin: boolean;
-  }): Promise<void> {
+  private async recorded(x: ChangeInput): Promise<void> {
+    const { audit, event, change } = this.describe(x);
+    await insertAudit(this.trx, audit);
+    await enqueueOutbox(this.trx, [event], this.subscribers);
+    this.changes.push(change);
+  }
+
+  /** What `recorded` writes and publishes for a change, without writing it. */
+  private describe(x: ChangeInput): { audit: AuditInput; event: OutboxEventInput; change: RecordChange } {
     const record = x.row ? toRecord(x.row) : null;
     const before = x.before ? toRecord(x.before) : null;
     const subject = (x.row ?? x.before)!;
-    await insertAudit(this.trx, {
-      actorId: x.actorId,
-      action: x.action,
-      entity: 'record',
-      entityId: subject.id,
-      sessionId: subject.session_id,
-      studentId: subject.student_id,
-      before,
-      after: record,
-      reason: x.reason,
-    });
     const type = x.kind === 'created' ? 'record.created' : x.kind === 'updated' ? 'record.updated' : 'record.deleted';
-    await enqueueOutbox(this.trx, [recordEvent(type, (record ?? before)!, x.student, { id: x.courseId, code: x.courseCode })], this.subscribers);
-    this.changes.push({
-      kind: x.kind,
-      action: x.action,
-      sessionId: subject.session_id,
-      courseId: x.courseId,
-      studentId: subject.student_id,
-      student: x.student,
-      record,
-      before,
-      checkin: x.checkin,
-      bulk: false,
-    });
+    return {
+      audit: {
+        actorId: x.actorId,
+        action: x.action,
+        entity: 'record',
+        entityId: subject.id,
+        sessionId: subject.session_id,
+        studentId: subject.student_id,
+        before,
+        after: record,
+        reason: x.reason,
+      },
+      event: recordEvent(type, (record ?? before)!, x.student, { id: x.courseId, code: x.courseCode }),
+      change: {
+        kind: x.kind,
+        action: x.action,
+        sessionId: subject.session_id,
+        courseId: x.courseId,
+        studentId: subject.student_id,
+        student: x.student,
+        record,
+        before,
+        checkin: x.checkin,
+        bulk: false,
+      },
+    };
   }
+}
+
+interface ChangeInput {
+  kind: RecordChange['kind'];
+  action: string;
+  row: RecordRow | null;
+  before: RecordRow | null;
+  student: StudentRef;
+  courseId: string;
+  courseCode: string;
+  actorId: string | null;
+  reason: string | null;
+  checkin: boolean;
 }
 
 function recordEvent(

@@ -1,18 +1,21 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { AttendanceRecordsTable, Database } from '../../db/database.js';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { AttendanceRecordsTable, AuditEventsTable, Database, DeviceScansTable } from '../../db/database.js';
 import type { Summary } from '../../../common/attendance.schemas.js';
-import { hotQuery } from '../../db/hot-query.js';
+import { hotQuery, preparedStatement } from '../../db/hot-query.js';
+import { insertAuditRow } from '../audit/audit.repository.js';
+import { insertScanIfAbsent } from '../devices/devices.repository.js';
+import { insertOutboxRows, type OutboxRows } from '../webhooks/outbox.repository.js';
 
 export type RecordRow = Selectable<AttendanceRecordsTable>;
 type Db = Kysely<Database>;
 
-export function findRecord(db: Db, sessionId: string, studentId: string): Promise<RecordRow | undefined> {
-  return db
-    .selectFrom('attendance_records')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .where('student_id', '=', studentId)
-    .executeTakeFirst();
+const findRecordQuery = hotQuery((db: Db, sessionId: string, studentId: string) =>
+  db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).where('student_id', '=', studentId),
+);
+
+/** The session × student's record, if any. (Check-in path, for a student already recorded: a hotQuery.) */
+export async function findRecord(db: Db, sessionId: string, studentId: string): Promise<RecordRow | undefined> {
+  return (await findRecordQuery(db, sessionId, studentId)).rows[0];
 }
 
 const insertRecordQuery = hotQuery((db: Db, r: RecordRow) =>
@@ -42,6 +45,108 @@ export async function insertRecordIfAbsent(db: Db, row: RecordRow): Promise<bool
   return Number(r.numAffectedRows ?? 0n) === 1;
 }
 
+/** A new check-in's rows: the record, its audit event, its outbox rows and, for a device scan, the scan log row. */
+export interface CheckinRows {
+  record: RecordRow;
+  audit: Insertable<AuditEventsTable>;
+  outbox: OutboxRows;
+  /** The scan log row; its `record_id` is the record this call made, or the student's record already there. */
+  scan: Omit<Selectable<DeviceScansTable>, 'record_id'> | null;
+}
+
+export interface CheckinWrite {
+  /** This call inserted the record (and with it the audit event and the outbox rows). */
+  inserted: boolean;
+  /**
+   * Not inserted: the session × student's record as this statement saw it, unlocked. Undefined when
+   * it could not be seen (committed by another transaction after this statement began): read it again.
+   */
+  existing: RecordRow | undefined;
+  /** With a scan row and a record to point to: whether the scan was logged (false: its scan_id was delivered before). Otherwise null. */
+  scanLogged: boolean | null;
+}
+
+const RECORD_COLUMNS = ['id', 'session_id', 'student_id', 'status', 'state', 'method', 'checked_in_at', 'updated_at', 'updated_by', 'note', 'flags', 'browser_id', 'version'] as const;
+const AUDIT_COLUMNS = ['id', 'at', 'actor_id', 'action', 'entity', 'entity_id', 'session_id', 'student_id', 'before', 'after', 'reason'] as const;
+const EVENT_COLUMNS = ['id', 'type', 'order_key', 'record_id', 'payload', 'created_at'] as const;
+const DELIVERY_COLUMNS = ['id', 'webhook_id', 'event_id', 'order_key', 'next_attempt_at', 'created_at'] as const;
+const SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'session_id', 'student_number', 'scanned_at', 'created_at'] as const;
+
+/**
+ * PostgreSQL: the whole check-in write as ONE statement (data-modifying CTEs). The record is inserted
+ * unless the session × student has one (the unique key decides, as before); the audit event, the
+ * outbox events and their deliveries are inserted only from the row the record insert returned, so
+ * they exist exactly when the record does; a statement is atomic, so an error in any part (a failed
+ * insert, a violated constraint) leaves none of them. When the record was there already, the
+ * statement returns it (`existing`). A scan log row points to whichever record that is, under the
+ * (device_id, scan_id) key: a replayed scan_id inserts nothing, which the caller reads as a replay.
+ * Outbox rows travel as arrays (`unnest`), so the text is the same for any number of webhooks and
+ * is one prepared statement.
+ */
+const checkinStatement = (() => {
+  let n = 0;
+  const params = (columns: readonly string[], cast = '') => columns.map(() => `$${++n}${cast}`);
+  const list = (columns: readonly string[]) => columns.join(', ');
+  const rec = params(RECORD_COLUMNS);
+  const aud = params(AUDIT_COLUMNS);
+  const ev = params(EVENT_COLUMNS, '::text[]');
+  const dl = params(DELIVERY_COLUMNS, '::text[]');
+  const sc = params(SCAN_COLUMNS, '::text');
+  return preparedStatement<RecordRow & { inserted: number; logged: number }>(
+    `with rec as (
+  insert into attendance_records (${list(RECORD_COLUMNS)}) values (${rec.join(', ')})
+  on conflict (session_id, student_id) do nothing returning id
+), aud as (
+  insert into audit_events (${list(AUDIT_COLUMNS)}) select ${aud.join(', ')} from rec
+), ev as (
+  insert into outbox_events (${list(EVENT_COLUMNS)}) select e.* from rec, unnest(${ev.join(', ')}) as e(${list(EVENT_COLUMNS)})
+), dl as (
+  insert into webhook_deliveries (${list(DELIVERY_COLUMNS)}, state, attempts) select d.*, 'pending', 0 from rec, unnest(${dl.join(', ')}) as d(${list(DELIVERY_COLUMNS)})
+), existing as (
+  select r.* from attendance_records r where r.session_id = ${rec[1]} and r.student_id = ${rec[2]} and not exists (select from rec)
+), sc as (
+  insert into device_scans (${list(SCAN_COLUMNS)}, record_id) select ${sc.join(', ')}, t.id from (select id from rec union all select id from existing) t
+  where ${sc[0]} is not null
+  on conflict (device_id, scan_id) do nothing returning id
+)
+select (select count(*) from rec)::int as inserted, (select count(*) from sc)::int as logged, existing.* from (select 1) one left join existing on true`,
+  );
+})();
+
+/**
+ * Writes a self check-in: the record unless the session × student has one, and only with it its
+ * audit event and outbox rows; and the scan log row (device scans). One statement on PostgreSQL (see
+ * checkinStatement); on SQLite, whose transactions run one at a time in-process, the same rows by
+ * the hot single-row inserts. Call it inside the check-in's transaction.
+ */
+export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows: CheckinRows): Promise<CheckinWrite> {
+  const { record, audit, outbox, scan } = rows;
+  if (dialect === 'postgres') {
+    // One array per column of many rows (for unnest).
+    const arrays = (list: readonly object[], columns: readonly string[]) => columns.map((c) => list.map((row) => (row as Record<string, unknown>)[c] ?? null));
+    const parameters = [
+      ...RECORD_COLUMNS.map((c) => record[c]),
+      ...AUDIT_COLUMNS.map((c) => audit[c] ?? null),
+      ...arrays(outbox.events, EVENT_COLUMNS),
+      ...arrays(outbox.deliveries, DELIVERY_COLUMNS),
+      ...SCAN_COLUMNS.map((c) => (scan ? scan[c] : null)),
+    ];
+    const [r] = (await checkinStatement(db, parameters)).rows;
+    const { inserted, logged, ...existing } = r;
+    const seen = existing.id !== null ? existing : undefined;
+    return { inserted: inserted === 1, existing: seen, scanLogged: scan && (inserted === 1 || seen) ? logged === 1 : null };
+  }
+  const inserted = await insertRecordIfAbsent(db, record);
+  let existing: RecordRow | undefined;
+  if (inserted) {
+    await insertAuditRow(db, audit);
+    await insertOutboxRows(db, outbox);
+  } else existing = await findRecord(db, record.session_id, record.student_id);
+  const recordId = inserted ? record.id : existing?.id;
+  const scanLogged = scan && recordId ? await insertScanIfAbsent(db, { ...scan, record_id: recordId }) : null;
+  return { inserted, existing, scanLogged };
+}
+
 export function updateRecordRow(db: Db, id: string, patch: Partial<RecordRow>, expectedVersion?: number) {
   let q = db
     .updateTable('attendance_records')
@@ -49,20 +154,6 @@ export function updateRecordRow(db: Db, id: string, patch: Partial<RecordRow>, e
     .where('id', '=', id);
   if (expectedVersion !== undefined) q = q.where('version', '=', expectedVersion);
   return q.returningAll().executeTakeFirst();
-}
-
-const recordsFromBrowserQuery = hotQuery((db: Db, sessionId: string, browserId: string, studentId: string) =>
-  db
-    .selectFrom('attendance_records')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .where('browser_id', '=', browserId)
-    .where('student_id', '!=', studentId),
-);
-
-/** Records in the session checked in from `browserId` by someone other than `studentId`. (Check-in path: a hotQuery.) */
-export async function recordsFromBrowser(db: Db, sessionId: string, browserId: string, studentId: string): Promise<RecordRow[]> {
-  return (await recordsFromBrowserQuery(db, sessionId, browserId, studentId)).rows;
 }
 
 /** Live counts for a session; `unmarked` is enrolled students without a record. */
@@ -195,21 +286,48 @@ export async function beforeExcuse(db: Db, recordId: string): Promise<string | n
   return row?.before ?? null;
 }
 
-const sessionStateQuery = {
-  sqlite: hotQuery((db: Db, id: string) => db.selectFrom('sessions').select('state').where('id', '=', id)),
-  postgres: hotQuery((db: Db, id: string) => db.selectFrom('sessions').select('state').where('id', '=', id).forShare()),
+function writeContextQuery(db: Db, sessionId: string, browserId: string | null, studentId: string) {
+  return db
+    .selectFrom('sessions')
+    .leftJoin('attendance_records', (j) =>
+      j
+        .onRef('attendance_records.session_id', '=', 'sessions.id')
+        .on('attendance_records.browser_id', '=', browserId)
+        .on('attendance_records.student_id', '!=', studentId),
+    )
+    .select('sessions.state as session_state')
+    .selectAll('attendance_records')
+    .where('sessions.id', '=', sessionId);
+}
+
+const writeContextQueries = {
+  sqlite: hotQuery(writeContextQuery),
+  postgres: hotQuery((db: Db, sessionId: string, browserId: string | null, studentId: string) =>
+    writeContextQuery(db, sessionId, browserId, studentId).forShare('sessions'),
+  ),
 };
 
 /**
- * The session's state inside a record transaction. On PostgreSQL it takes a share lock: a close
- * (which updates the session row) waits for the record change, and the change waits for a close
- * in progress, so no record is written into a session that has just closed. (Check-in path: a hotQuery.)
+ * What a check-in needs to know inside its transaction, in one statement: the session's state and
+ * the records in the session checked in from `browserId` by other students (none for a null
+ * `browserId`). On PostgreSQL the session row is share-locked: a close (which updates the session
+ * row) waits for the record change, and the change waits for a close in progress, so no record is
+ * written into a session that has just closed. (Check-in path: a hotQuery.)
  */
-export async function sessionStateForWrite(db: Db, dialect: 'sqlite' | 'postgres', sessionId: string) {
-  return (await sessionStateQuery[dialect](db, sessionId)).rows[0]?.state;
+export async function checkinContext(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  sessionId: string,
+  browserId: string | null,
+  studentId: string,
+): Promise<{ state: string | undefined; fromBrowser: RecordRow[] }> {
+  const { rows } = await writeContextQueries[dialect](db, sessionId, browserId, studentId);
+  const fromBrowser: RecordRow[] = [];
+  for (const { session_state: _, ...r } of rows) if (r.id !== null) fromBrowser.push(r as RecordRow);
+  return { state: rows[0]?.session_state, fromBrowser };
 }
 
-/** The session with what record events need of its course; share-locked on PostgreSQL (see sessionStateForWrite). */
+/** The session with what record events need of its course; share-locked on PostgreSQL (see checkinContext). */
 export function sessionForWrite(db: Db, dialect: 'sqlite' | 'postgres', sessionId: string) {
   let q = db
     .selectFrom('sessions')

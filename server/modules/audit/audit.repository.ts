@@ -32,7 +32,7 @@ const insertAuditQuery = hotQuery((db: Kysely<Database>, e: Insertable<AuditEven
 );
 
 /** The stored row of an audit event. */
-function auditRow(e: AuditInput, at: string): Insertable<AuditEventsTable> {
+export function auditRow(e: AuditInput, at: string): Insertable<AuditEventsTable> {
   return {
     id: newId(),
     at,
@@ -50,7 +50,12 @@ function auditRow(e: AuditInput, at: string): Insertable<AuditEventsTable> {
 
 /** Appends one audit event; call it inside the transaction of the change it describes. (Check-in path: a hotQuery.) */
 export async function insertAudit(trx: Kysely<Database> | Transaction<Database>, e: AuditInput): Promise<void> {
-  await insertAuditQuery(trx, auditRow(e, nowIso()));
+  await insertAuditRow(trx, auditRow(e, nowIso()));
+}
+
+/** Appends one audit event already made into its row (`auditRow`). (Check-in path: a hotQuery.) */
+export async function insertAuditRow(trx: Kysely<Database> | Transaction<Database>, row: Insertable<AuditEventsTable>): Promise<void> {
+  await insertAuditQuery(trx, row);
 }
 
 export interface AuditFilter {

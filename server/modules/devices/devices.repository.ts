@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, DevicesTable, DeviceScansTable } from '../../db/database.js';
+import { hotQuery } from '../../db/hot-query.js';
 
 type Db = Kysely<Database>;
 export type DeviceRow = Selectable<DevicesTable>;
@@ -13,8 +14,11 @@ export function findDeviceById(db: Db, id: string): Promise<DeviceRow | undefine
   return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function findDeviceByKeyHash(db: Db, keyHash: string): Promise<DeviceRow | undefined> {
-  return db.selectFrom('devices').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+const deviceByKeyHashQuery = hotQuery((db: Db, keyHash: string) => db.selectFrom('devices').selectAll().where('key_hash', '=', keyHash));
+
+/** The device of a key hash (every scan: a hotQuery). */
+export async function findDeviceByKeyHash(db: Db, keyHash: string): Promise<DeviceRow | undefined> {
+  return (await deviceByKeyHashQuery(db, keyHash)).rows[0];
 }
 
 /** Devices by id (time-ordered), after the keyset cursor; one more than `limit` tells there is a next page. */
@@ -52,30 +56,47 @@ export function findScan(db: Db, deviceId: string, scanId: string) {
     .executeTakeFirst();
 }
 
-/** Logs a delivered scan; the (device_id, scan_id) key absorbs a replay. True when this call inserted it. */
-export async function insertScanIfAbsent(db: Db, row: DeviceScanRow): Promise<boolean> {
-  const r = await db
+const insertScanQuery = hotQuery((db: Db, row: DeviceScanRow) =>
+  db
     .insertInto('device_scans')
-    .values(row)
-    .onConflict((oc) => oc.columns(['device_id', 'scan_id']).doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+    .values({
+      id: row.id,
+      device_id: row.device_id,
+      scan_id: row.scan_id,
+      session_id: row.session_id,
+      record_id: row.record_id,
+      student_number: row.student_number,
+      scanned_at: row.scanned_at,
+      created_at: row.created_at,
+    })
+    .onConflict((oc) => oc.columns(['device_id', 'scan_id']).doNothing()),
+);
+
+/** Logs a delivered scan; the (device_id, scan_id) key absorbs a replay. True when this call inserted it. (Scan path: a hotQuery.) */
+export async function insertScanIfAbsent(db: Db, row: DeviceScanRow): Promise<boolean> {
+  const r = await insertScanQuery(db, row);
+  return Number(r.numAffectedRows ?? 0n) === 1;
 }
 
-/** An active student by student number (what a device posts). */
-export function activeStudentByNumber(db: Db, studentNumber: string) {
-  return db
-    .selectFrom('users')
-    .select(['id', 'name', 'student_number'])
-    .where('student_number', '=', studentNumber)
-    .where('role', '=', 'student')
-    .where('active', '=', 1)
-    .executeTakeFirst();
+const activeStudentQuery = hotQuery((db: Db, studentNumber: string) =>
+  db.selectFrom('users').select(['id', 'name', 'student_number']).where('student_number', '=', studentNumber).where('role', '=', 'student').where('active', '=', 1),
+);
+
+/** An active student by student number (what a device posts; every scan: a hotQuery). */
+export async function activeStudentByNumber(db: Db, studentNumber: string) {
+  return (await activeStudentQuery(db, studentNumber)).rows[0];
 }
 
-/** Which of the courses the student is enrolled in. */
+const enrolledInQuery = hotQuery((db: Db, studentId: string, courseId: string) =>
+  db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', '=', courseId),
+);
+
+/** Which of the courses the student is enrolled in (one course, a device's usual case: a hotQuery). */
 export async function enrolledCourses(db: Db, studentId: string, courseIds: string[]): Promise<Set<string>> {
   if (courseIds.length === 0) return new Set();
-  const rows = await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();
+  const rows =
+    courseIds.length === 1
+      ? (await enrolledInQuery(db, studentId, courseIds[0])).rows
+      : await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();
   return new Set(rows.map((r) => r.course_id));
 }
