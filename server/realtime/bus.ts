@@ -132,6 +132,42 @@ export class MemoryBus implements Bus {
 }
 
 export const REDIS_CHANNEL_PREFIX = 'rollbook:topic:';
+/**
+ * Between two frames of one topic in one Redis message. A frame is JSON text, in which a newline
+ * only ever appears escaped, so it can never occur inside one.
+ */
+const FRAME_SEPARATOR = '\n';
+
+/**
+ * Frames waiting for the end of this turn of the event loop, grouped by topic in publish order: a
+ * burst of check-ins committed together costs one write to Redis, and the frames of one topic travel
+ * in one message, so each topic's order is kept (one connection, one message per topic per batch,
+ * batches sent in turn order).
+ */
+export class PublishBatch {
+  private batch = new Map<string, string[]>();
+  private scheduled = false;
+
+  constructor(private readonly send: (batch: Map<string, string[]>) => void) {}
+
+  add(topic: string, frame: string): void {
+    const frames = this.batch.get(topic);
+    if (frames) frames.push(frame);
+    else this.batch.set(topic, [frame]);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Sends what is waiting now (also called on close). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.batch.size === 0) return;
+    const batch = this.batch;
+    this.batch = new Map();
+    this.send(batch);
+  }
+}
 const NODE_ID_LENGTH = 16;
 const WARN_EVERY_MS = 30_000;
 const SUBSCRIBE_WAIT_MS = 3_000;
@@ -167,6 +203,7 @@ export class RedisBus implements Bus {
   private dropped = 0;
   private lastWarnAt = 0;
   private closed = false;
+  private readonly outbox = new PublishBatch((batch) => this.send(batch));
 
   constructor(options: RedisBusOptions) {
     this.publisher = options.publisher;
@@ -200,7 +237,7 @@ export class RedisBus implements Bus {
       this.degraded();
       return;
     }
-    this.publisher.publish(REDIS_CHANNEL_PREFIX + topic, this.nodeId + frame).catch((err: unknown) => this.degraded(err));
+    this.outbox.add(topic, frame);
   }
 
   subscribe(topic: string, listener: BusListener): Promise<void> {
@@ -223,6 +260,7 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.outbox.flush();
     this.closed = true;
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
@@ -246,10 +284,37 @@ export class RedisBus implements Bus {
     return ready;
   }
 
+  /** One pipeline (one write) per turn of the event loop: a PUBLISH per topic, carrying that topic's frames in order. */
+  private send(batch: Map<string, string[]>): void {
+    if (this.publisher.status !== 'ready') {
+      let events = 0;
+      for (const frames of batch.values()) events += frames.length;
+      this.degraded(undefined, events);
+      return;
+    }
+    const pipeline = this.publisher.pipeline();
+    const counts: number[] = [];
+    for (const [topic, frames] of batch) {
+      pipeline.publish(REDIS_CHANNEL_PREFIX + topic, this.nodeId + frames.join(FRAME_SEPARATOR));
+      counts.push(frames.length);
+    }
+    pipeline.exec().then(
+      (results) => results?.forEach(([err], i) => err && this.degraded(err, counts[i])),
+      (err: unknown) => this.degraded(err, counts.reduce((a, b) => a + b, 0)),
+    );
+  }
+
   private onMessage(channel: string, message: string): void {
     if (!channel.startsWith(REDIS_CHANNEL_PREFIX)) return;
     if (message.startsWith(this.nodeId)) return;
-    this.local.deliver(channel.slice(REDIS_CHANNEL_PREFIX.length), message.slice(NODE_ID_LENGTH));
+    const topic = channel.slice(REDIS_CHANNEL_PREFIX.length);
+    let from = NODE_ID_LENGTH;
+    for (;;) {
+      const end = message.indexOf(FRAME_SEPARATOR, from);
+      this.local.deliver(topic, message.slice(from, end === -1 ? undefined : end));
+      if (end === -1) return;
+      from = end + 1;
+    }
   }
 
   private async onSubscriberReady(): Promise<void> {
@@ -290,10 +355,10 @@ export class RedisBus implements Bus {
     this.lastWarnAt = Date.now();
   }
 
-  private degraded(err?: unknown): void {
+  private degraded(err?: unknown, events = 1): void {
     if (this.closed) return;
     this.gap = true;
-    this.dropped++;
+    this.dropped += events;
     const now = Date.now();
     if (now - this.lastWarnAt < WARN_EVERY_MS) return;
     this.lastWarnAt = now;

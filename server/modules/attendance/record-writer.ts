@@ -199,6 +199,8 @@ export interface AttendanceChangedEvent {
   courseId: string;
   sessionId: string;
   studentIds: string[];
+  /** Every change was a new self check-in, which commits only while its session is open. */
+  checkinsOnly?: boolean;
 }
 
 export class AttendanceChanged {
@@ -779,8 +781,9 @@ export function publishChanges(app: FastifyInstance, changes: RecordChange[]): v
     }
     const key = `${ch.courseId}:${ch.sessionId}`;
     let e = touched.get(key);
-    if (!e) touched.set(key, (e = { courseId: ch.courseId, sessionId: ch.sessionId, studentIds: [] }));
+    if (!e) touched.set(key, (e = { courseId: ch.courseId, sessionId: ch.sessionId, studentIds: [], checkinsOnly: true }));
     e.studentIds.push(ch.studentId);
+    if (!ch.checkin) e.checkinsOnly = false;
   }
   for (const e of touched.values()) app.attendanceChanged.emit(e, app.log);
 }

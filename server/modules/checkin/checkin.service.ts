@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { reservePatiently, type Budget } from '../../lib/limiter.js';
+import type { AttemptGate } from '../../lib/limiter.js';
 import type { Kysely } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { Database, SessionKind } from '../../db/database.js';
@@ -58,6 +58,11 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
     const { session, state } = await freshSession(app, sessionId, now);
     if (state && state !== 'open') throw sessionNotOpen(state);
     if (session) matching = (await app.openSessions.matching(code, now)).filter((s) => s.id === sessionId);
+  } else if (matching.length === 0) {
+    // A session opened on another node since this node's last look is not in its cache yet: look
+    // again before calling the code wrong.
+    app.openSessions.lookAgain();
+    matching = await app.openSessions.matching(code, now);
   }
   if (matching.length === 0) throw invalidCode();
   const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
@@ -75,10 +80,13 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
 async function freshSession(app: FastifyInstance, sessionId: string, now: number) {
   const cached = await app.openSessions.get(sessionId, now);
   if (cached?.state === 'open') return { session: cached, state: 'open' as const };
+  // One incremental look, shared by every request that misses meanwhile (a burst on the node that did
+  // not open the session), instead of a read of the session per request.
+  app.openSessions.lookAgain();
+  const fresh = await app.openSessions.get(sessionId, now);
+  if (fresh?.state === 'open') return { session: fresh, state: 'open' as const };
   const state = await sessionState(app.db, sessionId);
-  if (state !== 'open') return { session: cached, state };
-  app.openSessions.invalidate(sessionId);
-  return { session: await app.openSessions.get(sessionId, now), state };
+  return { session: fresh, state };
 }
 
 /** Codes answered with these count against the wrong-code budget. */
@@ -87,39 +95,30 @@ const GUESS_ERRORS = new Set(['invalid_code', 'not_enrolled']);
 /** How long an attempt waits for reservations of attempts still in flight to be refunded. */
 const PATIENCE_MS = 3000;
 
-const gateBudgets = new WeakMap<FastifyInstance, [Budget, Budget]>();
+const gates = new WeakMap<FastifyInstance, AttemptGate>();
 
 /**
  * Reserves one attempt of the student (or student number) BEFORE the code is checked, atomically, so
  * parallel guesses cannot overrun the budget; the address's failures are counted after the check (a
- * class behind one NAT checks in at once). Returns `refund` (a right code gives the reservation back)
- * and `failed` (a wrong code: the reservation stays and the address's count grows).
+ * class behind one NAT checks in at once), and an address that spent its budget is refused in the
+ * same step (one Redis round trip). Returns `refund` (a right code gives the reservation back) and
+ * `failed` (a wrong code: the reservation stays and the address's count grows).
  */
 async function failureGate(app: FastifyInstance, keys: [string, string]) {
   const { config } = app;
-  let budgets = gateBudgets.get(app);
-  if (!budgets) {
-    const durationSeconds = config.CHECKIN_FAILURE_WINDOW_SECONDS;
-    budgets = [
-      app.limits.budget({ name: 'checkin:who', points: config.CHECKIN_MAX_FAILURES_PER_USER, durationSeconds }),
-      app.limits.budget({ name: 'checkin:ip', points: config.CHECKIN_MAX_FAILURES_PER_IP, durationSeconds }),
-    ];
-    gateBudgets.set(app, budgets);
+  let gate = gates.get(app);
+  if (!gate) {
+    gate = app.limits.gate({
+      name: 'checkin',
+      whoPoints: config.CHECKIN_MAX_FAILURES_PER_USER,
+      ipPoints: config.CHECKIN_MAX_FAILURES_PER_IP,
+      durationSeconds: config.CHECKIN_FAILURE_WINDOW_SECONDS,
+    });
+    gates.set(app, gate);
   }
-  const [who, ip] = budgets;
-  const [whoKey, ipKey] = keys;
-  // Both at once: with Redis slow or frozen each waits for the command timeout, and a check-in must
-  // not wait for it twice in a row.
-  const [reserved, ipFailures] = await Promise.all([reservePatiently(who, whoKey, PATIENCE_MS), ip.peek(ipKey)]);
-  if (!reserved.allowed) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
-  if (ipFailures >= config.CHECKIN_MAX_FAILURES_PER_IP) {
-    await who.refund(whoKey);
-    throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
-  }
-  return {
-    refund: () => who.refund(whoKey),
-    failed: async () => void (await ip.reserve(ipKey)),
-  };
+  const entry = await gate.enter(keys[0], keys[1], PATIENCE_MS);
+  if (!entry.allowed) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
+  return entry;
 }
 
 export interface CodeCheckinInput {

@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import type { Database } from '../../db/database.js';
-import { statusCountsByStudent } from './reports.repository.js';
+import { hotQuery } from '../../db/hot-query.js';
+import { statusCountsQuery } from './reports.repository.js';
+
+/** Built and compiled once: it runs on every check-in. */
+const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, studentId: string) => statusCountsQuery(db, courseId, studentId));
 
 /**
  * The student's attendance in one course as the check-in responses carry it (seed 003's success
@@ -10,7 +14,7 @@ import { statusCountsByStudent } from './reports.repository.js';
  */
 export async function checkinAttendance(db: Kysely<Database>, courseId: string, studentId: string): Promise<CheckinAttendance> {
   const c = { present: 0, late: 0, absent: 0, excused: 0 };
-  for (const r of await statusCountsByStudent(db, courseId, studentId)) c[r.status] += Number(r.n);
+  for (const r of (await studentStatusCounts(db, courseId, studentId)).rows) c[r.status] += Number(r.n);
   const total = c.present + c.late + c.absent + c.excused;
   const attended = c.present + c.late;
   const counted = total - c.excused;

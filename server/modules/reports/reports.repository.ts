@@ -19,15 +19,19 @@ export async function heldSessionCount(db: Db, courseId: string): Promise<number
 
 /** Per student and status, the count of records in the course's held sessions (one query). */
 export function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
-  let q = db
+  return statusCountsQuery(db, courseId, studentId).execute();
+}
+
+/** The query of `statusCountsByStudent`, to execute or to compile once (`hotQuery`). */
+export function statusCountsQuery(db: Db, courseId: string, studentId?: string) {
+  const q = db
     .selectFrom('attendance_records')
     .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
     .select(['attendance_records.student_id', 'attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
     .where('sessions.course_id', '=', courseId)
     .where('sessions.state', '=', HELD)
     .groupBy(['attendance_records.student_id', 'attendance_records.status']);
-  if (studentId) q = q.where('attendance_records.student_id', '=', studentId);
-  return q.execute();
+  return studentId === undefined ? q : q.where('attendance_records.student_id', '=', studentId);
 }
 
 export function enrolledStudents(db: Db, courseId: string) {

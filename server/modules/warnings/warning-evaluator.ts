@@ -5,7 +5,8 @@ import { evaluateWarnings, warningDepsOf } from './warnings.service.js';
 /**
  * Evaluates warnings after attendance changes commit (the record writer's `attendanceChanged`), one
  * course at a time: changes arriving while a course is being evaluated are folded into one more run.
- * Only held sessions count, so a change in an open session (a check-in) costs nothing here; a change
+ * Only held sessions count, so new check-ins (committed only while their session is open) are not
+ * even looked at: if the session has closed since, its close re-evaluates everyone in it. A change
  * in a closed session — its close, or an edit after the fact — re-evaluates everyone recorded in it,
  * because a session becoming held moves every one of their percentages, not just the changed records'.
  */
@@ -16,6 +17,7 @@ export class WarningEvaluator {
   constructor(private readonly app: FastifyInstance) {}
 
   enqueue(e: AttendanceChangedEvent): void {
+    if (e.checkinsOnly) return;
     let sessions = this.pending.get(e.courseId);
     if (!sessions) this.pending.set(e.courseId, (sessions = new Set()));
     sessions.add(e.sessionId);
