@@ -104,7 +104,7 @@ describe.runIf(inject('redisAvailable'))('RedisBus', () => {
     await vi.waitFor(async () => expect((await channelsOf(topic))[1]).toBe(1), { timeout: 10_000 });
   });
 
-  it('sends a turn's events in one batch: every event arrives once, and in order per topic', async () => {
+  it("sends a turn's events in one batch: every event arrives once, and in order per topic", async () => {
     const a = makeBus();
     const b = makeBus();
     await ready(a);

@@ -122,7 +122,11 @@ class BudgetGate implements AttemptGate {
   }
 }
 
-/** In memory every step is synchronous: peeking at the address and reserving cannot interleave with another request. */
+/**
+ * In memory: the address's count, then the actor's reservation (each a synchronous update behind its
+ * promise). As in Redis, the address's count only grows once an attempt's answer is known, so
+ * attempts already under way when it reaches the limit still get theirs.
+ */
 function memoryGate(who: Budget, ip: Budget, ipPoints: number): BudgetGate {
   return new BudgetGate(who, ip, async (whoKey, ipKey) => {
     const ipFailures = await ip.peek(ipKey);

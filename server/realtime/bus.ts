@@ -17,6 +17,8 @@ export type BusState = 'local' | 'ok' | 'down';
 export interface Bus {
   /** Delivers `event` with `data` to every listener of `topic` on every node. Never throws or waits. */
   publish(topic: string, event: string, data: unknown): void;
+  /** Delivers to this node's listeners only: an event each node derives for its own listeners (SUMMARY). */
+  deliverLocal(topic: string, event: string, data: unknown): void;
   /**
    * Adds a listener; resolves once events published anywhere will reach it (for Redis: once the
    * channel is subscribed, or at once while Redis is away). Never rejects.
@@ -107,6 +109,10 @@ export class MemoryBus implements Bus {
   }
 
   publish(topic: string, event: string, data: unknown): void {
+    this.deliverLocal(topic, event, data);
+  }
+
+  deliverLocal(topic: string, event: string, data: unknown): void {
     if (!this.local.has(topic)) return;
     const frame = encodeOrLog(this.log, topic, event, data);
     if (frame !== null) this.local.deliver(topic, frame);
@@ -144,7 +150,7 @@ const FRAME_SEPARATOR = '\n';
  * in one message, so each topic's order is kept (one connection, one message per topic per batch,
  * batches sent in turn order).
  */
-export class PublishBatch {
+class PublishBatch {
   private batch = new Map<string, string[]>();
   private scheduled = false;
 
@@ -238,6 +244,12 @@ export class RedisBus implements Bus {
       return;
     }
     this.outbox.add(topic, frame);
+  }
+
+  deliverLocal(topic: string, event: string, data: unknown): void {
+    if (!this.local.has(topic)) return;
+    const frame = encodeOrLog(this.log, topic, event, data);
+    if (frame !== null) this.local.deliver(topic, frame);
   }
 
   subscribe(topic: string, listener: BusListener): Promise<void> {

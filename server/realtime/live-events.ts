@@ -15,6 +15,11 @@ export function publish<E extends LiveEventName>(bus: Bus, topic: string, event:
   bus.publish(topic, event, data);
 }
 
+/** `publish`, to this node's listeners only (an event each node derives for its own sockets). */
+export function deliverLocally<E extends LiveEventName>(bus: Bus, topic: string, event: E, data: LiveEventData<E>): void {
+  bus.deliverLocal(topic, event, data);
+}
+
 /**
  * A session's lifecycle event (opened, closed, cancelled, updated): to the session's staff on its
  * topic and to each enrolled student on their own `user:<id>` topic (students never subscribe to a

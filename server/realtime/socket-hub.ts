@@ -108,7 +108,11 @@ export class SocketHub {
   private readonly byTopic = new Map<string, TopicEntry>();
   private subscriptions = 0;
 
-  constructor(private readonly bus: Bus) {
+  /** `onFrame` sees every event of a topic some socket here listens to, once, before the sockets do. */
+  constructor(
+    private readonly bus: Bus,
+    private readonly onFrame?: (topic: string, frame: string) => void,
+  ) {
     bus.onResync(() => {
       // Cross-node events may have been missed while Redis was away: tell listeners to re-snapshot.
       for (const conn of this.connections) if (conn.topics.size > 0) conn.send('RESYNC', { reason: 'bus_reconnected' });
@@ -143,6 +147,7 @@ export class SocketHub {
     if (!entry) {
       const connections = new Set<Connection>();
       const listener: BusListener = (frame) => {
+        this.onFrame?.(topic, frame);
         const buffer = Buffer.from(frame);
         for (const c of connections) c.sendRaw(buffer);
       };

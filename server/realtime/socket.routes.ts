@@ -61,7 +61,8 @@ function redactUrl(url: string): string {
  * pluggable client events, per-socket limits and heartbeats. See docs/realtime.md.
  */
 async function socketRoutes(app: FastifyInstance) {
-  const hub = new SocketHub(app.bus);
+  // Record events on a watched session topic (from any node) make this node count the session's summary for its sockets.
+  const hub = new SocketHub(app.bus, (topic, frame) => app.summaries?.onFrame(topic, frame));
   const events = new SocketEventRegistry();
   app.decorate('realtime', hub);
   app.decorate('socketEvents', events);
