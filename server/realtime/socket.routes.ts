@@ -308,7 +308,7 @@ async function socketRoutes(app: FastifyInstance) {
   }
 
   function onConnection(ws: WebSocket, request: FastifyRequest): void {
-    const conn = new Connection(ws, request.log);
+    const conn = new Connection(ws, request.log, request.raw.socket);
     hub.add(conn);
     // Listeners are attached synchronously so no early message is lost.
     ws.on('message', (raw, isBinary) => onMessage(conn, raw, isBinary));
