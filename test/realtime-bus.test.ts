@@ -116,6 +116,7 @@ describe.runIf(inject('redisAvailable'))('RedisBus', () => {
     clients.push(monitor);
     const messages: string[] = [];
     monitor.on('message', (_channel: string, message: string) => messages.push(message));
+    await vi.waitFor(() => expect(monitor.status).toBe('ready'), { timeout: 10_000 });
     await monitor.subscribe(...topics.map((t) => REDIS_CHANNEL_PREFIX + t));
 
     // Three turns of the event loop, interleaving topics; data with newlines and separators in it.

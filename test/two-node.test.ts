@@ -121,6 +121,7 @@ describe.runIf(inject('redisAvailable') && inject('dialects').includes('postgres
     const crossed: string[] = [];
     monitor.on('message', (_channel: string, message: string) => crossed.push(message));
     try {
+      for (let i = 0; i < 100 && monitor.status !== 'ready'; i++) await sleep(100);
       await monitor.subscribe(REDIS_CHANNEL_PREFIX + topic);
       const tokens = await Promise.all(students.map((s, i) => (i % 2 ? b : a).login(s.username, s.password)));
       // Typed code only: node B learns of the session opened on A when the code matches nothing in its cache.
