@@ -222,7 +222,8 @@ for (const dialect of testDialects()) {
       const [student] = room.students;
       const held = await heldSession(room);
       const later = await scheduleSession(ctx(), room, 24 * 60, 60);
-      const today = new Date().toLocaleDateString('en-CA', { timeZone: 'Europe/Berlin' });
+      // From the held session's local date (it started 30 minutes ago: just after midnight that is yesterday).
+      const today = new Date(Date.now() - 30 * 60_000).toLocaleDateString('en-CA', { timeZone: 'Europe/Berlin' });
       const inThreeDays = new Date(Date.now() + 3 * 86400_000).toLocaleDateString('en-CA', { timeZone: 'Europe/Berlin' });
       const absence = await request(room, 0, { from: today, to: inThreeDays, category: 'family' });
       expect(absence.sessionIds.sort()).toEqual([held, later].sort());

@@ -150,6 +150,60 @@ for (const dialect of testDialects()) {
       ]);
     });
 
+    it('re-evaluates the whole course when its threshold, its rules or its schedule change', async () => {
+      const room = await buildClassroom(c, 2);
+      const patch = (payload: object) => c.request({ method: 'PATCH', url: `/api/courses/${room.courseId}`, token: room.teacherToken, payload });
+      expect((await patch({ thresholdPercent: 60, warnings: { consecutiveAbsences: 0, cannotReach: false } })).statusCode).toBe(200);
+      const [good, weak] = room.students;
+      // good: 3 of 4 = 75 %; weak: 2 of 4 = 50 %.
+      const plan: [Status, Status][] = [
+        ['present', 'present'],
+        ['present', 'absent'],
+        ['present', 'present'],
+        ['absent', 'absent'],
+      ];
+      for (const [i, [a, b]] of plan.entries()) await holdSession(c, room, day(`2025-10-0${i + 6}`), new Map([[good.id, a], [weak.id, b]]));
+      await settle();
+      expect((await warningsOf(c, room, weak.id)).map((w) => w.kind)).toEqual(['below_threshold']);
+      expect(await warningsOf(c, room, good.id)).toEqual([]);
+
+      // Raising the threshold puts `good` below it now, with no record changing.
+      expect((await patch({ thresholdPercent: 80 })).statusCode).toBe(200);
+      await settle();
+      expect(await warningsOf(c, room, good.id)).toEqual([
+        expect.objectContaining({ kind: 'below_threshold', detail: 'Attendance is 75 % (3 of 4 sessions), below the 80 % threshold' }),
+      ]);
+      // Turning the rule off resolves both.
+      expect((await patch({ warnings: { belowThreshold: false } })).statusCode).toBe(200);
+      await settle();
+      expect(await warningsOf(c, room, good.id)).toEqual([]);
+      expect(await warningsOf(c, room, weak.id)).toEqual([]);
+
+      // "Cannot reach": 2 of 4 with 2 sessions left can reach 4 of 6 = 66.7 % < 80 %: a warning once the rule is on.
+      const future = await futureSessions(c, room, 2);
+      expect((await patch({ warnings: { cannotReach: true } })).statusCode).toBe(200);
+      await settle();
+      expect(await warningsOf(c, room, weak.id)).toEqual([
+        expect.objectContaining({ kind: 'cannot_reach_threshold', detail: 'Even attending all 2 remaining sessions you would reach 66.7 %, below 80 %' }),
+      ]);
+      // Cancelling a remaining session changes the outlook: weak can reach 3 of 5 = 60 % at best,
+      // good still reaches 4 of 5 = 80 %, exactly the threshold.
+      const cancelled = await c.request({ method: 'POST', url: `/api/sessions/${future[0]}/cancel`, token: room.teacherToken, payload: { reason: 'holiday' } });
+      expect(cancelled.statusCode, cancelled.body).toBe(200);
+      await settle();
+      expect(await warningsOf(c, room, weak.id)).toEqual([
+        expect.objectContaining({ kind: 'cannot_reach_threshold', detail: 'Even attending the 1 remaining session you would reach 60 %, below 80 %' }),
+      ]);
+      expect(await warningsOf(c, room, good.id)).toEqual([]);
+      // Deleting the last scheduled session leaves good at 75 % for good.
+      const del = await c.request({ method: 'DELETE', url: `/api/sessions/${future[1]}`, token: room.teacherToken });
+      expect(del.statusCode, del.body).toBe(204);
+      await settle();
+      expect(await warningsOf(c, room, good.id)).toEqual([
+        expect.objectContaining({ kind: 'cannot_reach_threshold', detail: 'No sessions remain: attendance ends at 75 %, below 80 %' }),
+      ]);
+    });
+
     it('opens one warning when two nodes evaluate the same change, and mails student, guardian and teacher once', async () => {
       const room = await buildClassroom(c, 1);
       const [s] = room.students;
@@ -157,14 +211,24 @@ for (const dialect of testDialects()) {
       const patch = await c.request({ method: 'PATCH', url: `/api/users/${s.id}`, token: await adminToken(c), payload: { guardianEmail: guardian } });
       expect(patch.statusCode, patch.body).toBe(200);
       expect(patch.json().guardianEmail).toBe(guardian);
-      // Records first with every rule off (the hook opens nothing), then the rules on: the next
+      // Records first with every rule off (the hook opens nothing), then the rules on — straight in
+      // the database, because through the API the change would be evaluated at once: the next
       // evaluation is the one both nodes make at once.
-      const rules = (warnings: object) => c.request({ method: 'PATCH', url: `/api/courses/${room.courseId}`, token: room.teacherToken, payload: { warnings } });
-      await rules({ belowThreshold: false, consecutiveAbsences: 0, cannotReach: false });
+      const off = await c.request({
+        method: 'PATCH',
+        url: `/api/courses/${room.courseId}`,
+        token: room.teacherToken,
+        payload: { warnings: { belowThreshold: false, consecutiveAbsences: 0, cannotReach: false } },
+      });
+      expect(off.statusCode, off.body).toBe(200);
       for (const d of ['10', '12', '14']) await holdSession(c, room, day(`2025-11-${d}`), new Map());
       await settle();
       expect(await warningsOf(c, room, s.id)).toEqual([]);
-      await rules({ belowThreshold: true, consecutiveAbsences: 3, cannotReach: true });
+      await c.db
+        .updateTable('courses')
+        .set({ warn_below_threshold: 1, warn_consecutive_absences: 3, warn_cannot_reach: 1 })
+        .where('id', '=', room.courseId)
+        .execute();
 
       // Both nodes at once. better-sqlite3 blocks its thread while it waits for the file lock, so two
       // SQLite handles in one process cannot interleave: there they take turns (two SQLite nodes would be

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, type SqliteDatabase } from 'kysely';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
+import { enableSqliteFastPath } from './hot-query.js';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { migrationProvider } from './migrations.js';
@@ -44,10 +45,10 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
     // check-ins touch (index leaves) are written back once instead of again and again, which took
     // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md).
     sqlite.pragma('wal_autocheckpoint = 10000');
-    return {
-      db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) }),
-      dialect: 'sqlite',
-    };
+    const database = withStatementCache(sqlite);
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+    enableSqliteFastPath(db, database);
+    return { db, dialect: 'sqlite' };
   }
   const t = options.timeouts ?? DEFAULT_DB_TIMEOUTS;
   const pool = new pg.Pool({

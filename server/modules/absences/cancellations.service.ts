@@ -64,5 +64,6 @@ export async function cancelCourseSessions(app: FastifyInstance, actor: Actor, c
   });
   pushNotifications(app, notifications);
   await publishCancelled(app, sessions);
+  app.warningEvaluator.courseChanged(course.id);
   return sessions;
 }

@@ -199,8 +199,8 @@ export interface AttendanceChangedEvent {
   courseId: string;
   sessionId: string;
   studentIds: string[];
-  /** Every change was a new self check-in, which commits only while its session is open. */
-  checkinsOnly?: boolean;
+  /** Every change was a check-in: the session is open, so nothing held (no percentage) moved. */
+  checkinsOnly: boolean;
 }
 
 export class AttendanceChanged {

@@ -55,6 +55,8 @@ export default async function coursesRoutes(app: FastifyInstance) {
       const course = await updateCourse(app.db, authOf(request), request.params.id, request.body);
       // A teacher taken off the course stops seeing its sessions' live topics, on every node.
       if (request.body.teacherIds) announceAccessChange(app, { courseId: course.id, reason: 'course_changed' });
+      // A new threshold or rule set changes who is at risk now, not only at the next record change.
+      if (request.body.thresholdPercent !== undefined || request.body.warnings !== undefined) app.warningEvaluator.courseChanged(course.id);
       return course;
     },
   );

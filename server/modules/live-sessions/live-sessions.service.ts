@@ -228,7 +228,7 @@ export async function closeSession(
   if (!closed) return null;
   // From now on every record of the session counts, changed by the close or not: listeners (warnings)
   // hear of it even when the close marked nobody absent.
-  app.attendanceChanged.emit({ courseId: closed.course_id, sessionId, studentIds: [] }, app.log);
+  app.attendanceChanged.emit({ courseId: closed.course_id, sessionId, studentIds: [], checkinsOnly: false }, app.log);
   app.openSessions.invalidate(sessionId);
   const summary = await sessionSummary(app.db, sessionId, closed.course_id);
   const session = toSession(closed);

@@ -2,10 +2,19 @@ import type { Kysely } from 'kysely';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import type { Database } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
-import { statusCountsQuery } from './reports.repository.js';
+import { HELD } from './reports.repository.js';
 
-/** Built and compiled once: it runs on every check-in. */
-const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, studentId: string) => statusCountsQuery(db, courseId, studentId));
+/** The student's count of records per status in the course's held sessions (a hot query: one per check-in). */
+const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, studentId: string) =>
+  db
+    .selectFrom('attendance_records')
+    .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
+    .select(['attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('attendance_records.student_id', '=', studentId)
+    .where('sessions.course_id', '=', courseId)
+    .where('sessions.state', '=', HELD)
+    .groupBy('attendance_records.status'),
+);
 
 /**
  * The student's attendance in one course as the check-in responses carry it (seed 003's success

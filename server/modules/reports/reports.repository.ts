@@ -19,19 +19,15 @@ export async function heldSessionCount(db: Db, courseId: string): Promise<number
 
 /** Per student and status, the count of records in the course's held sessions (one query). */
 export function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
-  return statusCountsQuery(db, courseId, studentId).execute();
-}
-
-/** The query of `statusCountsByStudent`, to execute or to compile once (`hotQuery`). */
-export function statusCountsQuery(db: Db, courseId: string, studentId?: string) {
-  const q = db
+  let q = db
     .selectFrom('attendance_records')
     .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
     .select(['attendance_records.student_id', 'attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
     .where('sessions.course_id', '=', courseId)
     .where('sessions.state', '=', HELD)
     .groupBy(['attendance_records.student_id', 'attendance_records.status']);
-  return studentId === undefined ? q : q.where('attendance_records.student_id', '=', studentId);
+  if (studentId) q = q.where('attendance_records.student_id', '=', studentId);
+  return q.execute();
 }
 
 export function enrolledStudents(db: Db, courseId: string) {

@@ -30,6 +30,8 @@ export default async function sessionsRoutes(app: FastifyInstance) {
   const tags = ['sessions'];
   const staff = requireUser('admin', 'teacher');
   const tz = app.config.TIMEZONE;
+  // How many sessions remain moves the "can no longer reach the threshold" rule.
+  const scheduleChanged = (courseId: string) => app.warningEvaluator.courseChanged(courseId);
 
   // session:<id> carries check-ins, marks and codes: the course's teachers and admins only.
   app.topics.register('session', (auth, id) => canStaffSession(app.db, auth, id));
@@ -40,7 +42,11 @@ export default async function sessionsRoutes(app: FastifyInstance) {
       onRequest: staff,
       schema: { tags, summary: 'Add one session', params: idParams, body: createSessionBody, response: { 201: sessionSchema } },
     },
-    async (request, reply) => reply.status(201).send(await createSession(app.db, authOf(request), request.params.id, request.body)),
+    async (request, reply) => {
+      const session = await createSession(app.db, authOf(request), request.params.id, request.body);
+      scheduleChanged(session.courseId);
+      return reply.status(201).send(session);
+    },
   );
 
   r.post(
@@ -55,8 +61,11 @@ export default async function sessionsRoutes(app: FastifyInstance) {
         response: { 201: z.object({ items: z.array(sessionSchema) }) },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send({ items: await createBulkSessions(app.db, authOf(request), request.params.id, request.body, tz) }),
+    async (request, reply) => {
+      const items = await createBulkSessions(app.db, authOf(request), request.params.id, request.body, tz);
+      scheduleChanged(request.params.id);
+      return reply.status(201).send({ items });
+    },
   );
 
   r.post(
@@ -114,7 +123,8 @@ export default async function sessionsRoutes(app: FastifyInstance) {
     '/api/sessions/:id',
     { onRequest: staff, schema: { tags, summary: 'Delete a scheduled session (else 409 invalid_state)', params: idParams } },
     async (request, reply) => {
-      await deleteSession(app.db, authOf(request), request.params.id);
+      const { courseId } = await deleteSession(app.db, authOf(request), request.params.id);
+      scheduleChanged(courseId);
       return reply.status(204).send();
     },
   );
@@ -131,6 +141,10 @@ export default async function sessionsRoutes(app: FastifyInstance) {
         response: { 200: sessionSchema },
       },
     },
-    async (request) => cancelSession(app, authOf(request), request.params.id, request.body.reason),
+    async (request) => {
+      const session = await cancelSession(app, authOf(request), request.params.id, request.body.reason);
+      scheduleChanged(session.courseId);
+      return session;
+    },
   );
 }

@@ -379,7 +379,7 @@ export async function updateSession(app: FastifyInstance, actor: Actor, id: stri
 }
 
 /** Deletes a session that is still scheduled (else 409 `invalid_state`); later sessions move up a number. */
-export async function deleteSession(db: Db, actor: Actor, id: string): Promise<void> {
+export async function deleteSession(db: Db, actor: Actor, id: string): Promise<{ courseId: string }> {
   const { session: before } = await getSessionForStaff(db, actor, id);
   if (before.state !== 'scheduled') throw invalidState(`The session is ${before.state}; only scheduled sessions can be deleted.`);
   await db.transaction().execute(async (trx) => {
@@ -397,6 +397,7 @@ export async function deleteSession(db: Db, actor: Actor, id: string): Promise<v
       before: toSession(before),
     });
   });
+  return { courseId: before.course_id };
 }
 
 /** States a session can be cancelled from. */

@@ -84,7 +84,7 @@ export function warningsFor(s: StudentStanding, ctx: RuleContext): Map<WarningKi
       out.set(
         'cannot_reach_threshold',
         s.remaining > 0
-          ? `Even attending all ${s.remaining} remaining ${s.remaining === 1 ? 'session' : 'sessions'} you would reach ${pct(best)}, below ${threshold} %`
+          ? `Even attending ${s.remaining === 1 ? 'the 1 remaining session' : `all ${s.remaining} remaining sessions`} you would reach ${pct(best)}, below ${threshold} %`
           : `No sessions remain: attendance ends at ${pct(best)}, below ${threshold} %`,
       );
     }

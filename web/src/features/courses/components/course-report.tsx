@@ -6,6 +6,7 @@ import { IconChevronDown, IconChevronUp, IconSelector } from '@tabler/icons-reac
 import type { CourseReport as Report } from '../../../../../common/report.schemas.js';
 import { DownloadButton } from '../../../components/download-button.js';
 import { QueryError } from '../../../components/query-error.js';
+import { StatCard } from '../../../components/stat-card.js';
 import { attendanceColor, formatPercent } from '../../../lib/attendance.js';
 import { recordsCsvHref, reportCsvHref, useCourseReport, type ReportItem } from '../api/report.js';
 import { courseGridQuery, reportPdfHref, reportXlsxHref } from '../../../lib/queries/reports.js';
@@ -88,19 +89,6 @@ function sortItems(items: ReportItem[], sort: Sort): ReportItem[] {
     const c = compare(a, b, sort.key);
     return (sort.desc ? -c : c) || a.student.name.localeCompare(b.student.name);
   });
-}
-
-function Stat({ label, value, color, testId }: { label: string; value: string | number; color?: string; testId: string }) {
-  return (
-    <Card withBorder padding="sm" data-testid={testId} data-value={value}>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text fw={700} fz="xl" c={color}>
-        {value}
-      </Text>
-    </Card>
-  );
 }
 
 function SortHeader({ column, sort, onSort }: { column: (typeof COLUMNS)[number]; sort: Sort; onSort: (key: SortKey) => void }) {
@@ -200,15 +188,15 @@ export function CourseReport({ courseId }: { courseId: string }) {
       </Group>
 
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs">
-        <Stat label="Students" value={r.summary.students} testId="report-students" />
-        <Stat label="Held sessions" value={r.sessions} testId="report-sessions" />
-        <Stat
+        <StatCard label="Students" value={r.summary.students} testId="report-students" />
+        <StatCard label="Held sessions" value={r.sessions} testId="report-sessions" />
+        <StatCard
           label="Average"
           value={formatPercent(r.summary.averagePercentage)}
           color={r.summary.averagePercentage === null ? 'dimmed' : attendanceColor(r.summary.averagePercentage, threshold)}
           testId="report-average"
         />
-        <Stat label="Below threshold" value={r.summary.belowThreshold} color={r.summary.belowThreshold > 0 ? 'red' : undefined} testId="report-below" />
+        <StatCard label="Below threshold" value={r.summary.belowThreshold} color={r.summary.belowThreshold > 0 ? 'red' : undefined} testId="report-below" />
       </SimpleGrid>
 
       {r.summary.students === 0 ? (

@@ -1,9 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { ActionIcon, Alert, Button, Code, CopyButton, Group, Modal, Stack, Text, TextInput, Tooltip } from '@mantine/core';
+import { Alert, Button, Code, Group, Modal, Stack, TextInput } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import { IconAlertTriangle, IconCheck, IconCopy } from '@tabler/icons-react';
 import type { Device } from '../../../../../common/device.schemas.js';
 import { LIMITS } from '../../../../../common/limits.js';
+import { SecretOnce } from '../../../components/secret-once.js';
 import { blankToUndefined, useForm } from '../../../lib/form.js';
 import { createDeviceInputSchema, useCreateDevice } from '../api/create-device.js';
 
@@ -13,52 +13,6 @@ interface Values extends Record<string, string> {
 }
 
 const EMPTY: Values = { name: '', location: '' };
-
-/** The new key, with a copy button and the warning that it is shown this once. */
-function KeyOnce({ device, apiKey, onDone }: { device: Device; apiKey: string; onDone: () => void }) {
-  return (
-    <Stack gap="md" data-testid="device-key-panel">
-      <Alert color="orange" icon={<IconAlertTriangle size={18} />} title="Copy the key now: it is shown only this once">
-        Rollbook keeps only a fingerprint of it and cannot show it again. Put it in the configuration of “{device.name}”, not in a
-        chat, a ticket or a screenshot. If it is lost, register the device again and revoke this entry.
-      </Alert>
-      <Stack gap={4}>
-        <Text size="sm" fw={500}>
-          API key for {device.name}
-        </Text>
-        <Group gap="xs" wrap="nowrap" align="center">
-          <Code block style={{ flex: 1, wordBreak: 'break-all', whiteSpace: 'pre-wrap' }} data-testid="device-api-key">
-            {apiKey}
-          </Code>
-          <CopyButton value={apiKey} timeout={2500}>
-            {({ copied, copy }) => (
-              <Tooltip label={copied ? 'Copied' : 'Copy the key'} withArrow>
-                <ActionIcon
-                  size="lg"
-                  variant={copied ? 'filled' : 'light'}
-                  color={copied ? 'teal' : 'blue'}
-                  onClick={copy}
-                  aria-label={copied ? 'Copied' : 'Copy the key'}
-                  data-testid="copy-device-key"
-                >
-                  {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
-                </ActionIcon>
-              </Tooltip>
-            )}
-          </CopyButton>
-        </Group>
-        <Text size="xs" c="dimmed">
-          The device sends it as <Code>Authorization: Bearer {device.keyPrefix}…</Code> on every scan.
-        </Text>
-      </Stack>
-      <Group justify="flex-end">
-        <Button onClick={onDone} data-testid="device-key-done">
-          I have copied the key
-        </Button>
-      </Group>
-    </Stack>
-  );
-}
 
 /** Register a device: name and location, then its API key shown once. */
 export function RegisterDeviceModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
@@ -110,7 +64,25 @@ export function RegisterDeviceModal({ opened, onClose }: { opened: boolean; onCl
       data-testid="register-device-modal"
     >
       {created ? (
-        <KeyOnce device={created.device} apiKey={created.apiKey} onDone={close} />
+        <SecretOnce
+          title="Copy the key now: it is shown only this once"
+          warning={
+            <>
+              Rollbook keeps only a fingerprint of it and cannot show it again. Put it in the configuration of “{created.device.name}”, not
+              in a chat, a ticket or a screenshot. If it is lost, register the device again and revoke this entry.
+            </>
+          }
+          label={`API key for ${created.device.name}`}
+          value={created.apiKey}
+          noun="key"
+          hint={
+            <>
+              The device sends it as <Code>Authorization: Bearer {created.device.keyPrefix}…</Code> on every scan.
+            </>
+          }
+          onDone={close}
+          testIds={{ panel: 'device-key-panel', value: 'device-api-key', copy: 'copy-device-key', done: 'device-key-done' }}
+        />
       ) : (
         <form onSubmit={submit} noValidate data-testid="register-device-form">
           <Stack gap="sm">

@@ -1,9 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { ActionIcon, Alert, Button, Code, CopyButton, Group, Modal, MultiSelect, Stack, Switch, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
+import { Alert, Button, Group, Modal, MultiSelect, Stack, Switch, TextInput, Textarea } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import { IconAlertTriangle, IconCheck, IconCopy } from '@tabler/icons-react';
 import { LIMITS } from '../../../../../common/limits.js';
 import { WEBHOOK_EVENT_TYPES, type Webhook } from '../../../../../common/webhook.schemas.js';
+import { SecretOnce } from '../../../components/secret-once.js';
 import { blankToUndefined, useForm } from '../../../lib/form.js';
 import { createWebhookInputSchema, useCreateWebhook } from '../api/create-webhook.js';
 
@@ -16,49 +16,6 @@ interface Values extends Record<string, string | boolean> {
 const EMPTY: Values = { url: '', description: '', allEvents: true };
 // `ping` is never subscribed to: "Send test" addresses one endpoint directly.
 const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== 'ping');
-
-/** The new secret, with a copy button and the warning that it is shown this once. */
-function SecretOnce({ webhook, secret, onDone }: { webhook: Webhook; secret: string; onDone: () => void }) {
-  return (
-    <Stack gap="md" data-testid="webhook-secret-panel">
-      <Alert color="orange" icon={<IconAlertTriangle size={18} />} title="Copy the signing secret now: it is shown only this once">
-        The receiving system needs it to check that each request really comes from Rollbook (see “Verifying a signature” in the
-        integrations guide). If it is lost, remove this endpoint and add it again.
-      </Alert>
-      <Stack gap={4}>
-        <Text size="sm" fw={500}>
-          Signing secret for {webhook.url}
-        </Text>
-        <Group gap="xs" wrap="nowrap" align="center">
-          <Code block style={{ flex: 1, wordBreak: 'break-all', whiteSpace: 'pre-wrap' }} data-testid="webhook-secret">
-            {secret}
-          </Code>
-          <CopyButton value={secret} timeout={2500}>
-            {({ copied, copy }) => (
-              <Tooltip label={copied ? 'Copied' : 'Copy the secret'} withArrow>
-                <ActionIcon
-                  size="lg"
-                  variant={copied ? 'filled' : 'light'}
-                  color={copied ? 'teal' : 'blue'}
-                  onClick={copy}
-                  aria-label={copied ? 'Copied' : 'Copy the secret'}
-                  data-testid="copy-webhook-secret"
-                >
-                  {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
-                </ActionIcon>
-              </Tooltip>
-            )}
-          </CopyButton>
-        </Group>
-      </Stack>
-      <Group justify="flex-end">
-        <Button onClick={onDone} data-testid="webhook-secret-done">
-          I have copied the secret
-        </Button>
-      </Group>
-    </Stack>
-  );
-}
 
 /** Add an endpoint: URL, which events, a description; then its secret shown once. */
 export function AddWebhookModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
@@ -116,7 +73,15 @@ export function AddWebhookModal({ opened, onClose }: { opened: boolean; onClose:
       data-testid="add-webhook-modal"
     >
       {created ? (
-        <SecretOnce webhook={created.webhook} secret={created.secret} onDone={close} />
+        <SecretOnce
+          title="Copy the signing secret now: it is shown only this once"
+          warning="The receiving system needs it to check that each request really comes from Rollbook (see “Verifying a signature” in the integrations guide). If it is lost, remove this endpoint and add it again."
+          label={`Signing secret for ${created.webhook.url}`}
+          value={created.secret}
+          noun="secret"
+          onDone={close}
+          testIds={{ panel: 'webhook-secret-panel', value: 'webhook-secret', copy: 'copy-webhook-secret', done: 'webhook-secret-done' }}
+        />
       ) : (
         <form onSubmit={submit} noValidate data-testid="add-webhook-form">
           <Stack gap="sm">

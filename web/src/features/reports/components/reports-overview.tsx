@@ -6,22 +6,10 @@ import { Card, Center, Loader, NativeSelect, SimpleGrid, Stack, Table, Text, Tex
 import { useDebouncedValue } from '@mantine/hooks';
 import type { Overview } from '../../../../../common/report.schemas.js';
 import { QueryError } from '../../../components/query-error.js';
+import { StatCard } from '../../../components/stat-card.js';
 import { api } from '../../../lib/api-client.js';
 import { attendanceColor, formatPercent } from '../../../lib/attendance.js';
 import { overviewQuery, type OverviewFilters } from '../../../lib/queries/reports.js';
-
-function Figure({ label, value, color, testId }: { label: string; value: string | number; color?: string; testId: string }) {
-  return (
-    <Card withBorder padding="sm" data-testid={testId} data-value={value}>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text fw={700} fz="xl" c={color}>
-        {value}
-      </Text>
-    </Card>
-  );
-}
 
 function useDepartments() {
   return useQuery({
@@ -79,10 +67,10 @@ function OverviewBody({ o }: { o: Overview }) {
   return (
     <>
       <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs">
-        <Figure label="Held sessions" value={o.totals.heldSessions} testId="overview-held" />
-        <Figure label="Average attendance" value={formatPercent(o.totals.averagePercentage)} testId="overview-average" />
-        <Figure label="Students (per course)" value={o.totals.students} testId="overview-students" />
-        <Figure label="Below threshold" value={o.totals.belowThreshold} color={o.totals.belowThreshold > 0 ? 'red' : undefined} testId="overview-below" />
+        <StatCard label="Held sessions" value={o.totals.heldSessions} testId="overview-held" />
+        <StatCard label="Average attendance" value={formatPercent(o.totals.averagePercentage)} testId="overview-average" />
+        <StatCard label="Students (per course)" value={o.totals.students} testId="overview-students" />
+        <StatCard label="Below threshold" value={o.totals.belowThreshold} color={o.totals.belowThreshold > 0 ? 'red' : undefined} testId="overview-below" />
       </SimpleGrid>
       {o.weekly.length > 1 ? (
         <Card withBorder padding="sm" data-testid="overview-trend">
