@@ -119,7 +119,7 @@ describe.runIf(inject('redisAvailable'))('RedisBus', () => {
     await vi.waitFor(() => expect(monitor.status).toBe('ready'), { timeout: 10_000 });
     await monitor.subscribe(...topics.map((t) => REDIS_CHANNEL_PREFIX + t));
 
-    // Three turns of the event loop, interleaving topics; data with newlines and separators in it.
+    // Three batches (each published synchronously, then a turn of the event loop), interleaving topics; data with newlines and separators in it.
     let n = 0;
     for (let turn = 0; turn < 3; turn++) {
       for (let k = 0; k < 40; k++) a.publish(topics[k % 3], 'CHECKIN', { n: n++, note: 'line\nbreak \\n {"x":1}' });

@@ -145,10 +145,12 @@ export const REDIS_CHANNEL_PREFIX = 'rollbook:topic:';
 const FRAME_SEPARATOR = '\n';
 
 /**
- * Frames waiting for the end of this turn of the event loop, grouped by topic in publish order: a
- * burst of check-ins committed together costs one write to Redis, and the frames of one topic travel
- * in one message, so each topic's order is kept (one connection, one message per topic per batch,
- * batches sent in turn order).
+ * Frames published by one callback and the promise continuations it set off (a group commit
+ * acknowledges up to 32 check-ins in one callback), grouped by topic in publish order: they cost one
+ * write to Redis, and the frames of one topic travel in one message, so each topic's order is kept
+ * (one connection, one message per topic per batch, batches sent in order). The batch leaves on
+ * `process.nextTick`, which Node runs once the pending promise continuations are done — not at the
+ * end of the event loop's turn (`setImmediate`), which in a burst can be many requests later.
  */
 class PublishBatch {
   private batch = new Map<string, string[]>();
@@ -162,7 +164,7 @@ class PublishBatch {
     else this.batch.set(topic, [frame]);
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    process.nextTick(() => this.flush());
   }
 
   /** Sends what is waiting now (also called on close). */
@@ -296,7 +298,7 @@ export class RedisBus implements Bus {
     return ready;
   }
 
-  /** One pipeline (one write) per turn of the event loop: a PUBLISH per topic, carrying that topic's frames in order. */
+  /** One pipeline (one write) per batch: a PUBLISH per topic, carrying that topic's frames in order. */
   private send(batch: Map<string, string[]>): void {
     if (this.publisher.status !== 'ready') {
       let events = 0;

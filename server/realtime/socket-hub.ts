@@ -27,11 +27,10 @@ export class Connection implements SocketContext {
   private corked = false;
 
   /**
-   * `stream` is the socket's TCP stream (the upgraded request's): frames sent in one turn of the
-   * event loop are corked into one write. A burst of check-ins otherwise sent the teacher's socket
-   * one small TCP segment per event, and with a reader a little behind, the kernel's cost per
-   * segment (on loopback the receiving side's work is done in the sender's `writev`) made this the
-   * largest single cost of a check-in in `npm run bench`'s lecture-burst.
+   * `stream` is the socket's TCP stream (the upgraded request's): frames sent by one callback and
+   * the promise continuations it set off (a group commit's check-ins) are corked into one write,
+   * uncorked on `process.nextTick` (once those continuations are done), instead of one `writev` and
+   * one TCP segment per event.
    */
   constructor(
     readonly ws: WebSocket,
@@ -64,7 +63,7 @@ export class Connection implements SocketContext {
     if (this.stream && !this.corked) {
       this.corked = true;
       this.stream.cork();
-      setImmediate(() => {
+      process.nextTick(() => {
         this.corked = false;
         this.stream!.uncork();
       });
