@@ -28,6 +28,15 @@ export const sessionOpenedEventSchema = ev('SESSION_OPENED', sessionData);
 export const sessionClosedEventSchema = ev('SESSION_CLOSED', sessionData);
 export const sessionCancelledEventSchema = ev('SESSION_CANCELLED', sessionData);
 export const sessionUpdatedEventSchema = ev('SESSION_UPDATED', sessionData);
+/**
+ * On `session:<id>`: students were enrolled in (`added`) or taken off (`removed`) the session's course
+ * while the session is open. The course's roster is to be read again; a SUMMARY with the new
+ * `enrolled` count follows.
+ */
+export const rosterChangedEventSchema = ev(
+  'ROSTER_CHANGED',
+  z.object({ sessionId: z.string(), courseId: z.string(), added: z.array(z.string()), removed: z.array(z.string()) }),
+);
 /** On `user:<id>`: the student's own record in a session was created, changed or deleted (`record: null`). */
 export const myAttendanceEventSchema = ev('MY_ATTENDANCE', z.object({ sessionId: z.string(), record: recordSchema.nullable() }));
 export const notificationEventSchema = ev('NOTIFICATION', z.object({ notification: notificationSchema }));
@@ -45,6 +54,7 @@ export const liveEventSchema = z.discriminatedUnion('event', [
   sessionClosedEventSchema,
   sessionCancelledEventSchema,
   sessionUpdatedEventSchema,
+  rosterChangedEventSchema,
   myAttendanceEventSchema,
   notificationEventSchema,
   notificationsReadEventSchema2,

@@ -69,6 +69,34 @@ describeEachDialect(
       expect((await c.request({ method: 'GET', url: `/api/courses/nope/grid`, token: room.teacherToken })).statusCode).toBe(404);
     });
 
+    it('orders a dozen held sessions by start, leaves out open and cancelled ones, and gives a student without records empty cells', async () => {
+      const c = ctx();
+      const room = await buildClassroom(c, 2);
+      const [a, b] = room.students;
+      const statuses = ['present', 'late', 'absent', 'excused'];
+      // Created out of order: columns follow the start, not the creation.
+      const days = [12, 3, 7, 1, 9, 11, 2, 5, 10, 4, 8, 6];
+      const ids = new Map<number, string>();
+      for (const [i, day] of days.entries()) {
+        ids.set(day, await held(c, room, `2025-10-${String(day).padStart(2, '0')}T09:00:00Z`, { [a.id]: statuses[i % 4] }));
+      }
+      const open = await scheduleSession(c, room, -5, 60);
+      expect((await c.request({ method: 'POST', url: `/api/sessions/${open}/open`, token: room.teacherToken, payload: {} })).statusCode).toBe(200);
+      const cancelled = await scheduleSession(c, room, 60, 60);
+      expect((await c.request({ method: 'POST', url: `/api/sessions/${cancelled}/cancel`, token: room.teacherToken, payload: { reason: 'ill' } })).statusCode).toBe(200);
+      const late = (await buildClassroom(c, 1)).students[0];
+      const enrol = await c.request({ method: 'POST', url: `/api/courses/${room.courseId}/enrollments`, token: room.teacherToken, payload: { studentIds: [late.id] } });
+      expect(enrol.statusCode, enrol.body).toBeLessThan(300);
+
+      const g = (await c.request({ method: 'GET', url: `/api/courses/${room.courseId}/grid`, token: room.teacherToken })).json();
+      const sorted = [...days].sort((x, y) => x - y);
+      expect(g.sessions.map((s: { id: string }) => s.id)).toEqual(sorted.map((d) => ids.get(d)));
+      const row = (id: string) => g.students.find((s: { student: { id: string } }) => s.student.id === id);
+      expect(row(a.id).cells).toEqual(sorted.map((d) => statuses[days.indexOf(d) % 4]));
+      expect(row(b.id).cells).toEqual(sorted.map(() => 'absent'));
+      expect(row(late.id)).toMatchObject({ cells: sorted.map(() => null), percentage: null });
+    });
+
     it('exports the report as XLSX with real numbers and dates on the summary, grid and records sheets', async () => {
       const { c, room } = await scene();
       const res = await c.request({ method: 'GET', url: `/api/courses/${room.courseId}/report.xlsx`, token: room.teacherToken });

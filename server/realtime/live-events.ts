@@ -8,6 +8,7 @@ import {
 } from '../../common/live-events.js';
 import type { Session } from '../../common/session.schemas.js';
 import { enrolledStudentIds } from '../modules/enrollments/enrollments.repository.js';
+import { openSessionIdsOfCourse } from '../modules/sessions/sessions.repository.js';
 import type { Bus } from './bus.js';
 
 /** Publishes one live event, typed by the union in common/live-events.ts. Never throws or waits. */
@@ -31,5 +32,29 @@ export async function publishSessionEvent(app: FastifyInstance, session: Session
     for (const id of await enrolledStudentIds(app.db, session.courseId)) publish(app.bus, userTopic(id), event, { session });
   } catch (err) {
     app.log.warn({ err, sessionId: session.id, event }, 'could not publish a session event');
+  }
+}
+
+/** Students who joined (`added`) or left (`removed`) one course's roster in one committed change. */
+export interface RosterChange {
+  courseId: string;
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * A course's roster changed: each of its open sessions gets `ROSTER_CHANGED` on its topic (the live
+ * page, projector and roll call read the roster again) and then a fresh SUMMARY, whose `enrolled`
+ * count moved. Called after the commit; a failure is logged, never thrown.
+ */
+export async function publishRosterChange(app: FastifyInstance, change: RosterChange): Promise<void> {
+  if (change.added.length === 0 && change.removed.length === 0) return;
+  try {
+    for (const sessionId of await openSessionIdsOfCourse(app.db, change.courseId)) {
+      publish(app.bus, sessionTopic(sessionId), 'ROSTER_CHANGED', { sessionId, ...change });
+      app.summaries.schedule(sessionId, change.courseId);
+    }
+  } catch (err) {
+    app.log.warn({ err, courseId: change.courseId }, 'could not publish a roster change');
   }
 }

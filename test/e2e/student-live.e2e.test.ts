@@ -59,6 +59,8 @@ describeBrowser('the student sees their attendance live', () => {
 
     // 1. The teacher opens check-in in their browser: the student's home shows it open.
     await signIn(teacherPage, 'live-teacher', 'live-teacher-pass-1');
+    // Signed in only once home shows: navigating earlier would abort the sign-in on a busy machine.
+    await teacherPage.getByTestId('teacher-home').waitFor();
     await teacherPage.goto(`/sessions/${sessionId}/live`);
     await teacherPage.getByTestId('policy-submit').click();
     await teacherPage.getByTestId('open-projector').waitFor();

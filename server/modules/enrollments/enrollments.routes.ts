@@ -13,11 +13,13 @@ import {
 import { LIMITS } from '../../../common/limits.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
 import { announceAccessChange } from '../../realtime/access-changes.js';
+import { publishRosterChange, type RosterChange } from '../../realtime/live-events.js';
 import { enrollStudents, importEnrollmentsCsv, listCourseStudentsPage, unenrollStudent } from './enrollments.service.js';
 
 export default async function enrollmentsRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['enrollment'];
+  const announce = (change: RosterChange) => publishRosterChange(app, change);
 
   // CSV arrives as text/csv; keep it a string and let the service parse it.
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: LIMITS.csvMaxBytes }, (_req, body, done) =>
@@ -36,7 +38,7 @@ export default async function enrollmentsRoutes(app: FastifyInstance) {
         response: { 200: enrollResultSchema },
       },
     },
-    async (request) => enrollStudents(app.db, authOf(request), request.params.id, request.body),
+    async (request) => enrollStudents(app.db, authOf(request), request.params.id, request.body, announce),
   );
 
   r.get(
@@ -61,7 +63,7 @@ export default async function enrollmentsRoutes(app: FastifyInstance) {
       schema: { tags, summary: 'Take a student off the roster (records are kept)', params: courseStudentParams },
     },
     async (request, reply) => {
-      await unenrollStudent(app.db, authOf(request), request.params.id, request.params.studentId);
+      await unenrollStudent(app.db, authOf(request), request.params.id, request.params.studentId, announce);
       announceAccessChange(app, { userIds: [request.params.studentId], reason: 'unenrolled' });
       return reply.status(204).send();
     },
@@ -82,6 +84,6 @@ export default async function enrollmentsRoutes(app: FastifyInstance) {
         response: { 200: enrollmentImportResultSchema },
       },
     },
-    async (request) => importEnrollmentsCsv(app.db, authOf(request), request.body, request.query.partial === 'true'),
+    async (request) => importEnrollmentsCsv(app.db, authOf(request), request.body, request.query.partial === 'true', announce),
   );
 }

@@ -14,6 +14,7 @@ import { insertAudit } from '../audit/audit.repository.js';
 import { findCoursesByCodes, teacherIdsByCourse, type CourseRow } from '../courses/courses.repository.js';
 import { assertCourseStaff, type Actor } from '../courses/courses.service.js';
 import { findSectionById, activeStudentIdsOfSection } from '../sections/sections.repository.js';
+import type { RosterChange } from '../../realtime/live-events.js';
 import { toUser } from '../users/users.service.js';
 import {
   activeStudentIds,
@@ -26,18 +27,24 @@ import {
 
 type Db = Kysely<Database>;
 
+/**
+ * Told after the commit which students joined or left a course, so that the open sessions' live
+ * pages follow (the routes pass `publishRosterChange`; the CLI and the demo loader pass nothing).
+ */
+export type AnnounceRoster = (change: RosterChange) => Promise<void>;
+
 function toCourseStudent(row: CourseStudentRow): CourseStudent {
   return { ...toUser(row), enrollment: { method: row.enrollment_method, enrolledAt: row.enrolled_at } };
 }
 
-/** Enrolls inside `trx` and audits each new enrollment; returns how many were new. */
+/** Enrolls inside `trx` and audits each new enrollment; returns the ids of those that were new. */
 async function enrollInTrx(
   trx: Db,
   actorId: string,
   courseId: string,
   studentIds: string[],
   method: EnrollmentMethod,
-): Promise<number> {
+): Promise<string[]> {
   const now = nowIso();
   const added = await insertEnrollments(trx, courseId, studentIds, method, now);
   for (const studentId of added) {
@@ -50,14 +57,20 @@ async function enrollInTrx(
       after: { courseId, studentId, method, enrolledAt: now },
     });
   }
-  return added.length;
+  return added;
 }
 
 /**
  * Enrolls students by id, by student number and/or a whole section. Students already enrolled are
  * counted, not touched; ids and numbers that match no active student are reported in `notFound`.
  */
-export async function enrollStudents(db: Db, actor: Actor, courseId: string, input: EnrollInput): Promise<EnrollResult> {
+export async function enrollStudents(
+  db: Db,
+  actor: Actor,
+  courseId: string,
+  input: EnrollInput,
+  announce?: AnnounceRoster,
+): Promise<EnrollResult> {
   await assertCourseStaff(db, actor, courseId);
   const notFoundList: string[] = [];
 
@@ -79,12 +92,12 @@ export async function enrollStudents(db: Db, actor: Actor, courseId: string, inp
     fromSection = (await activeStudentIdsOfSection(db, input.sectionId)).filter((id) => !picked.has(id));
   }
 
-  const enrolled = await db.transaction().execute(async (trx) => {
-    const a = await enrollInTrx(trx, actor.userId, courseId, manual, 'manual');
-    const b = await enrollInTrx(trx, actor.userId, courseId, fromSection, 'section');
-    return a + b;
-  });
-  return { enrolled, alreadyEnrolled: manual.length + fromSection.length - enrolled, notFound: notFoundList };
+  const added = await db.transaction().execute(async (trx) => [
+    ...(await enrollInTrx(trx, actor.userId, courseId, manual, 'manual')),
+    ...(await enrollInTrx(trx, actor.userId, courseId, fromSection, 'section')),
+  ]);
+  await announce?.({ courseId, added, removed: [] });
+  return { enrolled: added.length, alreadyEnrolled: manual.length + fromSection.length - added.length, notFound: notFoundList };
 }
 
 export async function listCourseStudentsPage(
@@ -101,7 +114,7 @@ export async function listCourseStudentsPage(
 }
 
 /** Takes a student off the course roster; their attendance records stay. */
-export async function unenrollStudent(db: Db, actor: Actor, courseId: string, studentId: string): Promise<void> {
+export async function unenrollStudent(db: Db, actor: Actor, courseId: string, studentId: string, announce?: AnnounceRoster): Promise<void> {
   await assertCourseStaff(db, actor, courseId);
   await db.transaction().execute(async (trx) => {
     const removed = await deleteEnrollment(trx, courseId, studentId);
@@ -115,6 +128,7 @@ export async function unenrollStudent(db: Db, actor: Actor, courseId: string, st
       before: { courseId, studentId, method: removed.method, enrolledAt: removed.created_at },
     });
   });
+  await announce?.({ courseId, added: [], removed: [studentId] });
 }
 
 const CSV_COLUMNS = ['courseCode', 'studentNumber'];
@@ -124,7 +138,13 @@ const CSV_COLUMNS = ['courseCode', 'studentNumber'];
  * with any bad line nothing is written and every bad line is reported. A teacher may import into
  * the courses they teach only.
  */
-export async function importEnrollmentsCsv(db: Db, actor: Actor, text: string, partial: boolean): Promise<EnrollmentImportResult> {
+export async function importEnrollmentsCsv(
+  db: Db,
+  actor: Actor,
+  text: string,
+  partial: boolean,
+  announce?: AnnounceRoster,
+): Promise<EnrollmentImportResult> {
   // `info` gives each record its line in the file, which blank lines would otherwise shift.
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -177,11 +197,16 @@ export async function importEnrollmentsCsv(db: Db, actor: Actor, text: string, p
 
   // A pair repeated in the file counts as already enrolled the second time.
   const total = [...byCourse.values()].reduce((sum, ids) => sum + ids.length, 0);
-  const enrolled = await db.transaction().execute(async (trx) => {
-    let n = 0;
-    for (const [courseId, ids] of byCourse) n += await enrollInTrx(trx, actor.userId, courseId, [...new Set(ids)], 'import');
-    return n;
+  const addedByCourse = await db.transaction().execute(async (trx) => {
+    const added = new Map<string, string[]>();
+    for (const [courseId, ids] of byCourse) added.set(courseId, await enrollInTrx(trx, actor.userId, courseId, [...new Set(ids)], 'import'));
+    return added;
   });
+  let enrolled = 0;
+  for (const [courseId, added] of addedByCourse) {
+    enrolled += added.length;
+    await announce?.({ courseId, added, removed: [] });
+  }
   return { enrolled, alreadyEnrolled: total - enrolled, errors };
 }
 

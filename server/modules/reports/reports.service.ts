@@ -15,12 +15,11 @@ import { assertCourseStaff, assertCanViewCourse, type Actor } from '../courses/c
 import { addDays, isoWeekday, localDateOf, localToUtc } from '../../lib/timezone.js';
 import {
   enrolledStudents,
-  heldRecordCells,
   heldSessionCount,
-  heldSessions,
+  heldGrid,
   overviewCourses,
-  overviewSessionCounts,
-  overviewStudentCounts,
+  overviewSessions,
+  cellsOf,
   recordsPage,
   statusCountsByStudent,
   studentRecordLines,
@@ -173,20 +172,16 @@ const percentOf = (attended: number, counted: number) => (counted > 0 ? Math.rou
 /** Students × held sessions (API: GET /api/courses/:id/grid): the heat-map of the course report. */
 export async function courseGrid(db: Db, actor: Actor, courseId: string): Promise<CourseGrid> {
   const course = await assertCourseStaff(db, actor, courseId);
-  const [sessions, students, cells] = await Promise.all([heldSessions(db, courseId), enrolledStudents(db, courseId), heldRecordCells(db, courseId)]);
-  const column = new Map(sessions.map((s, i) => [s.id, i]));
-  const row = new Map(students.map((s, i) => [s.id, i]));
-  const grid: (keyof Counts | null)[][] = students.map(() => new Array<keyof Counts | null>(sessions.length).fill(null));
+  const [{ sessions, byStudent }, students] = await Promise.all([heldGrid(db, courseId), enrolledStudents(db, courseId)]);
+  // Per session over every record in it, a student no longer enrolled included (as the reports count).
   const perSession = sessions.map(() => ({ attended: 0, counted: 0 }));
-  for (const c of cells) {
-    const j = column.get(c.session_id);
-    if (j === undefined) continue;
-    if (c.status !== 'excused') {
+  for (const cells of byStudent.values()) {
+    for (let j = 0; j < cells.length; j++) {
+      const status = cells[j];
+      if (!status || status === 'excused') continue;
       perSession[j].counted++;
-      if (c.status === 'present' || c.status === 'late') perSession[j].attended++;
+      if (status === 'present' || status === 'late') perSession[j].attended++;
     }
-    const i = row.get(c.student_id);
-    if (i !== undefined) grid[i][j] = c.status;
   }
   return {
     course: { id: course.id, code: course.code, name: course.name, thresholdPercent: course.threshold_percent },
@@ -197,13 +192,14 @@ export async function courseGrid(db: Db, actor: Actor, courseId: string): Promis
       startsAt: s.starts_at,
       percentage: percentOf(perSession[j].attended, perSession[j].counted),
     })),
-    students: students.map((s, i) => {
+    students: students.map((s) => {
+      const cells = byStudent.get(s.id) ?? new Array<keyof Counts | null>(sessions.length).fill(null);
       const counts = emptyCounts();
-      for (const status of grid[i]) if (status) counts[status]++;
+      for (const status of cells) if (status) counts[status]++;
       const stats = statsOf(counts, course.threshold_percent);
       return {
         student: { id: s.id, name: s.name, studentNumber: s.student_number },
-        cells: grid[i],
+        cells,
         percentage: stats.percentage,
         belowThreshold: stats.belowThreshold,
       };
@@ -235,7 +231,7 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
     fromUtc: q.from ? localToUtc(q.from, '00:00', timeZone).toISOString() : undefined,
     toUtc: q.to ? localToUtc(addDays(q.to, 1), '00:00', timeZone).toISOString() : undefined,
   };
-  const [courses, sessionCounts, studentCounts] = await Promise.all([overviewCourses(db, f), overviewSessionCounts(db, f), overviewStudentCounts(db, f)]);
+  const [courses, heldSessions] = await Promise.all([overviewCourses(db, f), overviewSessions(db, f)]);
   const weekOf = (iso: string) => {
     const d = localDateOf(new Date(iso), timeZone);
     return addDays(d, 1 - isoWeekday(d));
@@ -244,29 +240,34 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
     courses.map((c) => [c.id, { sessions: new Set<string>(), tally: { attended: 0, counted: 0 }, weeks: new Map<string, Tally>(), students: 0, below: 0 }]),
   );
   const weekly = new Map<string, { sessions: Set<string>; tally: Tally }>();
-  for (const r of sessionCounts) {
+  const studentTallies = new Map<string, { courseId: string; counts: Counts }>();
+  const add = (into: Tally, t: Tally) => {
+    into.attended += t.attended;
+    into.counted += t.counted;
+  };
+  for (const r of heldSessions) {
     const c = perCourse.get(r.course_id);
     if (!c) continue;
-    const n = Number(r.n);
+    const session: Tally = { attended: 0, counted: 0 };
+    for (const [studentId, status] of cellsOf(r.cells)) {
+      addStatus(session, status, 1);
+      const key = `${r.course_id}:${studentId}`;
+      let t = studentTallies.get(key);
+      if (!t) studentTallies.set(key, (t = { courseId: r.course_id, counts: emptyCounts() }));
+      t.counts[status]++;
+    }
     const week = weekOf(r.starts_at);
     c.sessions.add(r.id);
-    addStatus(c.tally, r.status, n);
+    add(c.tally, session);
     let cw = c.weeks.get(week);
     if (!cw) c.weeks.set(week, (cw = { attended: 0, counted: 0 }));
-    addStatus(cw, r.status, n);
+    add(cw, session);
     let w = weekly.get(week);
     if (!w) weekly.set(week, (w = { sessions: new Set(), tally: { attended: 0, counted: 0 } }));
     w.sessions.add(r.id);
-    addStatus(w.tally, r.status, n);
+    add(w.tally, session);
   }
   const threshold = new Map(courses.map((c) => [c.id, c.threshold_percent]));
-  const studentTallies = new Map<string, { courseId: string; counts: Counts }>();
-  for (const r of studentCounts) {
-    const key = `${r.course_id}:${r.student_id}`;
-    let t = studentTallies.get(key);
-    if (!t) studentTallies.set(key, (t = { courseId: r.course_id, counts: emptyCounts() }));
-    t.counts[r.status] += Number(r.n);
-  }
   for (const t of studentTallies.values()) {
     const c = perCourse.get(t.courseId);
     if (!c) continue;

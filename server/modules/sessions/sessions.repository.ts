@@ -60,6 +60,12 @@ export async function courseSessionIds(db: Db, courseId: string): Promise<string
   return rows.map((r) => r.id);
 }
 
+/** Ids of the course's sessions that are open now. */
+export async function openSessionIdsOfCourse(db: Db, courseId: string): Promise<string[]> {
+  const rows = await db.selectFrom('sessions').select('id').where('course_id', '=', courseId).where('state', '=', 'open').execute();
+  return rows.map((r) => r.id);
+}
+
 /** The course's sessions of one kind in numbering order: start time, then creation. */
 export function courseSessionsInOrder(
   db: Db,

@@ -20,7 +20,7 @@
  */
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { liveEventSchema, unsubscribedEventSchema } from '../../../common/live-events.js';
+import { liveEventSchema, unsubscribedEventSchema, type LiveEvent } from '../../../common/live-events.js';
 import { notifyError } from './notify.js';
 import { WS_CLOSE } from '../../../common/realtime.schemas.js';
 import { api, ApiError } from './api-client.js';
@@ -28,7 +28,8 @@ import { useUser } from './auth.js';
 
 export type RealtimeStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
-export type TopicHandler = (event: string, data: unknown) => void;
+/** A topic event: its name and data, and the same as the parsed member of `LiveEvent` (narrowed by `live.event`). */
+export type TopicHandler = (event: string, data: unknown, live: LiveEvent) => void;
 
 export interface SocketReply {
   event: string;
@@ -312,7 +313,7 @@ class RealtimeClient {
       const event = parsed.data;
       for (const handler of [...handlers]) {
         try {
-          handler(event.event, event.data);
+          handler(event.event, event.data, event);
         } catch (error) {
           console.error(`realtime: handler for ${envelope.event} on ${envelope.topic} failed`, error);
         }
@@ -539,7 +540,7 @@ export interface UseTopicOptions {
 }
 
 /** Subscribes to `topic` while mounted (null = none); calls onEvent for each event on it; resubscribes after reconnect. */
-export function useTopic(topic: string | null, onEvent: (event: string, data: unknown) => void, options?: UseTopicOptions): void {
+export function useTopic(topic: string | null, onEvent: TopicHandler, options?: UseTopicOptions): void {
   const client = useContext(RealtimeContext);
   const handler = useLatest(onEvent);
   const subscribed = useLatest(options?.onSubscribed);
@@ -548,7 +549,7 @@ export function useTopic(topic: string | null, onEvent: (event: string, data: un
     if (!client || !topic) return;
     return client.subscribe(
       topic,
-      (event, data) => handler.current(event, data),
+      (event, data, live) => handler.current(event, data, live),
       wantsAck ? () => subscribed.current?.() : undefined,
     );
   }, [client, topic, handler, subscribed, wantsAck]);

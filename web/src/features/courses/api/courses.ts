@@ -1,8 +1,9 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Course, CreateCourseInput, UpdateCourseInput } from '../../../../../common/course.schemas.js';
 import { api } from '../../../lib/api-client.js';
+import { courseKeys, courseQuery } from '../../../lib/queries/courses.js';
 
-export const coursesQueryKey = ['courses'] as const;
+export const coursesQueryKey = courseKeys.all;
 
 interface CoursePage {
   items: Course[];
@@ -26,14 +27,8 @@ export function useCoursePages(q: string) {
   });
 }
 
-export const courseQueryKey = (id: string) => [...coursesQueryKey, 'detail', id] as const;
-
 export function useCourse(id: string) {
-  return useQuery({
-    queryKey: courseQueryKey(id),
-    queryFn: ({ signal }) => api<Course>(`/api/courses/${encodeURIComponent(id)}`, { signal }),
-    meta: { inlineErrors: true },
-  });
+  return useQuery({ ...courseQuery(id), meta: { inlineErrors: true } });
 }
 
 export function useSaveCourse() {

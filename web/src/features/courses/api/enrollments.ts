@@ -1,27 +1,16 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import type {
-  CourseStudent,
   EnrollInput,
   EnrollResult,
   EnrollmentImportResult,
 } from '../../../../../common/course.schemas.js';
 import { api } from '../../../lib/api-client.js';
-
-export const rosterQueryKey = (courseId: string) => ['courses', 'roster', courseId] as const;
-
-interface RosterPage {
-  items: CourseStudent[];
-  nextCursor: string | null;
-}
+import { courseKeys, getRosterPage } from '../../../lib/queries/courses.js';
 
 export function useRoster(courseId: string, q: string) {
   return useInfiniteQuery({
-    queryKey: [...rosterQueryKey(courseId), { q }],
-    queryFn: ({ pageParam, signal }) =>
-      api<RosterPage>(`/api/courses/${encodeURIComponent(courseId)}/students`, {
-        query: { q: q.trim() || undefined, limit: 100, cursor: pageParam },
-        signal,
-      }),
+    queryKey: [...courseKeys.roster(courseId), { q }],
+    queryFn: ({ pageParam, signal }) => getRosterPage(courseId, { q: q.trim() || undefined, limit: 100, cursor: pageParam }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     placeholderData: keepPreviousData,
@@ -34,7 +23,7 @@ function useRosterChange<V, R>(courseId: string, fn: (v: V) => Promise<R>) {
   return useMutation({
     mutationFn: fn,
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: rosterQueryKey(courseId) });
+      void queryClient.invalidateQueries({ queryKey: courseKeys.roster(courseId) });
       // Students' calendars change with the roster.
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
@@ -67,7 +56,7 @@ export function useImportEnrollments() {
         contentType: 'text/csv',
       }),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['courses', 'roster'] });
+      void queryClient.invalidateQueries({ queryKey: [...courseKeys.all, 'roster'] });
       void queryClient.invalidateQueries({ queryKey: ['me'] });
     },
     meta: { inlineErrors: true },

@@ -35,8 +35,13 @@ export function SessionsOverview({ staff, upcomingDays, upcomingMax = 8 }: { sta
   if (sessions.isError) {
     return <QueryError title="Could not load your sessions" error={sessions.error} onRetry={() => void sessions.refetch()} testId="home-sessions-error" />;
   }
-  const endOfToday = dayjs().endOf('day');
-  const today = sessions.data.filter((s) => !dayjs(s.startsAt).isAfter(endOfToday));
+  const now = dayjs();
+  const startOfToday = now.startOf('day');
+  const endOfToday = now.endOf('day');
+  // Today's, and yesterday's still running (a class past midnight) or still open.
+  const today = sessions.data.filter(
+    (s) => !dayjs(s.startsAt).isAfter(endOfToday) && (!dayjs(s.startsAt).isBefore(startOfToday) || s.state === 'open' || dayjs(s.endsAt).isAfter(now)),
+  );
   const later = sessions.data.filter((s) => dayjs(s.startsAt).isAfter(endOfToday)).slice(0, upcomingMax);
   return (
     <Stack gap="lg">

@@ -1,16 +1,19 @@
 import { useState } from 'react';
-import { Button, Card, Group, SegmentedControl, Stack, Table, Text } from '@mantine/core';
+import { Button, Card, Group, List, SegmentedControl, Stack, Table, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { IconCheck } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import type { RecordWithStudent } from '../api/get-records.js';
+import type { CourseStudent } from '../../../../../common/course.schemas.js';
+import type { RecordWithStudent } from '../../../lib/queries/session-live.js';
 import { RecordStatusBadge } from '../../../components/record-status-badge.js';
 import { FlagBadges, METHOD_LABELS, SyncBadge } from './record-badges.js';
 
-type Filter = 'all' | 'pending' | 'flagged';
+type Filter = 'all' | 'pending' | 'flagged' | 'not-yet';
 
 interface CheckinListProps {
   records: RecordWithStudent[];
+  /** Enrolled students without a record yet (undefined while the roster loads). */
+  notYet?: CourseStudent[];
   /** Confirms one pending check-in; absent when the viewer cannot (or the session is over). */
   onConfirm?: (studentId: string) => void;
   confirming: string | null;
@@ -36,8 +39,36 @@ function ConfirmButton({ record, onConfirm, confirming }: { record: RecordWithSt
   );
 }
 
+/** Enrolled students who have not checked in (nor been marked), by name. */
+function NotYetList({ students }: { students: CourseStudent[] }) {
+  if (students.length === 0) {
+    return (
+      <Text c="dimmed" ta="center" py="lg" data-testid="not-yet-empty">
+        Every enrolled student has checked in or been marked.
+      </Text>
+    );
+  }
+  return (
+    <List spacing={4} listStyleType="none" data-testid="not-yet-list">
+      {students.map((s) => (
+        <List.Item key={s.id} data-testid={`not-yet-${s.id}`}>
+          <Text span fw={500}>
+            {s.name}
+          </Text>
+          {s.studentNumber ? (
+            <Text span size="sm" c="dimmed">
+              {' '}
+              · {s.studentNumber}
+            </Text>
+          ) : null}
+        </List.Item>
+      ))}
+    </List>
+  );
+}
+
 /** Who checked in, newest first, with pending ones to confirm and flagged ones marked. */
-export function CheckinList({ records, onConfirm, confirming }: CheckinListProps) {
+export function CheckinList({ records, notYet, onConfirm, confirming }: CheckinListProps) {
   const [filter, setFilter] = useState<Filter>('all');
   const phone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
   const pending = records.filter((r) => r.state === 'pending').length;
@@ -54,11 +85,14 @@ export function CheckinList({ records, onConfirm, confirming }: CheckinListProps
           { value: 'all', label: `All (${records.length})` },
           { value: 'pending', label: `Pending (${pending})` },
           { value: 'flagged', label: `Flagged (${flagged})` },
+          ...(notYet ? [{ value: 'not-yet', label: `Not yet (${notYet.length})` }] : []),
         ]}
         aria-label="Show"
         style={{ alignSelf: 'flex-start' }}
       />
-      {shown.length === 0 ? (
+      {filter === 'not-yet' ? (
+        <NotYetList students={notYet ?? []} />
+      ) : shown.length === 0 ? (
         <Text c="dimmed" ta="center" py="lg" data-testid="checkin-list-empty">
           {filter === 'all' ? 'Nobody has checked in yet.' : filter === 'pending' ? 'Nothing waits for approval.' : 'No flagged check-ins.'}
         </Text>

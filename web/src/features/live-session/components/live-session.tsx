@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { Alert, Button, Center, Grid, Group, Loader, Modal, Paper, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
@@ -7,14 +7,12 @@ import type { Summary } from '../../../../../common/attendance.schemas.js';
 import { OPEN_EARLY_MINUTES, opensFrom, type Session } from '../../../../../common/session.schemas.js';
 import { formatDateTime } from '../../../lib/dates.js';
 import { errorMessage, notifyError, notifySuccess } from '../../../lib/notify.js';
+import { recordList } from '../../../lib/queries/session-live.js';
+import { useSessionLive } from '../../../lib/use-session-live.js';
 import { useConfirmAllRecords, useConfirmRecord } from '../api/confirm-records.js';
 import { useReopenSession, type CloseResult } from '../api/close-session.js';
-import { useCourse } from '../api/get-course.js';
-import { useSessionRecords } from '../api/get-records.js';
-import { useSession } from '../api/get-session.js';
 import { useOpenSession } from '../api/open-session.js';
 import { formatSeconds, useCurrentCode, useSecondsLeft } from '../hooks/use-current-code.js';
-import { useLiveSession } from '../hooks/use-live-session.js';
 import { CheckinList } from './checkin-list.js';
 import { useSyncRefresh } from '../hooks/use-sync-refresh.js';
 import { CloseSessionModal } from './close-session-modal.js';
@@ -66,9 +64,13 @@ function ClosedNotice({ session, summary }: { session: Session; summary: Summary
 
 /** The teacher's live page: open the session, show the code, watch check-ins arrive, confirm, close. */
 export function LiveSession({ sessionId }: { sessionId: string }) {
-  const session = useSession(sessionId);
-  const course = useCourse(session.data?.courseId);
-  const records = useSessionRecords(sessionId, session.isSuccess);
+  const { session, course, records, roster } = useSessionLive(sessionId);
+  const items = useMemo(() => recordList(records.data, roster.data), [records.data, roster.data]);
+  // Enrolled students with no record yet (the roster follows enrollments live).
+  const notYet = useMemo(
+    () => (records.data && roster.data ? roster.data.filter((s) => !records.data.byStudent[s.id]) : undefined),
+    [records.data, roster.data],
+  );
   const open = useOpenSession();
   const update = useOpenSession();
   const confirmOne = useConfirmRecord(sessionId);
@@ -77,8 +79,7 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
   const [settingsOpened, settings] = useDisclosure(false);
   const [closedResult, setClosedResult] = useState<CloseResult | null>(null);
   const reopen = useReopenSession();
-  useLiveSession(sessionId);
-  useSyncRefresh(sessionId, records.data?.items ?? []);
+  useSyncRefresh(sessionId, items);
 
   if (session.isPending) {
     return (
@@ -97,7 +98,6 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
 
   const s = session.data;
   const summary = records.data?.summary;
-  const items = records.data?.items ?? [];
   const pendingCount = summary?.pending ?? items.filter((r) => r.state === 'pending').length;
 
   const rollCallLink = (
@@ -235,6 +235,7 @@ export function LiveSession({ sessionId }: { sessionId: string }) {
               ) : (
                 <CheckinList
                   records={items}
+                  notYet={notYet}
                   onConfirm={(studentId) => confirmOne.mutate(studentId)}
                   confirming={confirmOne.isPending ? (confirmOne.variables ?? null) : null}
                 />

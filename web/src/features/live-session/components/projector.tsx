@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { Alert, Box, Button, Center, Group, Loader, SimpleGrid, Stack, Text, Transition } from '@mantine/core';
 import { useDisclosure, useFullscreen, useLocalStorage, useViewportSize } from '@mantine/hooks';
@@ -6,11 +6,9 @@ import { IconArrowLeft, IconDoorExit, IconEye, IconEyeOff, IconMaximize, IconMin
 import type { Summary } from '../../../../../common/attendance.schemas.js';
 import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
 import { errorMessage } from '../../../lib/notify.js';
-import { useCourse } from '../api/get-course.js';
-import { useSessionRecords, type RecordWithStudent } from '../api/get-records.js';
-import { useSession } from '../api/get-session.js';
+import { recordList, type RecordWithStudent } from '../../../lib/queries/session-live.js';
+import { useSessionLive } from '../../../lib/use-session-live.js';
 import { formatSeconds, useCurrentCode, useSecondsLeft } from '../hooks/use-current-code.js';
-import { useLiveSession } from '../hooks/use-live-session.js';
 import { CloseSessionModal } from './close-session-modal.js';
 import { QrCode } from './qr-code.js';
 import { checkedInCount } from './summary-bar.js';
@@ -107,10 +105,9 @@ function FinalSummary({ summary }: { summary: Summary | undefined }) {
  * live count and the newest names. Full screen on request; once closed it shows the final summary.
  */
 export function Projector({ sessionId }: { sessionId: string }) {
-  const session = useSession(sessionId);
-  const course = useCourse(session.data?.courseId);
+  const { session, course, records, roster } = useSessionLive(sessionId);
   const state = session.data?.state;
-  const records = useSessionRecords(sessionId, session.isSuccess);
+  const items = useMemo(() => recordList(records.data, roster.data), [records.data, roster.data]);
   const code = useCurrentCode(sessionId, state === 'open');
   const left = useSecondsLeft(code.data?.expiresAt);
   const { toggle, fullscreen } = useFullscreen();
@@ -119,7 +116,6 @@ export function Projector({ sessionId }: { sessionId: string }) {
   // Names on a shared screen are not everyone's wish (privacy, exams): a count alone is enough.
   // Remembered per browser, since a projector PC is set up once.
   const [hideNames, setHideNames] = useLocalStorage({ key: 'rollbook.projector.hideNames', defaultValue: false });
-  useLiveSession(sessionId);
   useWakeLock(state === 'open');
 
   // A projector is landscape; a narrow window (a phone, a split screen) stacks and scrolls instead.
@@ -251,7 +247,7 @@ export function Projector({ sessionId }: { sessionId: string }) {
                 checked in
               </Text>
             </Group>
-            {hideNames ? null : <Ticker records={records.data?.items ?? []} />}
+            {hideNames ? null : <Ticker records={items} />}
           </Stack>
         </Group>
       ) : (

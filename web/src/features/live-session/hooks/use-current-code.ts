@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { useQueryClient } from '@tanstack/react-query';
-import { codeQueryKey, useSessionCode } from '../api/get-code.js';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { sessionCodeQuery, sessionLiveKeys } from '../../../lib/queries/session-live.js';
 
 /**
  * The session's current code while it is open. CODE_ROTATED normally replaces it; as a fallback the
@@ -9,7 +9,7 @@ import { codeQueryKey, useSessionCode } from '../api/get-code.js';
  */
 export function useCurrentCode(sessionId: string, open: boolean) {
   const queryClient = useQueryClient();
-  const code = useSessionCode(sessionId, open);
+  const code = useQuery({ ...sessionCodeQuery(sessionId), enabled: open, meta: { inlineErrors: true } });
   const expiresAt = code.data?.expiresAt;
   const lastFetchedFor = useRef<string | null>(null);
 
@@ -19,7 +19,7 @@ export function useCurrentCode(sessionId: string, open: boolean) {
     lastFetchedFor.current = expiresAt;
     const wait = Math.max(Date.parse(expiresAt) - Date.now() + 300, sameAsBefore ? 2000 : 250);
     const timer = setTimeout(() => {
-      void queryClient.invalidateQueries({ queryKey: codeQueryKey(sessionId), exact: true });
+      void queryClient.invalidateQueries({ queryKey: sessionLiveKeys.code(sessionId), exact: true });
     }, wait);
     return () => clearTimeout(timer);
   }, [open, expiresAt, sessionId, queryClient, code.dataUpdatedAt]);

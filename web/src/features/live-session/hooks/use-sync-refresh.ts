@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { recordsQueryKey, type RecordWithStudent } from '../api/get-records.js';
+import { sessionLiveKeys, type RecordWithStudent } from '../../../lib/queries/session-live.js';
 
 const EVERY_MS = 4_000;
 
@@ -16,7 +16,7 @@ export function useSyncRefresh(sessionId: string, items: RecordWithStudent[]): v
   const needs = items.some((r) => r.sync === 'pending') || (anySynced && items.some((r) => r.sync === null));
   useEffect(() => {
     if (!needs) return;
-    const t = setInterval(() => void queryClient.invalidateQueries({ queryKey: recordsQueryKey(sessionId), exact: true }), EVERY_MS);
+    const t = setInterval(() => void queryClient.invalidateQueries({ queryKey: sessionLiveKeys.records(sessionId), exact: true }), EVERY_MS);
     return () => clearInterval(t);
   }, [needs, queryClient, sessionId]);
 }

@@ -1,7 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client.js';
-import { auditKey } from './get-audit.js';
-import { recordsKey, type RollCallRecords } from './get-records.js';
+import { dropRecord, sessionLiveKeys, sessionPath, updateRecords } from '../../../lib/queries/session-live.js';
 
 export interface DeleteVariables {
   sessionId: string;
@@ -10,7 +9,7 @@ export interface DeleteVariables {
 }
 
 export const deleteRecord = ({ sessionId, studentId, reason }: DeleteVariables) =>
-  api<void>(`/api/sessions/${encodeURIComponent(sessionId)}/records/${encodeURIComponent(studentId)}`, {
+  api<void>(`${sessionPath(sessionId)}/records/${encodeURIComponent(studentId)}`, {
     method: 'DELETE',
     query: { reason },
   });
@@ -21,14 +20,8 @@ export function useDeleteRecord() {
   return useMutation({
     mutationFn: deleteRecord,
     onSuccess: (_data, { sessionId, studentId }) => {
-      queryClient.setQueryData<RollCallRecords>(recordsKey(sessionId), (held) => {
-        if (!held?.records[studentId]) return held;
-        const records = { ...held.records };
-        delete records[studentId];
-        return { ...held, records };
-      });
-      void queryClient.invalidateQueries({ queryKey: recordsKey(sessionId), exact: true });
-      void queryClient.invalidateQueries({ queryKey: auditKey(sessionId, studentId) });
+      updateRecords(queryClient, sessionId, (state) => dropRecord(state, studentId));
+      void queryClient.invalidateQueries({ queryKey: sessionLiveKeys.audit(sessionId, studentId) });
     },
     meta: { inlineErrors: true },
   });

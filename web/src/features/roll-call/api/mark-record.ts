@@ -2,8 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { AttendanceRecord, AttendanceStatus } from '../../../../../common/attendance.schemas.js';
 import type { MarkRecordInput } from '../../../../../common/roll-call.schemas.js';
 import { api } from '../../../lib/api-client.js';
-import { auditKey } from './get-audit.js';
-import { storeRecord } from './get-records.js';
+import { sessionLiveKeys, sessionPath, storeRecords } from '../../../lib/queries/session-live.js';
 
 export interface MarkVariables {
   sessionId: string;
@@ -14,7 +13,7 @@ export interface MarkVariables {
 }
 
 export const markRecord = ({ sessionId, studentId, ...body }: MarkVariables) =>
-  api<{ record: AttendanceRecord }>(`/api/sessions/${encodeURIComponent(sessionId)}/records/${encodeURIComponent(studentId)}`, {
+  api<{ record: AttendanceRecord }>(`${sessionPath(sessionId)}/records/${encodeURIComponent(studentId)}`, {
     method: 'PUT',
     body: body satisfies MarkRecordInput,
   });
@@ -28,8 +27,8 @@ export function useMarkRecord(options: { inlineErrors?: boolean } = {}) {
   return useMutation({
     mutationFn: markRecord,
     onSuccess: ({ record }) => {
-      storeRecord(queryClient, record);
-      void queryClient.invalidateQueries({ queryKey: auditKey(record.sessionId, record.studentId) });
+      storeRecords(queryClient, [record]);
+      void queryClient.invalidateQueries({ queryKey: sessionLiveKeys.audit(record.sessionId, record.studentId) });
     },
     meta: { inlineErrors: options.inlineErrors ?? false },
   });

@@ -4,6 +4,7 @@ import { useMediaQuery } from '@mantine/hooks';
 import { Alert, Anchor, Box, Button, Center, Chip, Group, Kbd, Loader, Stack, Text, TextInput, Title } from '@mantine/core';
 import { IconArrowLeft, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
 import type { AttendanceStatus } from '../../../../../common/attendance.schemas.js';
+import type { Course, CourseStudent } from '../../../../../common/course.schemas.js';
 import type { Session } from '../../../../../common/session.schemas.js';
 import { QueryError } from '../../../components/query-error.js';
 import { ConfirmModal } from '../../../components/confirm-modal.js';
@@ -11,18 +12,14 @@ import { SessionStateBadge, sessionLabel } from '../../../components/session-sta
 import { useUser } from '../../../lib/auth.js';
 import { formatDate, formatTimeRange } from '../../../lib/dates.js';
 import { errorMessage, notifyError } from '../../../lib/notify.js';
-import { useRollCallRecords } from '../api/get-records.js';
-import { useRoster } from '../api/get-roster.js';
-import { useRollCallCourse, useRollCallSession } from '../api/get-session.js';
+import type { SessionRecords } from '../../../lib/queries/session-live.js';
+import { useSessionLive } from '../../../lib/use-session-live.js';
 import { useMarkRecord } from '../api/mark-record.js';
-import { useRollCallLive } from '../hooks/use-roll-call-live.js';
 import { LiveBadge } from './live-badge.js';
 import { RecordDialog } from './record-dialog.js';
 import { RollCallGrid } from './roll-call-grid.js';
 import { RollCallSummary } from './roll-call-summary.js';
 import type { RosterRow } from './student-row.js';
-
-const MARKABLE = new Set<Session['state']>(['open', 'closed']);
 
 function omit<T>(map: Record<string, T>, key: string): Record<string, T> {
   if (!(key in map)) return map;
@@ -35,8 +32,7 @@ function normalise(text: string): string {
   return text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
 }
 
-function Header({ session, sessionId }: { session: Session; sessionId: string }) {
-  const course = useRollCallCourse(session.courseId);
+function Header({ session, sessionId, course }: { session: Session; sessionId: string; course: { data?: Course; isError: boolean } }) {
   return (
     <Stack gap={4} data-testid="roll-call-header">
       <Group justify="space-between" align="flex-start" gap="xs">
@@ -73,14 +69,7 @@ function Header({ session, sessionId }: { session: Session; sessionId: string })
 
 /** `/sessions/:id/roll-call`: the course roster with one-tap marks, keyboard shortcuts and everyone's marks live. */
 export function RollCall({ sessionId }: { sessionId: string }) {
-  const session = useRollCallSession(sessionId);
-  const state = session.data?.state;
-  const markable = state !== undefined && MARKABLE.has(state);
-  const courseId = session.data?.courseId;
-
-  const roster = useRoster(markable ? courseId : undefined);
-  const records = useRollCallRecords(sessionId, markable);
-  useRollCallLive(sessionId, courseId, session.isSuccess, records.data !== undefined);
+  const { session, course, records, roster } = useSessionLive(sessionId);
 
   if (session.isPending) {
     return (
@@ -96,7 +85,7 @@ export function RollCall({ sessionId }: { sessionId: string }) {
 
   return (
     <Stack gap="md" data-testid="roll-call-page" data-state={s.state}>
-      <Header session={s} sessionId={sessionId} />
+      <Header session={s} sessionId={sessionId} course={course} />
       {s.state === 'scheduled' ? (
         <Alert color="blue" title="Open the session first" data-testid="roll-call-not-open">
           <Stack gap="xs" align="flex-start">
@@ -142,8 +131,8 @@ export function RollCall({ sessionId }: { sessionId: string }) {
 interface SheetProps {
   session: Session;
   sessionId: string;
-  roster: NonNullable<ReturnType<typeof useRoster>['data']>;
-  records: NonNullable<ReturnType<typeof useRollCallRecords>['data']>;
+  roster: CourseStudent[];
+  records: SessionRecords;
 }
 
 function Sheet({ session, sessionId, roster, records }: SheetProps) {
@@ -169,12 +158,12 @@ function Sheet({ session, sessionId, roster, records }: SheetProps) {
       name: s.name,
       studentNumber: s.studentNumber,
       enrolled: true,
-      record: records.records[s.id],
+      record: records.byStudent[s.id],
       sending: sending[s.id]?.status,
       error: errors[s.id],
     }));
     // Records of students no longer on the roster still count and can still be edited.
-    const extra = Object.values(records.records)
+    const extra = Object.values(records.byStudent)
       .filter((r) => !onRoster.has(r.studentId))
       .map<RosterRow>((r) => ({
         studentId: r.studentId,
@@ -187,7 +176,7 @@ function Sheet({ session, sessionId, roster, records }: SheetProps) {
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return [...list, ...extra];
-  }, [roster, records.records, sending, errors]);
+  }, [roster, records.byStudent, sending, errors]);
 
   const unmarkedCount = rows.filter((r) => r.enrolled && !r.record).length;
 

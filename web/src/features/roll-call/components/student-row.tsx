@@ -4,7 +4,7 @@ import { IconAlertTriangle, IconDots, IconNote } from '@tabler/icons-react';
 import type { AttendanceStatus } from '../../../../../common/attendance.schemas.js';
 import { RecordStatusBadge } from '../../../components/record-status-badge.js';
 import { formatTime } from '../../../lib/dates.js';
-import type { HeldRecord } from '../api/get-records.js';
+import type { HeldRecord } from '../../../lib/queries/session-live.js';
 import { METHOD_LABEL, STATUS_OPTIONS, avatarColor, initials } from './statuses.js';
 
 export interface RosterRow {
