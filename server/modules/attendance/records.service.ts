@@ -33,15 +33,15 @@ export function parseFlags(json: string): string[] {
 
 const SUMMARY_COALESCE_MS = 150;
 const SESSION_TOPIC = 'session:';
-/** The frames that change a session's counts: `{"event":"CHECKIN",…`. */
-const RECORD_EVENTS = ['CHECKIN', 'RECORD_UPDATED', 'RECORD_DELETED'].map((e) => `{"event":"${e}",`);
+/** The frames that change a session's counts (its records, or its course's roster): `{"event":"CHECKIN",…`. */
+const RECORD_EVENTS = ['CHECKIN', 'RECORD_UPDATED', 'RECORD_DELETED', 'ROSTER_CHANGED'].map((e) => `{"event":"${e}",`);
 
 /**
  * Publishes SUMMARY for a session soon after its records change, coalescing a burst of check-ins
  * into one count (a 1,000-student burst would otherwise run 1,000 counts) — and only where someone
- * watches: a node counts for the sockets it holds on the session's topic, when a record event
- * reaches them (its own or another node's, through the bus), and sends the SUMMARY to those sockets
- * only. With the teacher's screen on one node, that node alone counts however many nodes take the
+ * watches: a node counts for the sockets it holds on the session's topic, when a record event (or a
+ * roster change) reaches them (its own or another node's, through the bus), and sends the SUMMARY to
+ * those sockets only. With the teacher's screen on one node, that node alone counts however many nodes take the
  * check-ins, no SUMMARY crosses Redis, and a session nobody watches costs no count at all.
  */
 export class SummaryPublisher {
