@@ -46,6 +46,14 @@ export const tokenPairSchema = z.object({
   user: userSchema,
 });
 export type TokenPair = z.infer<typeof tokenPairSchema>;
+
+/**
+ * Cookies the web app may read (the tokens themselves are httpOnly), set and cleared with them:
+ * `signedIn` lives as long as the refresh cookie, `accessLive` as long as the access cookie. They
+ * carry no secret ("1"); they let the app know, without asking the server and earning a 401, that
+ * nobody is signed in here, or that the access cookie is gone and must be renewed first.
+ */
+export const SESSION_HINT_COOKIES = { signedIn: 'rb_signed_in', accessLive: 'rb_access_live' } as const;
 export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(500).optional() });
 export const updateMeBody = z.strictObject({
   name: name.optional(),

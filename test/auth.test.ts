@@ -318,6 +318,24 @@ describeEachDialect(
         expect(access.secure).toBeFalsy();
       });
 
+      it('login also sets the readable hint cookies (no secret, same lifetimes); a refresh without a refresh cookie clears them', async () => {
+        const { res, refresh } = await cookieLogin();
+        const accessLive = cookieOf(res, 'rb_access_live');
+        const signedIn = cookieOf(res, 'rb_signed_in');
+        expect(accessLive).toMatchObject({ value: '1', path: '/', sameSite: 'Lax', maxAge: 900 });
+        expect(signedIn).toMatchObject({ value: '1', path: '/', sameSite: 'Lax', maxAge: refresh.maxAge });
+        expect(accessLive?.httpOnly).toBeFalsy();
+        expect(signedIn?.httpOnly).toBeFalsy();
+
+        // The refresh cookie is gone but the page still believes in a session: the hints go too.
+        const none = await ctx().request({ method: 'POST', url: '/api/auth/refresh', headers: { origin: 'http://rollbook.test' } });
+        expectProblem(none, 401, 'unauthenticated');
+        for (const name of ['rb_access_live', 'rb_signed_in']) {
+          expect(cookieOf(none, name)?.value, name).toBe('');
+          expect(cookieOf(none, name)?.expires?.getTime()).toBeLessThan(Date.now());
+        }
+      });
+
       it('authenticates a GET with the cookie alone', async () => {
         const { u, access } = await cookieLogin();
         const me = await ctx().request({ method: 'GET', url: '/api/auth/me', cookies: { rb_access: access.value } });
@@ -360,7 +378,7 @@ describeEachDialect(
         expect(me.statusCode).toBe(200);
       });
 
-      it('logout through cookies revokes the refresh cookie and clears both', async () => {
+      it('logout through cookies revokes the refresh cookie and clears them all (tokens and hints)', async () => {
         const { access, refresh } = await cookieLogin();
         const out = await ctx().request({
           method: 'POST',
@@ -369,7 +387,7 @@ describeEachDialect(
           headers: { origin: 'http://localhost:80' },
         });
         expect(out.statusCode, out.body).toBe(204);
-        for (const name of ['rb_access', 'rb_refresh']) {
+        for (const name of ['rb_access', 'rb_refresh', 'rb_access_live', 'rb_signed_in']) {
           const c = cookieOf(out, name);
           expect(c?.value).toBe('');
           expect(c?.expires?.getTime()).toBeLessThan(Date.now());

@@ -11,6 +11,7 @@ import {
   updateMeBody,
   userSchema,
   type TokenPair,
+  SESSION_HINT_COOKIES,
 } from '../../../common/user.schemas.js';
 import { AppError, forbidden, unauthenticated } from '../../errors.js';
 import {
@@ -32,24 +33,18 @@ export default async function authRoutes(app: FastifyInstance) {
   const secure = app.config.PUBLIC_URL?.startsWith('https://') ?? false;
 
   function setCookies(reply: FastifyReply, pair: TokenPair) {
-    reply.setCookie(ACCESS_COOKIE, pair.accessToken, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure,
-      path: '/',
-      maxAge: pair.expiresIn,
-    });
-    reply.setCookie(REFRESH_COOKIE, pair.refreshToken, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure,
-      path: REFRESH_COOKIE_PATH,
-      maxAge: app.config.REFRESH_TOKEN_TTL_DAYS * 86400,
-    });
+    const refreshMaxAge = app.config.REFRESH_TOKEN_TTL_DAYS * 86400;
+    reply.setCookie(ACCESS_COOKIE, pair.accessToken, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: pair.expiresIn });
+    reply.setCookie(REFRESH_COOKIE, pair.refreshToken, { httpOnly: true, sameSite: 'lax', secure, path: REFRESH_COOKIE_PATH, maxAge: refreshMaxAge });
+    // Readable twins with the same lifetimes (see SESSION_HINT_COOKIES): no secret in them.
+    reply.setCookie(SESSION_HINT_COOKIES.accessLive, '1', { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge: pair.expiresIn });
+    reply.setCookie(SESSION_HINT_COOKIES.signedIn, '1', { httpOnly: false, sameSite: 'lax', secure, path: '/', maxAge: refreshMaxAge });
   }
   function clearCookies(reply: FastifyReply) {
     reply.clearCookie(ACCESS_COOKIE, { path: '/' });
     reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_COOKIE_PATH });
+    reply.clearCookie(SESSION_HINT_COOKIES.accessLive, { path: '/' });
+    reply.clearCookie(SESSION_HINT_COOKIES.signedIn, { path: '/' });
   }
   /** The refresh token from the body, or from the cookie (then the Origin must match). */
   function refreshTokenOf(request: FastifyRequest, bodyToken: string | undefined): string | null {
@@ -89,7 +84,10 @@ export default async function authRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       const token = refreshTokenOf(request, request.body?.refreshToken);
-      if (!token) throw unauthenticated('No refresh token.');
+      if (!token) {
+        clearCookies(reply); // also the readable hints, so the app stops trying
+        throw unauthenticated('No refresh token.');
+      }
       try {
         const pair = await refresh(deps(), token);
         setCookies(reply, pair);

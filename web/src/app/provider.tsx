@@ -1,17 +1,13 @@
 import { useState, type ReactNode } from 'react';
-import { MantineProvider, createTheme } from '@mantine/core';
+import { MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { ApiError, setSessionExpiredHandler } from '../lib/api-client.js';
 import { handleSessionExpired } from '../lib/auth.js';
 import { notifyError } from '../lib/notify.js';
 import { RealtimeProvider } from '../lib/realtime.js';
+import { cssVariablesResolver, theme } from './theme.js';
 
-const theme = createTheme({
-  primaryColor: 'blue',
-  defaultRadius: 'md',
-  fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
-});
 
 // An expired session already has its own message and sends the user to sign in.
 const isSessionEnd = (error: unknown) => error instanceof ApiError && error.code === 'unauthenticated';
@@ -46,8 +42,9 @@ export function AppProvider({ children }: { children: ReactNode }) {
     return client;
   });
   return (
-    <MantineProvider theme={theme} defaultColorScheme="light">
-      <Notifications position="top-right" zIndex={1000} />
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
+      {/* Bottom corner: a toast never hides the header or a dialog's close button (both at the top). */}
+      <Notifications position="bottom-right" zIndex={1000} />
       <QueryClientProvider client={queryClient}>
         {/* Opens the live connection once someone is signed in (see lib/realtime.tsx). */}
         <RealtimeProvider>{children}</RealtimeProvider>

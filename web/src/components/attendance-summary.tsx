@@ -1,14 +1,15 @@
 import { Group, Paper, Progress, Stack, Text, Tooltip } from '@mantine/core';
 import type { ReactNode } from 'react';
 import type { Summary } from '../../../common/attendance.schemas.js';
+import { STATUS_COLOR } from '../lib/colors.js';
 
 const PARTS = [
-  { key: 'present', label: 'Present', color: 'teal' },
-  { key: 'late', label: 'Late', color: 'yellow' },
-  { key: 'pending', label: 'Pending', color: 'indigo' },
-  { key: 'excused', label: 'Excused', color: 'grape' },
-  { key: 'absent', label: 'Absent', color: 'red' },
-  { key: 'unmarked', label: 'Unmarked', color: 'gray' },
+  { key: 'present', label: 'Present' },
+  { key: 'late', label: 'Late' },
+  { key: 'pending', label: 'Pending' },
+  { key: 'excused', label: 'Excused' },
+  { key: 'absent', label: 'Absent' },
+  { key: 'unmarked', label: 'Unmarked' },
 ] as const;
 
 /** Checked in so far: present, late and those awaiting approval. */
@@ -37,11 +38,15 @@ export function AttendanceSummary({
     <Paper withBorder p="sm" radius="md" data-testid={testId}>
       <Stack gap="xs">
         <Text fw={600}>{headline}</Text>
-        <Progress.Root size="lg" aria-label="Attendance so far">
+        <Progress.Root size="lg">
           {PARTS.map((part) =>
             part.key !== 'unmarked' && summary[part.key] > 0 ? (
               <Tooltip key={part.key} label={`${part.label}: ${summary[part.key]}`}>
-                <Progress.Section value={(summary[part.key] / total) * 100} color={part.color} />
+                <Progress.Section
+                  value={(summary[part.key] / total) * 100}
+                  color={STATUS_COLOR[part.key]}
+                  aria-label={`${part.label}: ${summary[part.key]} of ${summary.enrolled}`}
+                />
               </Tooltip>
             ) : null,
           )}
@@ -49,7 +54,7 @@ export function AttendanceSummary({
         <Group gap="md" wrap="wrap" aria-live="polite">
           {PARTS.map((part) => (
             <Text key={part.key} size="sm" data-testid={`${testId}-${part.key}`} data-count={summary[part.key]}>
-              <Text span c={part.color === 'gray' ? 'dimmed' : `${part.color}.8`} fw={700}>
+              <Text span c={part.key === 'unmarked' ? 'dimmed' : STATUS_COLOR[part.key]} fw={700}>
                 {summary[part.key]}
               </Text>{' '}
               {(part.key === 'unmarked' ? unmarkedLabel : part.label).toLowerCase()}

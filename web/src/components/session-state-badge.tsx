@@ -1,13 +1,13 @@
 import { Badge } from '@mantine/core';
 import { sessionLabel as kindNumberLabel, type SessionKind, type SessionState } from '../../../common/session.schemas.js';
 
-const COLORS: Record<SessionState, string> = { scheduled: 'blue', open: 'teal', closed: 'gray', cancelled: 'red' };
+export const SESSION_STATE_COLOR: Record<SessionState, string> = { scheduled: 'blue', open: 'teal', closed: 'gray', cancelled: 'red' };
 const LABELS: Record<SessionState, string> = { scheduled: 'Scheduled', open: 'Open now', closed: 'Closed', cancelled: 'Cancelled' };
 
 /** A session's state, the same colours everywhere. */
 export function SessionStateBadge({ state }: { state: SessionState }) {
   return (
-    <Badge variant={state === 'open' ? 'filled' : 'light'} color={COLORS[state]} data-testid="session-state" data-state={state}>
+    <Badge variant={state === 'open' ? 'filled' : 'light'} color={SESSION_STATE_COLOR[state]} data-testid="session-state" data-state={state}>
       {LABELS[state]}
     </Badge>
   );

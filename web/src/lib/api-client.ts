@@ -1,3 +1,5 @@
+import { SESSION_HINT_COOKIES } from '../../../common/user.schemas.js';
+
 export interface FieldError {
   path: string;
   message: string;
@@ -40,6 +42,19 @@ const NO_REFRESH = ['/api/auth/login', '/api/auth/refresh', '/api/auth/signup', 
 
 let onSessionExpired: () => void = () => {};
 let refreshing: Promise<boolean> | null = null;
+
+function hasCookie(name: string): boolean {
+  return document.cookie.split(';').some((c) => c.trim().startsWith(`${name}=`));
+}
+
+/**
+ * Whether this browser holds a session, from the readable cookie the server sets next to the
+ * httpOnly tokens: without it a signed-out visitor is known to be one without asking (and
+ * without a 401 in the console).
+ */
+export function hasSession(): boolean {
+  return hasCookie(SESSION_HINT_COOKIES.signedIn);
+}
 
 /** Called once a refresh has failed: the app forgets the user and shows the sign-in page. */
 export function setSessionExpiredHandler(handler: () => void): void {
@@ -144,6 +159,11 @@ function refreshSession(): Promise<boolean> {
  * retried; any failure is thrown as an ApiError.
  */
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  // The access cookie is gone (expired) while the session lives: renew first rather than be refused.
+  if (!NO_REFRESH.includes(path) && hasSession() && !hasCookie(SESSION_HINT_COOKIES.accessLive) && !(await refreshSession())) {
+    onSessionExpired();
+    throw new ApiError({ status: 401, code: 'unauthenticated', title: 'Signed out', detail: 'Your session has ended. Sign in again to continue.' });
+  }
   let response = await send(path, options);
   if (response.status === 401 && !NO_REFRESH.includes(path)) {
     const body = await readBody(response);

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-quer
 import { Alert, Button, Center, Stack } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import type { Role, User } from '../../../common/user.schemas.js';
-import { api, ApiError } from './api-client.js';
+import { api, ApiError, hasSession } from './api-client.js';
 import { errorMessage } from './notify.js';
 import { LoadingShell } from '../components/loading-shell.js';
 
@@ -16,6 +16,8 @@ let signedOutOnPurpose = false;
 
 /** The signed-in user, or null when nobody is (the access cookie is renewed on the way if needed). */
 export async function getMe(): Promise<User | null> {
+  // Signed out is an ordinary state, not a refused request.
+  if (!hasSession()) return null;
   try {
     return await api<User>('/api/auth/me');
   } catch (error) {

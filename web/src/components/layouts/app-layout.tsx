@@ -1,6 +1,6 @@
 import { useEffect, type ComponentType, type ReactNode } from 'react';
 import { NavLink as RouterNavLink, useLocation } from 'react-router';
-import { AppShell, Avatar, Burger, Group, Menu, NavLink, Text, ThemeIcon, UnstyledButton } from '@mantine/core';
+import { AppShell, Avatar, Burger, Group, Menu, NavLink, Text, ThemeIcon, UnstyledButton, VisuallyHidden } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconChecklist, IconChevronDown, IconLogout, IconUser } from '@tabler/icons-react';
 
@@ -65,15 +65,17 @@ export function AppLayout({ nav, user, onProfile, onSignOut, headerActions, chil
             {headerActions}
             <Menu position="bottom-end" withinPortal shadow="md" width={200}>
               <Menu.Target>
-                <UnstyledButton aria-label="Account menu" data-testid="user-menu">
+                {/* Named by its content (the user's name, then what it is), so what it shows is what speech input can say. */}
+                <UnstyledButton data-testid="user-menu">
                   <Group gap={8} wrap="nowrap">
-                    <Avatar radius="xl" size={32} color="blue">
+                    <Avatar radius="xl" size={32} color="blue" aria-hidden>
                       {initials(user.name)}
                     </Avatar>
                     <Text size="sm" fw={500} visibleFrom="xs" maw={160} truncate>
                       {user.name}
                     </Text>
-                    <IconChevronDown size={14} />
+                    <VisuallyHidden>Account menu</VisuallyHidden>
+                    <IconChevronDown size={14} aria-hidden />
                   </Group>
                 </UnstyledButton>
               </Menu.Target>

@@ -1,11 +1,12 @@
 import type { ReactNode } from 'react';
 import { Center, Group, Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconChecklist } from '@tabler/icons-react';
+import { CANVAS_VAR } from '../../lib/colors.js';
 
 /** The centred card the sign-in, sign-up and setup pages share. */
 export function AuthLayout({ title, subtitle, children }: { title: string; subtitle?: string; children: ReactNode }) {
   return (
-    <Center mih="100dvh" p="md" bg="var(--mantine-color-gray-0)">
+    <Center mih="100dvh" p="md" bg={`var(${CANVAS_VAR})`}>
       <Stack w="100%" maw={420} gap="lg">
         <Group justify="center" gap="xs">
           <ThemeIcon size="lg" radius="md">

@@ -9,6 +9,7 @@ import { QueryError } from '../../../components/query-error.js';
 import { RecordStatusBadge } from '../../../components/record-status-badge.js';
 import { sessionLabel } from '../../../components/session-state-badge.js';
 import { attendanceColor, formatPercent, sessionsToRecover } from '../../../lib/attendance.js';
+import { STATUS_COLOR, statusMark } from '../../../lib/colors.js';
 import { formatDate } from '../../../lib/dates.js';
 import { useMyAttendance, type CourseAttendance } from '../api/get-my-attendance.js';
 
@@ -24,10 +25,10 @@ const METHOD_LABEL: Record<string, string> = {
 };
 
 const COUNTS = [
-  { key: 'present', label: 'Present', color: 'teal' },
-  { key: 'late', label: 'Late', color: 'yellow.8' },
-  { key: 'absent', label: 'Absent', color: 'red' },
-  { key: 'excused', label: 'Excused', color: 'grape' },
+  { key: 'present', label: 'Present' },
+  { key: 'late', label: 'Late' },
+  { key: 'absent', label: 'Absent' },
+  { key: 'excused', label: 'Excused' },
 ] as const;
 
 function BelowWarning({ item }: { item: CourseAttendance }) {
@@ -118,31 +119,25 @@ function History({ item }: { item: CourseAttendance }) {
   );
 }
 
-const DOT_COLOR: Record<string, string> = {
-  present: 'var(--mantine-color-teal-6)',
-  late: 'var(--mantine-color-yellow-6)',
-  absent: 'var(--mantine-color-red-6)',
-  excused: 'var(--mantine-color-grape-5)',
-};
-
 /** One dot per session in start order, coloured by status; sessions not counted yet are hollow. */
 function DotTimeline({ item }: { item: CourseAttendance }) {
   if (item.records.length === 0) return null;
   return (
-    <Group gap={5} data-testid="attendance-timeline" aria-label="Your sessions, oldest first">
+    <Group gap={5} role="group" data-testid="attendance-timeline" aria-label="Your sessions, oldest first">
       {item.records.map((r) => (
         <Tooltip key={r.sessionId} label={`${sessionLabel(r)} · ${formatDate(r.startsAt)} · ${r.status}${r.counted ? '' : ' (counts once closed)'}`} withArrow>
           <span
             data-testid="attendance-dot"
             data-status={r.status}
+            role="img"
             aria-label={`${sessionLabel(r)}: ${r.status}`}
             style={{
               width: 14,
               height: 14,
               borderRadius: '50%',
               display: 'inline-block',
-              background: r.counted ? DOT_COLOR[r.status] : 'transparent',
-              border: `2px solid ${DOT_COLOR[r.status]}`,
+              background: r.counted ? statusMark(r.status) : 'transparent',
+              border: `2px solid ${statusMark(r.status)}`,
             }}
           />
         </Tooltip>
@@ -215,7 +210,7 @@ export function CourseAttendanceCard({ item }: { item: CourseAttendance }) {
         <SimpleGrid cols={4} spacing="xs">
           {COUNTS.map((c) => (
             <Stack key={c.key} gap={0} align="center" data-testid={`attendance-count-${c.key}`} data-count={item[c.key]}>
-              <Text fw={700} fz="lg" c={item[c.key] > 0 ? c.color : 'dimmed'}>
+              <Text fw={700} fz="lg" c={item[c.key] > 0 ? STATUS_COLOR[c.key] : 'dimmed'}>
                 {item[c.key]}
               </Text>
               <Text size="xs" c="dimmed">

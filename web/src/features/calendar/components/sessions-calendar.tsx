@@ -1,25 +1,22 @@
 import { useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { ActionIcon, Box, Button, Center, Group, Loader, Paper, SegmentedControl, SimpleGrid, Stack, Text, Title, Tooltip, UnstyledButton } from '@mantine/core';
+import { ActionIcon, Box, Button, Center, Group, Loader, Paper, SegmentedControl, SimpleGrid, Stack, Text, Title, Tooltip, UnstyledButton, VisuallyHidden } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { IconCalendarShare, IconChevronLeft, IconChevronRight } from '@tabler/icons-react';
 import type { MySession } from '../../../../../common/calendar.schemas.js';
 import type { SessionState } from '../../../../../common/session.schemas.js';
 import { MySessionCard } from '../../../components/my-session-card.js';
 import { QueryError } from '../../../components/query-error.js';
-import { dayjs, formatTime } from '../../../lib/dates.js';
+import { SESSION_STATE_COLOR } from '../../../components/session-state-badge.js';
+import { dayjs, formatDateRange, formatLongDay, formatMonth, formatTime, weekdayNames } from '../../../lib/dates.js';
 import { useMySessions } from '../api/my-sessions.js';
 import { SubscribeModal } from './subscribe-modal.js';
 
 type View = 'month' | 'week';
 
-const WEEKDAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-const DOT: Record<SessionState, string> = {
-  scheduled: 'var(--mantine-color-blue-6)',
-  open: 'var(--mantine-color-teal-6)',
-  closed: 'var(--mantine-color-gray-6)',
-  cancelled: 'var(--mantine-color-red-5)',
-};
+const WEEKDAY_NAMES = weekdayNames();
+// A session's state colour, in the shade that stands out from the page in either colour scheme.
+const dot = (state: SessionState) => `var(--mantine-color-${SESSION_STATE_COLOR[state]}-text)`;
 
 function byDay(sessions: MySession[]): Map<string, MySession[]> {
   const map = new Map<string, MySession[]>();
@@ -57,7 +54,7 @@ function MonthGrid({
       <SimpleGrid cols={7} spacing={2} mb={2}>
         {WEEKDAY_NAMES.map((n) => (
           <Text key={n} size="xs" fw={600} c="dimmed" ta="center">
-            {wide ? n : n.slice(0, 2)}
+            {wide ? n : [...n].slice(0, 2).join('')}
           </Text>
         ))}
       </SimpleGrid>
@@ -71,7 +68,6 @@ function MonthGrid({
             <UnstyledButton
               key={key}
               onClick={() => onSelect(key)}
-              aria-label={`${d.format('dddd D MMMM')}: ${list.length === 0 ? 'no sessions' : `${list.length} ${list.length === 1 ? 'session' : 'sessions'}`}`}
               aria-pressed={isSelected}
               data-testid={`calendar-day-${key}`}
               data-count={list.length}
@@ -88,7 +84,9 @@ function MonthGrid({
                 overflow: 'hidden',
               }}
             >
-              <Text size="xs" fw={key === today ? 800 : 500} c={key === today ? 'blue' : undefined} ta={wide ? 'left' : 'center'}>
+              {/* Its name is what it shows plus the full date, read out instead of the bare day number. */}
+              <VisuallyHidden>{`${formatLongDay(d)}: ${list.length === 0 ? 'no sessions' : `${list.length} ${list.length === 1 ? 'session' : 'sessions'}`}`}</VisuallyHidden>
+              <Text size="xs" fw={key === today ? 800 : 500} c={key === today ? 'blue' : undefined} ta={wide ? 'left' : 'center'} aria-hidden>
                 {d.date()}
               </Text>
               {wide ? (
@@ -99,7 +97,7 @@ function MonthGrid({
                       size="xs"
                       truncate
                       td={s.state === 'cancelled' ? 'line-through' : undefined}
-                      style={{ borderLeft: `3px solid ${DOT[s.state]}`, paddingLeft: 4 }}
+                      style={{ borderLeft: `3px solid ${dot(s.state)}`, paddingLeft: 4 }}
                     >
                       {formatTime(s.startsAt)} {s.course.code}
                     </Text>
@@ -113,7 +111,7 @@ function MonthGrid({
               ) : list.length > 0 ? (
                 <Group gap={2} justify="center" mt={4}>
                   {list.slice(0, 4).map((s) => (
-                    <Box key={s.id} w={6} h={6} style={{ borderRadius: 6, background: DOT[s.state] }} />
+                    <Box key={s.id} w={6} h={6} style={{ borderRadius: 6, background: dot(s.state) }} />
                   ))}
                 </Group>
               ) : null}
@@ -130,7 +128,7 @@ function DayAgenda({ date, sessions, staff }: { date: string; sessions: MySessio
   return (
     <Stack gap="xs" data-testid={`calendar-agenda-${date}`}>
       <Text fw={600} size="sm">
-        {d.format('dddd D MMMM')}
+        {formatLongDay(d)}
         {d.isSame(dayjs(), 'day') ? ' · today' : ''}
       </Text>
       {sessions.length === 0 ? (
@@ -177,8 +175,8 @@ export function SessionsCalendar({ staff }: { staff: boolean }) {
 
   const title =
     view === 'month'
-      ? anchor.format('MMMM YYYY')
-      : `${range.from.format(range.from.year() === range.to.year() ? 'D MMM' : 'D MMM YYYY')} – ${range.to.format('D MMM YYYY')}`;
+      ? formatMonth(anchor)
+      : formatDateRange(range.from, range.to);
   const total = sessions.data?.length ?? 0;
 
   const weekDays: string[] = [];

@@ -1,9 +1,9 @@
 import type { ReactNode } from 'react';
 import { Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconCheck, IconClockHour4, IconHourglass } from '@tabler/icons-react';
-import dayjs from 'dayjs';
 import { useQuery } from '@tanstack/react-query';
 import { sessionLabel } from '../../../components/session-state-badge.js';
+import { formatTime } from '../../../lib/dates.js';
 import { myRecordQuery } from '../../../lib/queries/me.js';
 import type { CheckinResult } from '../api/check-in.js';
 
@@ -57,7 +57,7 @@ export function CheckinSuccess({ result, children }: { result: CheckinResult; ch
         ) : null}
         {record.checkedInAt ? (
           <Text size="sm" c="dimmed">
-            Checked in at {dayjs(record.checkedInAt).format('HH:mm')}
+            Checked in at {formatTime(record.checkedInAt)}
           </Text>
         ) : null}
         {children}

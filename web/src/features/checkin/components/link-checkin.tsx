@@ -2,9 +2,10 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { Link, useNavigate } from 'react-router';
 import { Alert, Anchor, Button, Center, Group, Loader, Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { IconChecklist, IconLock, IconLogin } from '@tabler/icons-react';
-import dayjs from 'dayjs';
 import { ApiError } from '../../../lib/api-client.js';
 import { useUser } from '../../../lib/auth.js';
+import { CANVAS_VAR } from '../../../lib/colors.js';
+import { formatDateTime } from '../../../lib/dates.js';
 import { currentPosition } from '../../../lib/geolocation.js';
 import { errorMessage } from '../../../lib/notify.js';
 import { useCheckIn, type CheckinResult } from '../api/check-in.js';
@@ -18,7 +19,7 @@ import { LinkCheckinForm } from './link-checkin-form.js';
 /** A phone-sized page of its own: the link is opened from a camera app, outside the signed-in shell. */
 function LinkLayout({ session, children }: { session?: PublicSession; children: ReactNode }) {
   return (
-    <Center mih="100dvh" p="md" bg="var(--mantine-color-gray-0)" style={{ alignItems: 'flex-start' }}>
+    <Center mih="100dvh" p="md" bg={`var(${CANVAS_VAR})`} style={{ alignItems: 'flex-start' }}>
       <Stack w="100%" maw={460} gap="lg" pt={{ base: 'md', sm: 'xl' }} data-testid="link-checkin-page" data-state={session?.state ?? 'loading'}>
         <Group justify="center" gap="xs">
           <ThemeIcon size="lg" radius="md">
@@ -35,7 +36,7 @@ function LinkLayout({ session, children }: { session?: PublicSession; children: 
             </Title>
             <Text c="dimmed">
               Lecture {session.number}
-              {session.title ? `: ${session.title}` : ''} · {dayjs(session.startsAt).format('ddd D MMM, HH:mm')}
+              {session.title ? `: ${session.title}` : ''} · {formatDateTime(session.startsAt)}
               {session.venue ? ` · ${session.venue}` : ''}
             </Text>
           </Stack>

@@ -8,6 +8,7 @@ import type {
   UpdateSessionInput,
 } from '../../../../../common/session.schemas.js';
 import { api } from '../../../lib/api-client.js';
+import { reopenSession } from '../../live-session/api/close-session.js';
 
 export const sessionsQueryKey = ['sessions'] as const;
 
@@ -44,7 +45,7 @@ const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`;
 
 /** Opens a closed session again (check-in resumes; the absences the close recorded stay until replaced). */
 export function useReopenSession() {
-  return useSessionChange((id: string) => api<Session>(`${sessionPath(id)}/reopen`, { method: 'POST', body: {} }));
+  return useSessionChange(reopenSession);
 }
 
 export function useCreateSession(courseId: string) {

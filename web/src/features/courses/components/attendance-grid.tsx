@@ -3,17 +3,19 @@ import { Box, Card, Center, Group, Loader, ScrollArea, Text } from '@mantine/cor
 import type { CourseGrid } from '../../../../../common/report.schemas.js';
 import { QueryError } from '../../../components/query-error.js';
 import { attendanceColor, formatPercent } from '../../../lib/attendance.js';
+import { statusFill } from '../../../lib/colors.js';
 import { formatDate } from '../../../lib/dates.js';
 import { courseGridQuery } from '../../../lib/queries/reports.js';
 
 type Cell = CourseGrid['students'][number]['cells'][number];
 
-const CELL: Record<NonNullable<Cell> | 'none', { color: string; label: string; letter: string }> = {
-  present: { color: 'var(--mantine-color-teal-5)', label: 'present', letter: 'P' },
-  late: { color: 'var(--mantine-color-yellow-5)', label: 'late', letter: 'L' },
-  absent: { color: 'var(--mantine-color-red-6)', label: 'absent', letter: 'A' },
-  excused: { color: 'var(--mantine-color-grape-4)', label: 'excused', letter: 'E' },
-  none: { color: 'var(--mantine-color-gray-2)', label: 'no record (not enrolled yet)', letter: '' },
+// The letter on each square carries the status, so its colours only have to keep the letter readable.
+const CELL: Record<NonNullable<Cell> | 'none', { fill: { background: string; color: string }; label: string; letter: string }> = {
+  present: { fill: statusFill('present'), label: 'present', letter: 'P' },
+  late: { fill: statusFill('late'), label: 'late', letter: 'L' },
+  absent: { fill: statusFill('absent'), label: 'absent', letter: 'A' },
+  excused: { fill: statusFill('excused'), label: 'excused', letter: 'E' },
+  none: { fill: { background: 'var(--mantine-color-default-border)', color: 'inherit' }, label: 'no record (not enrolled yet)', letter: '' },
 };
 
 const SIZE = 18;
@@ -41,7 +43,7 @@ export function AttendanceGrid({ courseId }: { courseId: string }) {
         <Group gap="sm">
           {(['present', 'late', 'absent', 'excused'] as const).map((k) => (
             <Group key={k} gap={4}>
-              <Box w={12} h={12} style={{ background: CELL[k].color, borderRadius: 2 }} />
+              <Box w={12} h={12} style={{ background: CELL[k].fill.background, borderRadius: 2 }} />
               <Text size="xs">{CELL[k].label}</Text>
             </Group>
           ))}
@@ -76,13 +78,13 @@ export function AttendanceGrid({ courseId }: { courseId: string }) {
                       data-testid="grid-cell"
                       data-status={cell ?? ''}
                       title={`${row.student.name} · #${g.sessions[j].number} ${formatDate(g.sessions[j].startsAt)}: ${look.label}`}
-                      style={{ width: SIZE, height: SIZE, background: look.color, borderRadius: 3, textAlign: 'center', color: 'white', fontSize: 10, fontWeight: 700 }}
+                      style={{ width: SIZE, height: SIZE, ...look.fill, borderRadius: 3, textAlign: 'center', fontSize: 10, fontWeight: 700 }}
                     >
                       {look.letter}
                     </td>
                   );
                 })}
-                <td style={{ textAlign: 'right', paddingLeft: 8, fontWeight: 700, color: `var(--mantine-color-${attendanceColor(row.percentage, threshold)}-7)` }}>
+                <td style={{ textAlign: 'right', paddingLeft: 8, fontWeight: 700, color: `var(--mantine-color-${attendanceColor(row.percentage, threshold)}-text)` }}>
                   {formatPercent(row.percentage)}
                 </td>
               </tr>

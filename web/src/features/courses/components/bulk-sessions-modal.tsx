@@ -21,7 +21,7 @@ import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
 import { IconCalendarPlus } from '@tabler/icons-react';
 import { bulkSessionsBody, sessionKindSchema, type BulkPreview, type BulkSessionsInput, type SessionKind } from '../../../../../common/session.schemas.js';
 import { SESSION_KIND_OPTIONS } from '../../../components/session-state-badge.js';
-import { dayjs, formatDate } from '../../../lib/dates.js';
+import { dayjs, formatDate, formatShortDate, formatTime } from '../../../lib/dates.js';
 import { blankToNull } from '../../../lib/form.js';
 import { errorMessage, notifySuccess } from '../../../lib/notify.js';
 import { useBulkPreview, useBulkSessions } from '../api/sessions.js';
@@ -90,14 +90,12 @@ function toInput(p: Pattern): BulkSessionsInput | { errors: Record<string, strin
 
 /** Wall-clock date and time in the institution's zone, the zone the pattern is written in. */
 function inZone(iso: string, timeZone: string, withYear = false): { date: string; time: string } {
-  const d = new Date(iso);
+  const show = (zone: { timeZone?: string }) => ({ date: (withYear ? formatDate : formatShortDate)(iso, zone), time: formatTime(iso, zone) });
   try {
-    return {
-      date: new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: withYear ? 'numeric' : undefined, timeZone }).format(d),
-      time: new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone }).format(d),
-    };
+    return show({ timeZone });
   } catch {
-    return { date: d.toDateString(), time: d.toTimeString().slice(0, 5) };
+    // A zone this browser does not know: the device's own.
+    return show({});
   }
 }
 

@@ -65,7 +65,7 @@ function distribution(report: Report): ReportBucket[] {
   return BANDS.map((b) => ({
     bucket: b.label,
     students: report.items.filter((i) => i.percentage !== null && i.percentage >= b.min && i.percentage < b.max).length,
-    color: b.max <= threshold ? 'red.6' : b.min >= threshold ? 'teal.6' : 'orange.6',
+    color: b.max <= threshold ? 'red' : b.min >= threshold ? 'teal' : 'orange',
   }));
 }
 

@@ -14,7 +14,7 @@ export function ReportChart({ data }: { data: ReportBucket[] }) {
       h={200}
       data={data}
       dataKey="bucket"
-      series={[{ name: 'students', label: 'Students', color: 'blue.6' }]}
+      series={[{ name: 'students', label: 'Students', color: 'blue' }]}
       withBarValueLabel
       yAxisProps={{ allowDecimals: false }}
       tickLine="y"

@@ -13,9 +13,9 @@ export function SessionTrendChart({ data, threshold }: { data: SessionPoint[]; t
       h={200}
       data={data}
       dataKey="session"
-      series={[{ name: 'attendance', label: 'Attendance %', color: 'blue.6' }]}
+      series={[{ name: 'attendance', label: 'Attendance %', color: 'blue' }]}
       yAxisProps={{ domain: [0, 100] }}
-      referenceLines={[{ y: threshold, label: `Threshold ${threshold}%`, color: 'red.6' }]}
+      referenceLines={[{ y: threshold, label: `Threshold ${threshold}%`, color: 'red' }]}
       connectNulls
       curveType="linear"
       data-testid="session-trend-chart"

@@ -36,7 +36,7 @@ export function CourseSparklines() {
                 </Text>
               </Group>
               {points.length > 1 ? (
-                <Sparkline h={40} mt={6} data={points} color={`${color}.6`} curveType="linear" fillOpacity={0.2} aria-label={`${c.code} attendance per week`} />
+                <Sparkline h={40} mt={6} data={points} color={color} curveType="linear" fillOpacity={0.2} aria-label={`${c.code} attendance per week`} />
               ) : null}
               <Text size="xs" c={c.belowThreshold > 0 ? 'red' : 'dimmed'} mt={4}>
                 {c.heldSessions} held · {c.belowThreshold} below {c.thresholdPercent}%

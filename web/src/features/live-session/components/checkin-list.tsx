@@ -2,10 +2,10 @@ import { useState } from 'react';
 import { Button, Card, Group, List, SegmentedControl, Stack, Table, Text } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
 import { IconCheck } from '@tabler/icons-react';
-import dayjs from 'dayjs';
 import type { CourseStudent } from '../../../../../common/course.schemas.js';
 import type { RecordWithStudent } from '../../../lib/queries/session-live.js';
 import { RecordStatusBadge } from '../../../components/record-status-badge.js';
+import { formatTimeWithSeconds } from '../../../lib/dates.js';
 import { FlagBadges, METHOD_LABELS, SyncBadge } from './record-badges.js';
 
 type Filter = 'all' | 'pending' | 'flagged' | 'not-yet';
@@ -19,7 +19,7 @@ interface CheckinListProps {
   confirming: string | null;
 }
 
-const timeOf = (r: RecordWithStudent) => (r.checkedInAt ? dayjs(r.checkedInAt).format('HH:mm:ss') : '—');
+const timeOf = (r: RecordWithStudent) => (r.checkedInAt ? formatTimeWithSeconds(r.checkedInAt) : '—');
 
 function ConfirmButton({ record, onConfirm, confirming }: { record: RecordWithStudent } & Pick<CheckinListProps, 'onConfirm' | 'confirming'>) {
   if (record.state !== 'pending' || !onConfirm) return null;

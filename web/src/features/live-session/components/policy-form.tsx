@@ -318,7 +318,7 @@ export function PolicyForm({ policy, submitLabel, pending, error, onSubmit, onCa
         />
 
         <Switch
-          label="Let unknown students enrol themselves through the link"
+          label="Let unknown students enroll themselves through the link"
           description="With link check-in: a student number not on the course list is added to the course."
           checked={v.allowSelfEnroll && v.methods.includes('link')}
           disabled={!v.methods.includes('link')}

@@ -5,6 +5,7 @@ import { useDisclosure, useFullscreen, useLocalStorage, useViewportSize } from '
 import { IconArrowLeft, IconDoorExit, IconEye, IconEyeOff, IconMaximize, IconMinimize } from '@tabler/icons-react';
 import type { Summary } from '../../../../../common/attendance.schemas.js';
 import { RealtimeIndicator } from '../../../components/realtime-indicator.js';
+import { STATUS_COLOR } from '../../../lib/colors.js';
 import { errorMessage } from '../../../lib/notify.js';
 import { recordList, type RecordWithStudent } from '../../../lib/queries/session-live.js';
 import { useSessionLive } from '../../../lib/use-session-live.js';
@@ -78,17 +79,18 @@ function TickerName({ name, first }: { name: string; first: boolean }) {
 function FinalSummary({ summary }: { summary: Summary | undefined }) {
   if (!summary) return null;
   const parts = [
-    ['present', summary.present, '#38d9a9'],
-    ['late', summary.late, '#ffa94d'],
-    ['absent', summary.absent, '#ff6b6b'],
-    ['excused', summary.excused, '#da77f2'],
-    ['pending', summary.pending, '#ffd43b'],
+    ['present', summary.present],
+    ['late', summary.late],
+    ['absent', summary.absent],
+    ['excused', summary.excused],
+    ['pending', summary.pending],
   ] as const;
   return (
     <SimpleGrid cols={{ base: 2, sm: 5 }} spacing="xl" data-testid="projector-final-summary">
-      {parts.map(([label, n, color]) => (
+      {parts.map(([label, n]) => (
         <Stack key={label} gap={0} align="center" data-testid={`final-${label}`} data-count={n}>
-          <Text fz="4rem" fw={800} c={color} lh={1}>
+          {/* The status colours' light shades: the projector is always dark. */}
+          <Text fz="4rem" fw={800} c={`${STATUS_COLOR[label]}.3`} lh={1}>
             {n}
           </Text>
           <Text fz="1.4rem" c={MUTED}>

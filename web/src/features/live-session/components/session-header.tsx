@@ -1,15 +1,13 @@
 import type { ReactNode } from 'react';
 import { Group, Stack, Text, Title } from '@mantine/core';
-import dayjs from 'dayjs';
 import type { Course } from '../../../../../common/course.schemas.js';
 import type { Session } from '../../../../../common/session.schemas.js';
 import { SessionStateBadge, sessionLabel } from '../../../components/session-state-badge.js';
+import { formatDateTimeRange } from '../../../lib/dates.js';
 
 /** When a session runs: "Tue 25 Nov, 09:00–10:30". */
 export function sessionTime(session: Pick<Session, 'startsAt' | 'endsAt'>): string {
-  const start = dayjs(session.startsAt);
-  const end = dayjs(session.endsAt);
-  return `${start.format('ddd D MMM, HH:mm')}–${end.isSame(start, 'day') ? end.format('HH:mm') : end.format('ddd D MMM, HH:mm')}`;
+  return formatDateTimeRange(session.startsAt, session.endsAt);
 }
 
 /** Course, lecture number, state, time and venue; `actions` sit on the right. */

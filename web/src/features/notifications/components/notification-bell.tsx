@@ -93,16 +93,17 @@ export function NotificationBell({ userId }: { userId: string }) {
 
   return (
     <Popover opened={opened} onChange={setOpened} position="bottom-end" width={340} shadow="md" withinPortal trapFocus={false}>
-      <Popover.Target>
-        <Indicator
-          label={unread > 99 ? '99+' : unread}
-          size={18}
-          offset={6}
-          color="red"
-          disabled={unread === 0}
-          data-testid="notification-count"
-          data-count={unread}
-        >
+      {/* The target is the button itself: aria-expanded belongs on it, not on the badge's wrapper. */}
+      <Indicator
+        label={unread > 99 ? '99+' : unread}
+        size={18}
+        offset={6}
+        color="red"
+        disabled={unread === 0}
+        data-testid="notification-count"
+        data-count={unread}
+      >
+        <Popover.Target>
           <ActionIcon
             variant="subtle"
             color="gray"
@@ -114,8 +115,8 @@ export function NotificationBell({ userId }: { userId: string }) {
           >
             <IconBell size={22} />
           </ActionIcon>
-        </Indicator>
-      </Popover.Target>
+        </Popover.Target>
+      </Indicator>
       <Popover.Dropdown p={0} data-testid="notification-menu" maw="calc(100vw - 16px)">
         <Group justify="space-between" px="sm" py="xs" wrap="nowrap">
           <Text fw={600}>Notifications</Text>

@@ -81,7 +81,7 @@ function OverviewBody({ o }: { o: Overview }) {
             h={220}
             data={o.weekly.map((w) => ({ week: w.week, attendance: w.percentage }))}
             dataKey="week"
-            series={[{ name: 'attendance', label: 'Attendance %', color: 'blue.6' }]}
+            series={[{ name: 'attendance', label: 'Attendance %', color: 'blue' }]}
             yAxisProps={{ domain: [0, 100] }}
             connectNulls
             curveType="linear"
@@ -155,7 +155,7 @@ function OverviewBody({ o }: { o: Overview }) {
                     <Table.Td ta="right" c={attendanceColor(c.averagePercentage, c.thresholdPercent)} fw={700}>
                       {formatPercent(c.averagePercentage)}
                     </Table.Td>
-                    <Table.Td w={140}>{points.length > 1 ? <Sparkline w={120} h={28} data={points} curveType="linear" color="blue.6" /> : null}</Table.Td>
+                    <Table.Td w={140}>{points.length > 1 ? <Sparkline w={120} h={28} data={points} curveType="linear" color="blue" /> : null}</Table.Td>
                     <Table.Td ta="right" c={c.belowThreshold > 0 ? 'red' : undefined}>
                       {c.belowThreshold} / {c.students}
                     </Table.Td>

@@ -1,4 +1,5 @@
 import type { AttendanceStatus, RecordMethod } from '../../../../../common/attendance.schemas.js';
+import { STATUS_COLOR } from '../../../lib/colors.js';
 
 export interface StatusOption {
   status: AttendanceStatus;
@@ -10,10 +11,10 @@ export interface StatusOption {
 
 /** The four marks, in the order of the buttons and their keys (P / L / A / E). */
 export const STATUS_OPTIONS: StatusOption[] = [
-  { status: 'present', label: 'Present', key: 'p', color: 'teal' },
-  { status: 'late', label: 'Late', key: 'l', color: 'yellow' },
-  { status: 'absent', label: 'Absent', key: 'a', color: 'red' },
-  { status: 'excused', label: 'Excused', key: 'e', color: 'grape' },
+  { status: 'present', label: 'Present', key: 'p', color: STATUS_COLOR.present },
+  { status: 'late', label: 'Late', key: 'l', color: STATUS_COLOR.late },
+  { status: 'absent', label: 'Absent', key: 'a', color: STATUS_COLOR.absent },
+  { status: 'excused', label: 'Excused', key: 'e', color: STATUS_COLOR.excused },
 ];
 
 export const STATUS_BY_KEY: Record<string, AttendanceStatus> = Object.fromEntries(STATUS_OPTIONS.map((o) => [o.key, o.status]));
