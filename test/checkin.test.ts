@@ -108,6 +108,27 @@ describeEachDialect(
       expect(allowed.statusCode, allowed.body).toBe(201);
     });
 
+    it('stops a student deactivated or no longer a student after signing in, whatever the code', async () => {
+      const room = await buildClassroom(ctx(), 3);
+      const sessionId = await scheduleSession(ctx(), room);
+      const { code } = await openWithCode(ctx(), room, sessionId);
+      const wrong = code === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA';
+      const [gone, demoted, fine] = room.students;
+      // Their access tokens were issued before the change and are still valid.
+      await ctx().db.updateTable('users').set({ active: 0 }).where('id', '=', gone.id).execute();
+      await ctx().db.updateTable('users').set({ role: 'teacher' }).where('id', '=', demoted.id).execute();
+      for (const payload of [{ code }, { code: wrong }, { code, sessionId }]) {
+        const a = await ctx().request({ method: 'POST', url: '/api/checkin', token: gone.token, payload });
+        expect(a.statusCode, a.body).toBe(401);
+        const b = await ctx().request({ method: 'POST', url: '/api/checkin', token: demoted.token, payload });
+        expect(b.statusCode, b.body).toBe(403);
+        expect(b.json().code).toBe('forbidden');
+      }
+      expect((await ctx().request({ method: 'POST', url: '/api/checkin', token: fine.token, payload: { code } })).statusCode).toBe(201);
+      const rows = await ctx().db.selectFrom('attendance_records').select('student_id').where('session_id', '=', sessionId).execute();
+      expect(rows.map((r) => r.student_id)).toEqual([fine.id]);
+    });
+
     it('rate-limits code guessing per user', async () => {
       const room = await buildClassroom(ctx(), 1);
       const sessionId = await scheduleSession(ctx(), room);

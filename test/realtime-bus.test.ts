@@ -104,6 +104,40 @@ describe.runIf(inject('redisAvailable'))('RedisBus', () => {
     await vi.waitFor(async () => expect((await channelsOf(topic))[1]).toBe(1), { timeout: 10_000 });
   });
 
+  it("sends a turn's events in one batch: every event arrives once, and in order per topic", async () => {
+    const a = makeBus();
+    const b = makeBus();
+    await ready(a);
+    await ready(b);
+    const topics = [0, 1, 2].map((i) => `session:batch-${Date.now()}-${i}`);
+    const got = topics.map(() => collector());
+    for (const [i, t] of topics.entries()) await b.subscribe(t, got[i].listener);
+    const monitor = createRedis(REDIS_TEST_URL, 'test-monitor', { autoResubscribe: false });
+    clients.push(monitor);
+    const messages: string[] = [];
+    monitor.on('message', (_channel: string, message: string) => messages.push(message));
+    await vi.waitFor(() => expect(monitor.status).toBe('ready'), { timeout: 10_000 });
+    await monitor.subscribe(...topics.map((t) => REDIS_CHANNEL_PREFIX + t));
+
+    // Three batches (each published synchronously, then a turn of the event loop), interleaving topics; data with newlines and separators in it.
+    let n = 0;
+    for (let turn = 0; turn < 3; turn++) {
+      for (let k = 0; k < 40; k++) a.publish(topics[k % 3], 'CHECKIN', { n: n++, note: 'line\nbreak \\n {"x":1}' });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await vi.waitFor(() => expect(got.reduce((s, g) => s + g.frames.length, 0)).toBe(n), { timeout: 10_000 });
+    for (const [i, g] of got.entries()) {
+      const events = g.frames.map((f) => JSON.parse(f));
+      expect(events.every((e) => e.topic === topics[i] && e.data.note === 'line\nbreak \\n {"x":1}')).toBe(true);
+      const ns = events.map((e) => e.data.n);
+      expect(ns).toEqual(Array.from({ length: n }, (_, k) => k).filter((k) => (k % 40) % 3 === i));
+    }
+    // One Redis message per topic per turn, not one per event.
+    await vi.waitFor(() => expect(messages).toHaveLength(9), { timeout: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(messages).toHaveLength(9);
+  });
+
   it('degrades to local delivery while Redis is away and resubscribes by itself when it returns', async () => {
     const a = makeBus();
     const b = makeBus(REDIS_TEST_URL); // b keeps its Redis; only a loses it

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLUSTER_ADMIN, type Cluster, type ServerNode, startCluster } from './support/cluster.js';
+import { createRedis } from '../server/lib/redis.js';
+import { REDIS_CHANNEL_PREFIX } from '../server/realtime/bus.js';
 import { REDIS_TEST_URL } from './support/services.js';
 import { openAuthedSocket, type TestSocket } from './support/ws-client.js';
 
@@ -88,6 +90,51 @@ describe.runIf(inject('redisAvailable') && inject('dialects').includes('postgres
     await sameNode.socket.request('PING');
     await sleep(300);
     expect(sameNode.socket.messages.filter((m) => m.event === 'NOTIFICATION')).toHaveLength(1);
+  });
+
+  it('check-ins taken by both nodes reach a socket on A once each; A alone counts the SUMMARY, none crosses Redis', async () => {
+    const ok = (what: string, res: { status: number; body: any }, status: number) => {
+      if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const course = ok('course', await a.request('POST', '/api/courses', { token: adminOnA, body: { code: `TN${tag}`, name: `Two nodes ${tag}` } }), 201);
+    const students = await Promise.all(Array.from({ length: 8 }, () => createStudent(a, adminOnA)));
+    ok('enrol', await a.request('POST', `/api/courses/${course.id}/enrollments`, { token: adminOnA, body: { studentIds: students.map((s) => s.id) } }), 200);
+    const startsAt = new Date(Date.now() - 60_000);
+    const session = ok(
+      'session',
+      await a.request('POST', `/api/courses/${course.id}/sessions`, {
+        token: adminOnA,
+        body: { startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3600_000).toISOString() },
+      }),
+      201,
+    );
+    ok('open', await a.request('POST', `/api/sessions/${session.id}/open`, { token: adminOnA, body: {} }), 200);
+    const { code } = ok('code', await a.request('GET', `/api/sessions/${session.id}/code`, { token: adminOnA }), 200);
+    const topic = `session:${session.id}`;
+    const watcher = await openAuthedSocket(a.wsUrl, adminOnA);
+    sockets.push(watcher);
+    await watcher.subscribe(topic);
+    // What crosses Redis on the session's channel.
+    const monitor = createRedis(REDIS_TEST_URL, 'two-node-monitor', { autoResubscribe: false });
+    const crossed: string[] = [];
+    monitor.on('message', (_channel: string, message: string) => crossed.push(message));
+    try {
+      for (let i = 0; i < 100 && monitor.status !== 'ready'; i++) await sleep(100);
+      await monitor.subscribe(REDIS_CHANNEL_PREFIX + topic);
+      const tokens = await Promise.all(students.map((s, i) => (i % 2 ? b : a).login(s.username, s.password)));
+      // Typed code only: node B learns of the session opened on A when the code matches nothing in its cache.
+      const results = await Promise.all(students.map((_, i) => (i % 2 ? b : a).request('POST', '/api/checkin', { token: tokens[i], body: { code } })));
+      expect(results.map((r) => r.status)).toEqual(students.map(() => 201));
+      await watcher.next((m) => m.event === 'SUMMARY' && m.data.summary.present === students.length, 'SUMMARY with everyone present', 10_000);
+      const checkins = watcher.messages.filter((m) => m.event === 'CHECKIN').map((m) => m.data.record.id as string);
+      expect(checkins.sort()).toEqual(results.map((r) => r.body.record.id as string).sort());
+      expect(crossed.some((m) => m.includes('"event":"CHECKIN"'))).toBe(true);
+      expect(crossed.filter((m) => m.includes('"event":"SUMMARY"'))).toEqual([]);
+    } finally {
+      monitor.disconnect();
+    }
   });
 
   it('keeps serving while Redis is unreachable and recovers by itself when it returns', async () => {

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { Role } from '../db/database.js';
 import { forbidden, unauthenticated } from '../errors.js';
 import type { TokenService } from '../modules/auth/tokens.service.js';
-import { findUserAccess } from '../modules/users/users.repository.js';
+import { findUserAccess, type UserRow } from '../modules/users/users.repository.js';
 
 export const ACCESS_COOKIE = 'rb_access';
 export const REFRESH_COOKIE = 'rb_refresh';
@@ -18,6 +18,8 @@ export interface AuthContext {
 declare module 'fastify' {
   interface FastifyRequest {
     auth: AuthContext | null;
+    /** The token's claims behind `requireUserLater`, until the handler confirms them. */
+    claimed: AuthContext | null;
   }
   interface FastifyInstance {
     tokens: TokenService;
@@ -64,19 +66,56 @@ export function resolveAuth(request: FastifyRequest): AuthContext | null {
   return null;
 }
 
+/** The caller's role and active flag as the database has them now. */
+export type UserAccess = Pick<UserRow, 'role' | 'active'>;
+
+/**
+ * The caller's access from their current row: an access token outlives a deactivation or a role
+ * change by up to its TTL, so the database decides.
+ */
+function accessOf(claimed: AuthContext, current: UserAccess | undefined, allowed: ReadonlySet<Role>): AuthContext {
+  if (!current || current.active !== 1) throw unauthenticated('This account no longer exists or is deactivated.');
+  const auth: AuthContext = { ...claimed, role: current.role };
+  if (allowed.size > 0 && !allowed.has(auth.role)) throw forbidden();
+  return auth;
+}
+
 /** An onRequest hook: the caller must be signed in, still active and, when roles are given, have one of them. */
 export function requireUser(...roles: Role[]): onRequestHookHandler {
   const allowed = new Set(roles);
   return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply) {
     const claimed = resolveAuth(request);
     if (!claimed) throw unauthenticated();
-    // An access token outlives a deactivation or a role change by up to its TTL: the database decides.
-    const current = await findUserAccess(request.server.db, claimed.userId);
-    if (!current || current.active !== 1) throw unauthenticated('This account no longer exists or is deactivated.');
-    const auth: AuthContext = { ...claimed, role: current.role };
-    if (allowed.size > 0 && !allowed.has(auth.role)) throw forbidden();
-    request.auth = auth;
+    request.auth = accessOf(claimed, await findUserAccess(request.server.db, claimed.userId), allowed);
   };
+}
+
+/**
+ * `requireUser` in two steps, for a handler that reads the caller's user row anyway (the check-in
+ * reads the student with their enrolment): the hook checks the token; the handler passes the row it
+ * read to `confirm` before it decides or changes anything — one read of the database instead of two.
+ * `authOf` refuses until `confirm` succeeded.
+ */
+export function requireUserLater(...roles: Role[]): { hook: onRequestHookHandler; confirm(request: FastifyRequest, current: UserAccess | undefined): AuthContext } {
+  const allowed = new Set(roles);
+  return {
+    hook: async function requireTokenHook(request: FastifyRequest) {
+      const claimed = resolveAuth(request);
+      if (!claimed) throw unauthenticated();
+      request.claimed = claimed;
+    },
+    confirm(request, current) {
+      if (!request.claimed) throw unauthenticated();
+      request.auth = accessOf(request.claimed, current, allowed);
+      return request.auth;
+    },
+  };
+}
+
+/** Who the token of a request behind `requireUserLater` says is calling (not yet checked against the database). */
+export function claimedBy(request: FastifyRequest): AuthContext {
+  if (!request.claimed) throw unauthenticated();
+  return request.claimed;
 }
 
 /** The signed-in caller; only valid behind requireUser. */
@@ -89,6 +128,7 @@ export default fp(
   async (app, opts: { tokens: TokenService }) => {
     app.decorate('tokens', opts.tokens);
     app.decorateRequest('auth', null);
+    app.decorateRequest('claimed', null);
   },
   { name: 'auth', dependencies: ['@fastify/cookie'] },
 );

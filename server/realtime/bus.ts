@@ -17,6 +17,8 @@ export type BusState = 'local' | 'ok' | 'down';
 export interface Bus {
   /** Delivers `event` with `data` to every listener of `topic` on every node. Never throws or waits. */
   publish(topic: string, event: string, data: unknown): void;
+  /** Delivers to this node's listeners only: an event each node derives for its own listeners (SUMMARY). */
+  deliverLocal(topic: string, event: string, data: unknown): void;
   /**
    * Adds a listener; resolves once events published anywhere will reach it (for Redis: once the
    * channel is subscribed, or at once while Redis is away). Never rejects.
@@ -107,6 +109,10 @@ export class MemoryBus implements Bus {
   }
 
   publish(topic: string, event: string, data: unknown): void {
+    this.deliverLocal(topic, event, data);
+  }
+
+  deliverLocal(topic: string, event: string, data: unknown): void {
     if (!this.local.has(topic)) return;
     const frame = encodeOrLog(this.log, topic, event, data);
     if (frame !== null) this.local.deliver(topic, frame);
@@ -132,6 +138,44 @@ export class MemoryBus implements Bus {
 }
 
 export const REDIS_CHANNEL_PREFIX = 'rollbook:topic:';
+/**
+ * Between two frames of one topic in one Redis message. A frame is JSON text, in which a newline
+ * only ever appears escaped, so it can never occur inside one.
+ */
+const FRAME_SEPARATOR = '\n';
+
+/**
+ * Frames published by one callback and the promise continuations it set off (a group commit
+ * acknowledges up to 32 check-ins in one callback), grouped by topic in publish order: they cost one
+ * write to Redis, and the frames of one topic travel in one message, so each topic's order is kept
+ * (one connection, one message per topic per batch, batches sent in order). The batch leaves on
+ * `process.nextTick`, which Node runs once the pending promise continuations are done — not at the
+ * end of the event loop's turn (`setImmediate`), which in a burst can be many requests later.
+ */
+class PublishBatch {
+  private batch = new Map<string, string[]>();
+  private scheduled = false;
+
+  constructor(private readonly send: (batch: Map<string, string[]>) => void) {}
+
+  add(topic: string, frame: string): void {
+    const frames = this.batch.get(topic);
+    if (frames) frames.push(frame);
+    else this.batch.set(topic, [frame]);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    process.nextTick(() => this.flush());
+  }
+
+  /** Sends what is waiting now (also called on close). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.batch.size === 0) return;
+    const batch = this.batch;
+    this.batch = new Map();
+    this.send(batch);
+  }
+}
 const NODE_ID_LENGTH = 16;
 const WARN_EVERY_MS = 30_000;
 const SUBSCRIBE_WAIT_MS = 3_000;
@@ -167,6 +211,7 @@ export class RedisBus implements Bus {
   private dropped = 0;
   private lastWarnAt = 0;
   private closed = false;
+  private readonly outbox = new PublishBatch((batch) => this.send(batch));
 
   constructor(options: RedisBusOptions) {
     this.publisher = options.publisher;
@@ -200,7 +245,13 @@ export class RedisBus implements Bus {
       this.degraded();
       return;
     }
-    this.publisher.publish(REDIS_CHANNEL_PREFIX + topic, this.nodeId + frame).catch((err: unknown) => this.degraded(err));
+    this.outbox.add(topic, frame);
+  }
+
+  deliverLocal(topic: string, event: string, data: unknown): void {
+    if (!this.local.has(topic)) return;
+    const frame = encodeOrLog(this.log, topic, event, data);
+    if (frame !== null) this.local.deliver(topic, frame);
   }
 
   subscribe(topic: string, listener: BusListener): Promise<void> {
@@ -223,6 +274,7 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.outbox.flush();
     this.closed = true;
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
@@ -246,10 +298,37 @@ export class RedisBus implements Bus {
     return ready;
   }
 
+  /** One pipeline (one write) per batch: a PUBLISH per topic, carrying that topic's frames in order. */
+  private send(batch: Map<string, string[]>): void {
+    if (this.publisher.status !== 'ready') {
+      let events = 0;
+      for (const frames of batch.values()) events += frames.length;
+      this.degraded(undefined, events);
+      return;
+    }
+    const pipeline = this.publisher.pipeline();
+    const counts: number[] = [];
+    for (const [topic, frames] of batch) {
+      pipeline.publish(REDIS_CHANNEL_PREFIX + topic, this.nodeId + frames.join(FRAME_SEPARATOR));
+      counts.push(frames.length);
+    }
+    pipeline.exec().then(
+      (results) => results?.forEach(([err], i) => err && this.degraded(err, counts[i])),
+      (err: unknown) => this.degraded(err, counts.reduce((a, b) => a + b, 0)),
+    );
+  }
+
   private onMessage(channel: string, message: string): void {
     if (!channel.startsWith(REDIS_CHANNEL_PREFIX)) return;
     if (message.startsWith(this.nodeId)) return;
-    this.local.deliver(channel.slice(REDIS_CHANNEL_PREFIX.length), message.slice(NODE_ID_LENGTH));
+    const topic = channel.slice(REDIS_CHANNEL_PREFIX.length);
+    let from = NODE_ID_LENGTH;
+    for (;;) {
+      const end = message.indexOf(FRAME_SEPARATOR, from);
+      this.local.deliver(topic, message.slice(from, end === -1 ? undefined : end));
+      if (end === -1) return;
+      from = end + 1;
+    }
   }
 
   private async onSubscriberReady(): Promise<void> {
@@ -290,10 +369,10 @@ export class RedisBus implements Bus {
     this.lastWarnAt = Date.now();
   }
 
-  private degraded(err?: unknown): void {
+  private degraded(err?: unknown, events = 1): void {
     if (this.closed) return;
     this.gap = true;
-    this.dropped++;
+    this.dropped += events;
     const now = Date.now();
     if (now - this.lastWarnAt < WARN_EVERY_MS) return;
     this.lastWarnAt = now;

@@ -16,6 +16,11 @@ export function publish<E extends LiveEventName>(bus: Bus, topic: string, event:
   bus.publish(topic, event, data);
 }
 
+/** `publish`, to this node's listeners only (an event each node derives for its own sockets). */
+export function deliverLocally<E extends LiveEventName>(bus: Bus, topic: string, event: E, data: LiveEventData<E>): void {
+  bus.deliverLocal(topic, event, data);
+}
+
 /**
  * A session's lifecycle event (opened, closed, cancelled, updated): to the session's staff on its
  * topic and to each enrolled student on their own `user:<id>` topic (students never subscribe to a
@@ -40,14 +45,14 @@ export interface RosterChange {
 /**
  * A course's roster changed: each of its open sessions gets `ROSTER_CHANGED` on its topic (the live
  * page, projector and roll call read the roster again) and then a fresh SUMMARY, whose `enrolled`
- * count moved. Called after the commit; a failure is logged, never thrown.
+ * count moved (counted by each node that has sockets on the topic). Called after the commit; a failure is logged, never thrown.
  */
 export async function publishRosterChange(app: FastifyInstance, change: RosterChange): Promise<void> {
   if (change.added.length === 0 && change.removed.length === 0) return;
   try {
     for (const sessionId of await openSessionIdsOfCourse(app.db, change.courseId)) {
+      // Nodes with sockets on the topic count a fresh SUMMARY when this event reaches them (SummaryPublisher).
       publish(app.bus, sessionTopic(sessionId), 'ROSTER_CHANGED', { sessionId, ...change });
-      app.summaries.schedule(sessionId, change.courseId);
     }
   } catch (err) {
     app.log.warn({ err, courseId: change.courseId }, 'could not publish a roster change');

@@ -24,10 +24,18 @@ export class Connection implements SocketContext {
   private windowStart = 0;
   private windowCount = 0;
   private closing = false;
+  private corked = false;
 
+  /**
+   * `stream` is the socket's TCP stream (the upgraded request's): frames sent by one callback and
+   * the promise continuations it set off (a group commit's check-ins) are corked into one write,
+   * uncorked on `process.nextTick` (once those continuations are done), instead of one `writev` and
+   * one TCP segment per event.
+   */
   constructor(
     readonly ws: WebSocket,
     readonly log: FastifyBaseLogger,
+    private readonly stream: { cork(): void; uncork(): void } | null = null,
   ) {}
 
   get auth(): TopicAuth {
@@ -51,6 +59,14 @@ export class Connection implements SocketContext {
       this.log.warn({ socketId: this.id, buffered: this.ws.bufferedAmount }, 'socket reads too slowly; closing it');
       this.close(WS_CLOSE.tryAgainLater, 'too slow: reconnect and take a snapshot');
       return;
+    }
+    if (this.stream && !this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream!.uncork();
+      });
     }
     this.ws.send(frame, { binary: false });
   }
@@ -108,7 +124,11 @@ export class SocketHub {
   private readonly byTopic = new Map<string, TopicEntry>();
   private subscriptions = 0;
 
-  constructor(private readonly bus: Bus) {
+  /** `onFrame` sees every event of a topic some socket here listens to, once, before the sockets do. */
+  constructor(
+    private readonly bus: Bus,
+    private readonly onFrame?: (topic: string, frame: string) => void,
+  ) {
     bus.onResync(() => {
       // Cross-node events may have been missed while Redis was away: tell listeners to re-snapshot.
       for (const conn of this.connections) if (conn.topics.size > 0) conn.send('RESYNC', { reason: 'bus_reconnected' });
@@ -143,6 +163,7 @@ export class SocketHub {
     if (!entry) {
       const connections = new Set<Connection>();
       const listener: BusListener = (frame) => {
+        this.onFrame?.(topic, frame);
         const buffer = Buffer.from(frame);
         for (const c of connections) c.sendRaw(buffer);
       };

@@ -61,7 +61,8 @@ function redactUrl(url: string): string {
  * pluggable client events, per-socket limits and heartbeats. See docs/realtime.md.
  */
 async function socketRoutes(app: FastifyInstance) {
-  const hub = new SocketHub(app.bus);
+  // Record events on a watched session topic (from any node) make this node count the session's summary for its sockets.
+  const hub = new SocketHub(app.bus, (topic, frame) => app.summaries?.onFrame(topic, frame));
   const events = new SocketEventRegistry();
   app.decorate('realtime', hub);
   app.decorate('socketEvents', events);
@@ -307,7 +308,7 @@ async function socketRoutes(app: FastifyInstance) {
   }
 
   function onConnection(ws: WebSocket, request: FastifyRequest): void {
-    const conn = new Connection(ws, request.log);
+    const conn = new Connection(ws, request.log, request.raw.socket);
     hub.add(conn);
     // Listeners are attached synchronously so no early message is lost.
     ws.on('message', (raw, isBinary) => onMessage(conn, raw, isBinary));

@@ -779,8 +779,8 @@ export function writeRecords(app: FastifyInstance, command: RecordCommand): Prom
 }
 
 /**
- * After the commit: each change to the session's staff (CHECKIN / RECORD_UPDATED / RECORD_DELETED,
- * then a coalesced SUMMARY), to the student (MY_ATTENDANCE on `user:<id>`), and to in-process
+ * After the commit: each change to the session's staff (CHECKIN / RECORD_UPDATED / RECORD_DELETED;
+ * a node with sockets on the topic follows with a coalesced SUMMARY, see SummaryPublisher), to the student (MY_ATTENDANCE on `user:<id>`), and to in-process
  * listeners. The change is durable: a failure here is logged, never thrown.
  */
 export function publishChanges(app: FastifyInstance, changes: RecordChange[]): void {
@@ -798,7 +798,6 @@ export function publishChanges(app: FastifyInstance, changes: RecordChange[]): v
         } else {
           publish(app.bus, staff, 'RECORD_UPDATED', { record: ch.record! });
         }
-        app.summaries.schedule(ch.sessionId, ch.courseId);
       }
       publish(app.bus, userTopic(ch.studentId), 'MY_ATTENDANCE', { sessionId: ch.sessionId, record: ch.record });
     } catch (err) {

@@ -157,6 +157,11 @@ export function updateRecordRow(db: Db, id: string, patch: Partial<RecordRow>, e
 }
 
 /** Live counts for a session; `unmarked` is enrolled students without a record. */
+/** The course a session belongs to (undefined when there is no such session). */
+export async function courseOfSession(db: Db, sessionId: string): Promise<string | undefined> {
+  return (await db.selectFrom('sessions').select('course_id').where('id', '=', sessionId).executeTakeFirst())?.course_id;
+}
+
 export async function sessionSummary(db: Db, sessionId: string, courseId: string): Promise<Summary> {
   const [enrolledRow, rows] = await Promise.all([
     db

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import { sessionTopic } from '../../../common/live-events.js';
-import { publish } from '../../realtime/live-events.js';
-import { sessionSummary, type RecordRow } from './records.repository.js';
+import { deliverLocally } from '../../realtime/live-events.js';
+import { courseOfSession, sessionSummary, type RecordRow } from './records.repository.js';
 
 export function toRecord(row: RecordRow): AttendanceRecord {
   return {
@@ -32,26 +32,44 @@ export function parseFlags(json: string): string[] {
 }
 
 const SUMMARY_COALESCE_MS = 150;
+const SESSION_TOPIC = 'session:';
+/** The frames that change a session's counts (its records, or its course's roster): `{"event":"CHECKIN",…`. */
+const RECORD_EVENTS = ['CHECKIN', 'RECORD_UPDATED', 'RECORD_DELETED', 'ROSTER_CHANGED'].map((e) => `{"event":"${e}",`);
 
 /**
- * Publishes SUMMARY for a session soon after a change, coalescing a burst of check-ins into one
- * count query (a 1,000-student burst would otherwise run 1,000 counts).
+ * Publishes SUMMARY for a session soon after its records change, coalescing a burst of check-ins
+ * into one count (a 1,000-student burst would otherwise run 1,000 counts) — and only where someone
+ * watches: a node counts for the sockets it holds on the session's topic, when a record event (or a
+ * roster change) reaches them (its own or another node's, through the bus), and sends the SUMMARY to
+ * those sockets only. With the teacher's screen on one node, that node alone counts however many nodes take the
+ * check-ins, no SUMMARY crosses Redis, and a session nobody watches costs no count at all.
  */
 export class SummaryPublisher {
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly app: FastifyInstance) {}
 
-  schedule(sessionId: string, courseId: string): void {
+  /** Every event of a topic some socket here listens to (SocketHub). */
+  onFrame(topic: string, frame: string): void {
+    if (!topic.startsWith(SESSION_TOPIC) || !RECORD_EVENTS.some((p) => frame.startsWith(p))) return;
+    this.schedule(topic.slice(SESSION_TOPIC.length));
+  }
+
+  schedule(sessionId: string): void {
     if (this.timers.has(sessionId)) return;
     const t = setTimeout(() => {
       this.timers.delete(sessionId);
-      sessionSummary(this.app.db, sessionId, courseId)
-        .then((summary) => publish(this.app.bus, sessionTopic(sessionId), 'SUMMARY', { sessionId, summary }))
-        .catch((err) => this.app.log.warn({ err, sessionId }, 'could not publish the session summary'));
+      this.publish(sessionId).catch((err) => this.app.log.warn({ err, sessionId }, 'could not publish the session summary'));
     }, SUMMARY_COALESCE_MS);
     t.unref();
     this.timers.set(sessionId, t);
+  }
+
+  private async publish(sessionId: string): Promise<void> {
+    const courseId = (await this.app.openSessions.get(sessionId))?.courseId ?? (await courseOfSession(this.app.db, sessionId));
+    if (!courseId) return;
+    const summary = await sessionSummary(this.app.db, sessionId, courseId);
+    deliverLocally(this.app.bus, sessionTopic(sessionId), 'SUMMARY', { sessionId, summary });
   }
 
   stop(): void {

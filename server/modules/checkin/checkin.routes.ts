@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { checkinBody, checkinResponseSchema, linkCheckinBody, publicSessionSchema } from '../../../common/attendance.schemas.js';
 import { idParams } from '../../../common/common.schemas.js';
 import { randomToken } from '../../lib/ids.js';
-import { authOf, requireUser } from '../../plugins/auth.plugin.js';
+import { claimedBy, requireUserLater } from '../../plugins/auth.plugin.js';
 import { notFound } from '../../errors.js';
 import { policyOf } from '../live-sessions/live-sessions.service.js';
 import { checkInWithCode, checkInWithLink } from './checkin.service.js';
@@ -31,11 +31,13 @@ function browserIdOf(request: FastifyRequest, reply: FastifyReply): { browserId:
 
 export default async function checkinRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  // The check-in reads the student's row anyway: their role and active flag are checked from it.
+  const student = requireUserLater('student');
 
   r.post(
     '/api/checkin',
     {
-      onRequest: requireUser('student'),
+      onRequest: student.hook,
       schema: {
         tags: ['check-in'],
         summary: 'Check in with the typed code or the QR token; the code alone finds the session',
@@ -45,7 +47,8 @@ export default async function checkinRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       const result = await checkInWithCode(app, {
-        studentId: authOf(request).userId,
+        studentId: claimedBy(request).userId,
+        confirmAccess: (current) => void student.confirm(request, current),
         code: request.body.code,
         sessionId: request.body.sessionId,
         location: request.body.location,

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { reservePatiently, type Budget } from '../../lib/limiter.js';
+import type { AttemptGate } from '../../lib/limiter.js';
+import type { UserAccess } from '../../plugins/auth.plugin.js';
+import { findUserAccess } from '../users/users.repository.js';
 import type { Kysely } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { Database, SessionKind } from '../../db/database.js';
@@ -50,7 +52,7 @@ interface Candidate {
  * code that is valid only for other courses' sessions is `not_enrolled` — and counts as a failed
  * attempt like a wrong code, so a guesser learns nothing for free.
  */
-async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined): Promise<Candidate> {
+async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined, readAhead?: ReadAhead): Promise<Candidate> {
   const now = Date.now();
   const method = looksLikeTypedCode(code) ? 'code' : 'qr';
   let matching = (await app.openSessions.matching(code, now)).filter((s) => !sessionId || s.id === sessionId);
@@ -58,9 +60,14 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
     const { session, state } = await freshSession(app, sessionId, now);
     if (state && state !== 'open') throw sessionNotOpen(state);
     if (session) matching = (await app.openSessions.matching(code, now)).filter((s) => s.id === sessionId);
+  } else if (matching.length === 0) {
+    // A session opened on another node since this node's last look is not in its cache yet: look
+    // again before calling the code wrong.
+    app.openSessions.lookAgain();
+    matching = await app.openSessions.matching(code, now);
   }
   if (matching.length === 0) throw invalidCode();
-  const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
+  const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId), readAhead);
   const chosen = matching.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matching.find((m) => mine.has(m.courseId));
   if (!chosen) throw notEnrolled();
   if (chosen.state !== 'open') throw sessionNotOpen(chosen.state);
@@ -75,10 +82,13 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
 async function freshSession(app: FastifyInstance, sessionId: string, now: number) {
   const cached = await app.openSessions.get(sessionId, now);
   if (cached?.state === 'open') return { session: cached, state: 'open' as const };
+  // One incremental look, shared by every request that misses meanwhile (a burst on the node that did
+  // not open the session), instead of a read of the session per request.
+  app.openSessions.lookAgain();
+  const fresh = await app.openSessions.get(sessionId, now);
+  if (fresh?.state === 'open') return { session: fresh, state: 'open' as const };
   const state = await sessionState(app.db, sessionId);
-  if (state !== 'open') return { session: cached, state };
-  app.openSessions.invalidate(sessionId);
-  return { session: await app.openSessions.get(sessionId, now), state };
+  return { session: fresh, state };
 }
 
 /** Codes answered with these count against the wrong-code budget. */
@@ -87,39 +97,30 @@ const GUESS_ERRORS = new Set(['invalid_code', 'not_enrolled']);
 /** How long an attempt waits for reservations of attempts still in flight to be refunded. */
 const PATIENCE_MS = 3000;
 
-const gateBudgets = new WeakMap<FastifyInstance, [Budget, Budget]>();
+const gates = new WeakMap<FastifyInstance, AttemptGate>();
 
 /**
  * Reserves one attempt of the student (or student number) BEFORE the code is checked, atomically, so
  * parallel guesses cannot overrun the budget; the address's failures are counted after the check (a
- * class behind one NAT checks in at once). Returns `refund` (a right code gives the reservation back)
- * and `failed` (a wrong code: the reservation stays and the address's count grows).
+ * class behind one NAT checks in at once), and an address that spent its budget is refused in the
+ * same step (one Redis round trip). Returns `refund` (a right code gives the reservation back) and
+ * `failed` (a wrong code: the reservation stays and the address's count grows).
  */
 async function failureGate(app: FastifyInstance, keys: [string, string]) {
   const { config } = app;
-  let budgets = gateBudgets.get(app);
-  if (!budgets) {
-    const durationSeconds = config.CHECKIN_FAILURE_WINDOW_SECONDS;
-    budgets = [
-      app.limits.budget({ name: 'checkin:who', points: config.CHECKIN_MAX_FAILURES_PER_USER, durationSeconds }),
-      app.limits.budget({ name: 'checkin:ip', points: config.CHECKIN_MAX_FAILURES_PER_IP, durationSeconds }),
-    ];
-    gateBudgets.set(app, budgets);
+  let gate = gates.get(app);
+  if (!gate) {
+    gate = app.limits.gate({
+      name: 'checkin',
+      whoPoints: config.CHECKIN_MAX_FAILURES_PER_USER,
+      ipPoints: config.CHECKIN_MAX_FAILURES_PER_IP,
+      durationSeconds: config.CHECKIN_FAILURE_WINDOW_SECONDS,
+    });
+    gates.set(app, gate);
   }
-  const [who, ip] = budgets;
-  const [whoKey, ipKey] = keys;
-  // Both at once: with Redis slow or frozen each waits for the command timeout, and a check-in must
-  // not wait for it twice in a row.
-  const [reserved, ipFailures] = await Promise.all([reservePatiently(who, whoKey, PATIENCE_MS), ip.peek(ipKey)]);
-  if (!reserved.allowed) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
-  if (ipFailures >= config.CHECKIN_MAX_FAILURES_PER_IP) {
-    await who.refund(whoKey);
-    throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
-  }
-  return {
-    refund: () => who.refund(whoKey),
-    failed: async () => void (await ip.reserve(ipKey)),
-  };
+  const entry = await gate.enter(keys[0], keys[1], PATIENCE_MS);
+  if (!entry.allowed) throw tooManyAttempts(config.CHECKIN_FAILURE_WINDOW_SECONDS);
+  return entry;
 }
 
 export interface CodeCheckinInput {
@@ -131,14 +132,29 @@ export interface CodeCheckinInput {
   browserId: string | null;
   /** The browser id was minted by this request: no other record can carry it. */
   newBrowser?: boolean;
+  /** Checks the caller's current role and active flag (`requireUserLater`); throws 401/403. */
+  confirmAccess(current: UserAccess | undefined): void;
 }
 
 /** A logged-in student's check-in with a typed code or a QR token (API: POST /api/checkin). */
 export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinInput): Promise<CheckinResult> {
+  // Who is asking comes first: a student deactivated (or no longer a student) since signing in is
+  // stopped before anything else. When the code points at one course (the usual case, decided in
+  // this node's memory), their row is read with their enrolment in it and the check-in reuses it:
+  // one read instead of two.
+  const courseIds = new Set(
+    (await app.openSessions.matching(input.code)).filter((s) => !input.sessionId || s.id === input.sessionId).map((s) => s.courseId),
+  );
+  let readAhead: ReadAhead | undefined;
+  if (courseIds.size === 1) {
+    const [courseId] = courseIds;
+    readAhead = { courseId, row: await studentRow(app.db, input.studentId, courseId) };
+  }
+  input.confirmAccess(readAhead ? readAhead.row : await findUserAccess(app.db, input.studentId));
   const gate = await failureGate(app, [`user:${input.studentId}`, input.ip]);
   let candidate: Candidate;
   try {
-    candidate = await findSessionByCode(app, input.studentId, input.code, input.sessionId);
+    candidate = await findSessionByCode(app, input.studentId, input.code, input.sessionId, readAhead);
   } catch (err) {
     if (err instanceof AppError && GUESS_ERRORS.has(err.code)) await gate.failed();
     else await gate.refund();
@@ -166,13 +182,27 @@ const studentQuery = hotQuery((db: Db, studentId: string, courseId: string) =>
   db
     .selectFrom('users')
     .leftJoin('enrollments', (j) => j.onRef('enrollments.student_id', '=', 'users.id').on('enrollments.course_id', '=', courseId))
-    .select(['users.id', 'users.name', 'users.student_number', 'users.active', 'enrollments.course_id as enrolled'])
+    .select(['users.id', 'users.name', 'users.student_number', 'users.role', 'users.active', 'enrollments.course_id as enrolled'])
     .where('users.id', '=', studentId),
 );
 
+type StudentRow = Awaited<ReturnType<typeof studentQuery>>['rows'][number];
+
+/** The user's row with their enrolment in the course (also their role and active flag: what `requireUser` reads). */
+async function studentRow(db: Db, studentId: string, courseId: string): Promise<StudentRow | undefined> {
+  return (await studentQuery(db, studentId, courseId)).rows[0];
+}
+
+const activeOnly = (row: StudentRow | undefined) => (row && row.active === 1 ? row : undefined);
+
 async function studentOf(db: Db, studentId: string, courseId: string) {
-  const row = (await studentQuery(db, studentId, courseId)).rows[0];
-  return row && row.active === 1 ? row : undefined;
+  return activeOnly(await studentRow(db, studentId, courseId));
+}
+
+/** A student row read earlier in the request for this course. */
+interface ReadAhead {
+  courseId: string;
+  row: StudentRow | undefined;
 }
 
 function sessionState(db: Db, sessionId: string) {
@@ -185,9 +215,14 @@ function sessionState(db: Db, sessionId: string) {
 }
 
 /** Which of the courses the student is enrolled in (with one course: and the student's row, which the check-in reuses). */
-async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Promise<{ mine: Set<string>; student?: Awaited<ReturnType<typeof studentOf>> }> {
+async function enrolledAmong(
+  db: Db,
+  studentId: string,
+  courseIds: string[],
+  readAhead?: ReadAhead,
+): Promise<{ mine: Set<string>; student?: Awaited<ReturnType<typeof studentOf>> }> {
   if (courseIds.length === 1) {
-    const row = await studentOf(db, studentId, courseIds[0]);
+    const row = readAhead?.courseId === courseIds[0] ? activeOnly(readAhead.row) : await studentOf(db, studentId, courseIds[0]);
     return { mine: new Set(row?.enrolled ? [courseIds[0]] : []), student: row };
   }
   const rows = await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();

@@ -136,6 +136,15 @@ export class OpenSessionCache {
     if (sessionId === undefined) this.needFull = true;
   }
 
+  /**
+   * Makes the next use take an incremental look at the database: something this node was asked about
+   * is not in the cache, and may have changed on another node since the last look. Concurrent callers
+   * share one look.
+   */
+  lookAgain(): void {
+    this.generation++;
+  }
+
   private ready(now: number): Promise<void> | undefined {
     const due = this.syncedGeneration !== this.generation || now - this.syncedAt >= TTL_MS;
     if (!due) return this.pending?.promise;
