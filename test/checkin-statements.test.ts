@@ -42,7 +42,7 @@ async function deviceRoom(ctx: TestContext, size: number) {
 }
 
 describeEachDialect('statements per check-in', (ctx, dialect) => {
-  it('a code check-in from a returning phone: user, student, the grouped transaction, one read, one write, the attendance figure', async () => {
+  it('a code check-in from a returning phone: student (with the user access), the grouped transaction, one read, one write, the attendance figure', async () => {
     const room = await buildClassroom(ctx(), 6);
     const sessionId = await scheduleSession(ctx(), room);
     const { code } = await openWithCode(ctx(), room, sessionId);
@@ -51,11 +51,12 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
       const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code }, headers: { cookie: `rb_bid=phone-of-student-${i}` } });
       expect(res.statusCode, res.body).toBe(201);
     });
-    // user access, student + enrolment, BEGIN, session state + same-browser records,
+    // student + enrolment (which also carries the user's role and active flag: no separate user
+    // read), BEGIN, session state + same-browser records,
     // [PostgreSQL: record + audit + outbox in one | SQLite: record, audit, outbox], COMMIT, attendance.
-    // (A check-in alone in its transaction needs no savepoint.) Before this change: 12 on PostgreSQL
-    // (a savepoint; state, browser records, record, audit and outbox each alone; a warnings query after the commit).
-    expect(sent).toBe(dialect === 'postgres' ? 7 : 9);
+    // (A check-in alone in its transaction needs no savepoint.) Before: 12 on PostgreSQL (the user
+    // read; a savepoint; state, browser records, record, audit and outbox each alone; a warnings query).
+    expect(sent).toBe(dialect === 'postgres' ? 6 : 8);
   });
 
   it('device scans, of new students and again: the same statements, and no read of the scan log first', async () => {
