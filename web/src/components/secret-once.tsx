@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
-import { ActionIcon, Alert, Button, Code, CopyButton, Group, Stack, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Button, Code, CopyButton, Group, Modal, Stack, Text, Tooltip } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconAlertTriangle, IconCheck, IconCopy } from '@tabler/icons-react';
 
 interface SecretOnceProps {
@@ -66,5 +67,42 @@ export function SecretOnce({ title, warning, label, value, noun, hint, onDone, t
         </Button>
       </Group>
     </Stack>
+  );
+}
+
+/**
+ * The dialog around a "create, then show its secret once" flow: full screen on a phone, and while the
+ * secret is shown (`showingSecret`) a stray click outside or Escape cannot close it and lose the secret.
+ */
+export function SecretOnceModal({
+  opened,
+  onClose,
+  title,
+  showingSecret,
+  testId,
+  children,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  title: string;
+  showingSecret: boolean;
+  testId: string;
+  children: ReactNode;
+}) {
+  const fullScreen = useMediaQuery('(max-width: 36em)', false, { getInitialValueInEffect: false });
+  return (
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={title}
+      size="lg"
+      fullScreen={fullScreen}
+      closeOnClickOutside={!showingSecret}
+      closeOnEscape={!showingSecret}
+      closeButtonProps={{ 'aria-label': 'Close' }}
+      data-testid={testId}
+    >
+      {children}
+    </Modal>
   );
 }

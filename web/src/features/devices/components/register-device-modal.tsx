@@ -1,9 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Alert, Button, Code, Group, Modal, Stack, TextInput } from '@mantine/core';
-import { useMediaQuery } from '@mantine/hooks';
+import { Alert, Button, Code, Group, Stack, TextInput } from '@mantine/core';
 import type { Device } from '../../../../../common/device.schemas.js';
 import { LIMITS } from '../../../../../common/limits.js';
-import { SecretOnce } from '../../../components/secret-once.js';
+import { SecretOnce, SecretOnceModal } from '../../../components/secret-once.js';
 import { blankToUndefined, useForm } from '../../../lib/form.js';
 import { createDeviceInputSchema, useCreateDevice } from '../api/create-device.js';
 
@@ -19,7 +18,6 @@ export function RegisterDeviceModal({ opened, onClose }: { opened: boolean; onCl
   const create = useCreateDevice();
   const form = useForm<Values>(EMPTY);
   const [created, setCreated] = useState<{ device: Device; apiKey: string } | null>(null);
-  const fullScreen = useMediaQuery('(max-width: 36em)', false, { getInitialValueInEffect: false });
   const { reset } = form;
   const resetMutation = create.reset;
 
@@ -51,17 +49,12 @@ export function RegisterDeviceModal({ opened, onClose }: { opened: boolean; onCl
   }
 
   return (
-    <Modal
+    <SecretOnceModal
       opened={opened}
       onClose={close}
       title={created ? 'Device registered' : 'Register a device'}
-      size="lg"
-      fullScreen={fullScreen}
-      // The key must not vanish on a stray click outside.
-      closeOnClickOutside={!created}
-      closeOnEscape={!created}
-      closeButtonProps={{ 'aria-label': 'Close' }}
-      data-testid="register-device-modal"
+      showingSecret={created !== null}
+      testId="register-device-modal"
     >
       {created ? (
         <SecretOnce
@@ -119,6 +112,6 @@ export function RegisterDeviceModal({ opened, onClose }: { opened: boolean; onCl
           </Stack>
         </form>
       )}
-    </Modal>
+    </SecretOnceModal>
   );
 }

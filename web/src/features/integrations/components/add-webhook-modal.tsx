@@ -1,9 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Alert, Button, Group, Modal, MultiSelect, Stack, Switch, TextInput, Textarea } from '@mantine/core';
-import { useMediaQuery } from '@mantine/hooks';
+import { Alert, Button, Group, MultiSelect, Stack, Switch, TextInput, Textarea } from '@mantine/core';
 import { LIMITS } from '../../../../../common/limits.js';
 import { WEBHOOK_EVENT_TYPES, type Webhook } from '../../../../../common/webhook.schemas.js';
-import { SecretOnce } from '../../../components/secret-once.js';
+import { SecretOnce, SecretOnceModal } from '../../../components/secret-once.js';
 import { blankToUndefined, useForm } from '../../../lib/form.js';
 import { createWebhookInputSchema, useCreateWebhook } from '../api/create-webhook.js';
 
@@ -24,7 +23,6 @@ export function AddWebhookModal({ opened, onClose }: { opened: boolean; onClose:
   const [events, setEvents] = useState<string[]>([]);
   const [eventsError, setEventsError] = useState<string | null>(null);
   const [created, setCreated] = useState<{ webhook: Webhook; secret: string } | null>(null);
-  const fullScreen = useMediaQuery('(max-width: 36em)', false, { getInitialValueInEffect: false });
   const { reset } = form;
   const resetMutation = create.reset;
 
@@ -61,16 +59,12 @@ export function AddWebhookModal({ opened, onClose }: { opened: boolean; onClose:
   }
 
   return (
-    <Modal
+    <SecretOnceModal
       opened={opened}
       onClose={close}
       title={created ? 'Endpoint added' : 'Add a webhook endpoint'}
-      size="lg"
-      fullScreen={fullScreen}
-      closeOnClickOutside={!created}
-      closeOnEscape={!created}
-      closeButtonProps={{ 'aria-label': 'Close' }}
-      data-testid="add-webhook-modal"
+      showingSecret={created !== null}
+      testId="add-webhook-modal"
     >
       {created ? (
         <SecretOnce
@@ -132,6 +126,6 @@ export function AddWebhookModal({ opened, onClose }: { opened: boolean; onClose:
           </Stack>
         </form>
       )}
-    </Modal>
+    </SecretOnceModal>
   );
 }
