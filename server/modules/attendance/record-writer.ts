@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Transaction } from 'kysely';
 import type { AttendanceRecord, AttendanceStatus } from '../../../common/attendance.schemas.js';
+import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { sessionTopic, userTopic } from '../../../common/live-events.js';
 import { commitGroupOf } from '../../db/commit-group.js';
 import { isForeignKeyViolation } from '../../db/constraint-errors.js';
@@ -17,6 +18,7 @@ import {
   beforeExcuse,
   checkinContext,
   deleteRecordRow,
+  type StudentInCourse,
   findRecord,
   insertCheckin,
   insertRecordIfAbsent,
@@ -64,7 +66,15 @@ export interface StudentRef {
 export interface CheckinCommand {
   type: 'checkin';
   session: { id: string; courseId: string; courseCode: string };
-  student: StudentRef;
+  /**
+   * The student, or (a signed-in student's code or QR check-in) their id with `admit`: the writer
+   * then reads their row — role, active flag, name, number and enrolment in the course — in the
+   * transaction's first statement, and `admit` turns it into the student or throws (401/403, not
+   * enrolled) before anything is written.
+   */
+  student: StudentRef | StudentToAdmit;
+  /** Also read the student's attendance figure in the course (the check-in reply carries it) in that statement. */
+  attendance?: boolean;
   method: 'code' | 'qr' | 'link' | 'device';
   /** From `decideCheckin`: the status, the state (pending when approval is required) and flags. */
   decision: { status: 'present' | 'late'; state: 'confirmed' | 'pending'; flags: string[] };
@@ -82,6 +92,15 @@ export interface CheckinCommand {
   /** Device scan: the scan log row, written in the same transaction; a replayed `scanId` rolls the command back. */
   scan?: { deviceId: string; scanId: string; studentNumber: string };
 }
+
+/** A student known by id only, checked by `admit` against their row read inside the transaction. */
+export interface StudentToAdmit {
+  id: string;
+  admit(row: StudentInCourse | undefined): StudentRef;
+}
+
+/** A check-in command whose student is known. */
+type AdmittedCheckin = Omit<CheckinCommand, 'student'> & { student: StudentRef };
 
 /** Roll call and later edits by the course's staff. */
 export interface MarkCommand {
@@ -193,6 +212,10 @@ export interface CommandResult {
   changes: RecordChange[];
   /** The record of the command's student as it stands after the command (changed or not). */
   record: AttendanceRecord | null;
+  /** A check-in with `attendance`: the student's attendance figure in the course, read in the transaction. */
+  attendance?: CheckinAttendance;
+  /** A check-in: the student it was for (from `admit` when the writer read them). */
+  student?: StudentRef;
 }
 
 /** Listeners of committed record changes, grouped per course and session (warnings, delivery wake-up). */
@@ -259,10 +282,14 @@ export class RecordWriter {
     private readonly subscribers: Subscribers,
   ) {}
 
+  /** What the last check-in command read besides its record (see CommandResult). */
+  private checkinExtras: Pick<CommandResult, 'attendance' | 'student'> = {};
+
   async apply(command: RecordCommand): Promise<CommandResult> {
     const from = this.changes.length;
+    this.checkinExtras = {};
     const record = await this.dispatch(command);
-    return { changes: this.changes.slice(from), record };
+    return { changes: this.changes.slice(from), record, ...this.checkinExtras };
   }
 
   private dispatch(c: RecordCommand): Promise<AttendanceRecord | null> {
@@ -286,12 +313,26 @@ export class RecordWriter {
     }
   }
 
-  private async checkin(c: CheckinCommand): Promise<AttendanceRecord | null> {
+  private async checkin(command: CheckinCommand): Promise<AttendanceRecord | null> {
     const { trx } = this;
-    // The session's state and (a returning phone) the other students' records from its browser, in one read.
-    const browserId = c.browserId && !c.newBrowser ? c.browserId : null;
-    const { state, fromBrowser: others } = await checkinContext(trx, this.dialect, c.session.id, browserId, c.student.id);
+    // The session's state, (a returning phone) the other students' records from its browser and,
+    // when asked, the student's row and attendance figure: one read (one statement on PostgreSQL).
+    const browserId = command.browserId && !command.newBrowser ? command.browserId : null;
+    const toAdmit = 'admit' in command.student ? command.student : null;
+    const context = await checkinContext(trx, this.dialect, {
+      sessionId: command.session.id,
+      courseId: command.session.courseId,
+      studentId: command.student.id,
+      browserId,
+      student: toAdmit !== null,
+      attendance: command.attendance ?? false,
+    });
+    // Who is asking comes first (401/403, not enrolled), then the session's state.
+    const student = toAdmit ? toAdmit.admit(context.student) : (command.student as StudentRef);
+    const c: AdmittedCheckin = { ...command, student };
+    const { state, fromBrowser: others } = context;
     if (state !== 'open') throw sessionNotOpen(state);
+    this.checkinExtras = { attendance: context.attendance, student };
     if (c.enroll) await this.enrollByLink(c);
     const when = c.at ?? Date.now();
     const now = new Date(when).toISOString();
@@ -363,7 +404,7 @@ export class RecordWriter {
   }
 
   /** Link self-enrolment: the new student (if any) and the enrollment, audited, in the check-in's transaction. */
-  private async enrollByLink(c: CheckinCommand): Promise<void> {
+  private async enrollByLink(c: AdmittedCheckin): Promise<void> {
     const { trx } = this;
     const now = nowIso();
     const reason = 'self-enrolled through the session link';
@@ -410,7 +451,7 @@ export class RecordWriter {
   }
 
   /** Records checked in from the same browser for other students get the `shared-device` flag too. */
-  private async flagSharedDevice(others: RecordRow[], c: CheckinCommand, now: string): Promise<void> {
+  private async flagSharedDevice(others: RecordRow[], c: AdmittedCheckin, now: string): Promise<void> {
     if (others.length === 0) return;
     const students = new Map((await studentsByIds(this.trx, others.map((o) => o.student_id))).map((s) => [s.id, s]));
     for (const other of others) {

@@ -5,6 +5,9 @@ import { hotQuery, preparedStatement } from '../../db/hot-query.js';
 import { insertAuditRow } from '../audit/audit.repository.js';
 import { insertScanIfAbsent } from '../devices/devices.repository.js';
 import { insertOutboxRows, type OutboxRows } from '../webhooks/outbox.repository.js';
+import type { CheckinAttendance } from '../../../common/report.schemas.js';
+import { attendanceOf, checkinAttendance } from '../reports/checkin-attendance.js';
+import { HELD } from '../reports/reports.repository.js';
 
 export type RecordRow = Selectable<AttendanceRecordsTable>;
 type Db = Kysely<Database>;
@@ -67,6 +70,8 @@ export interface CheckinWrite {
 }
 
 const RECORD_COLUMNS = ['id', 'session_id', 'student_id', 'status', 'state', 'method', 'checked_in_at', 'updated_at', 'updated_by', 'note', 'flags', 'browser_id', 'version'] as const;
+/** Every column of a record row (what `select r.*` returns). */
+const RECORD_ROW_KEYS = [...RECORD_COLUMNS, 'absence_id'] as const satisfies readonly (keyof RecordRow)[];
 const AUDIT_COLUMNS = ['id', 'at', 'actor_id', 'action', 'entity', 'entity_id', 'session_id', 'student_id', 'before', 'after', 'reason'] as const;
 const EVENT_COLUMNS = ['id', 'type', 'order_key', 'record_id', 'payload', 'created_at'] as const;
 const DELIVERY_COLUMNS = ['id', 'webhook_id', 'event_id', 'order_key', 'next_attempt_at', 'created_at'] as const;
@@ -305,31 +310,125 @@ function writeContextQuery(db: Db, sessionId: string, browserId: string | null, 
     .where('sessions.id', '=', sessionId);
 }
 
-const writeContextQueries = {
-  sqlite: hotQuery(writeContextQuery),
-  postgres: hotQuery((db: Db, sessionId: string, browserId: string | null, studentId: string) =>
-    writeContextQuery(db, sessionId, browserId, studentId).forShare('sessions'),
-  ),
-};
+const writeContextQuerySqlite = hotQuery(writeContextQuery);
+
+/** A user's row as a check-in needs it: who they are, their role and active flag, and their enrolment in one course. */
+const studentInCourseQuery = hotQuery((db: Db, studentId: string, courseId: string) =>
+  db
+    .selectFrom('users')
+    .leftJoin('enrollments', (j) => j.onRef('enrollments.student_id', '=', 'users.id').on('enrollments.course_id', '=', courseId))
+    .select(['users.id', 'users.name', 'users.student_number', 'users.role', 'users.active', 'enrollments.course_id as enrolled'])
+    .where('users.id', '=', studentId),
+);
+
+export type StudentInCourse = Awaited<ReturnType<typeof studentInCourseQuery>>['rows'][number];
+
+/** The user's row with their enrolment in the course (also their role and active flag: what `requireUser` reads). A hotQuery. */
+export async function studentInCourse(db: Db, studentId: string, courseId: string): Promise<StudentInCourse | undefined> {
+  return (await studentInCourseQuery(db, studentId, courseId)).rows[0];
+}
+
+type ContextRow = {
+  session_state: string | null;
+  s_id: string | null;
+  s_name: string;
+  s_number: string | null;
+  s_role: StudentInCourse['role'];
+  s_active: number;
+  s_enrolled: string | null;
+  a_present: number;
+  a_late: number;
+  a_absent: number;
+  a_excused: number;
+} & { [K in keyof RecordRow]: RecordRow[K] | null };
 
 /**
- * What a check-in needs to know inside its transaction, in one statement: the session's state and
- * the records in the session checked in from `browserId` by other students (none for a null
- * `browserId`). On PostgreSQL the session row is share-locked: a close (which updates the session
- * row) waits for the record change, and the change waits for a close in progress, so no record is
- * written into a session that has just closed. (Check-in path: a hotQuery.)
+ * PostgreSQL: everything a check-in reads inside its transaction, as ONE statement (one round trip):
+ * the session's state, share-locked; the records in the session checked in from the browser by
+ * other students; when asked ($5) the student's row (role, active flag, name, number) with their
+ * enrolment in the course; when asked ($6) the student's counts per status in the course's held
+ * sessions (the attendance figure the reply carries: the session being checked into is open, so
+ * its own record never counts). One row per same-browser record, or one row.
  */
-export async function checkinContext(
-  db: Db,
-  dialect: 'sqlite' | 'postgres',
-  sessionId: string,
-  browserId: string | null,
-  studentId: string,
-): Promise<{ state: string | undefined; fromBrowser: RecordRow[] }> {
-  const { rows } = await writeContextQueries[dialect](db, sessionId, browserId, studentId);
+const checkinContextStatement = preparedStatement<ContextRow>(
+  `with s as (select id, state from sessions where id = $1 for share)
+select s.state as session_state,
+  u.id as s_id, u.name as s_name, u.student_number as s_number, u.role as s_role, u.active as s_active, e.course_id as s_enrolled,
+  a.present as a_present, a.late as a_late, a.absent as a_absent, a.excused as a_excused,
+  r.*
+from (select 1) one
+left join s on true
+left join users u on $5::boolean and u.id = $3
+left join enrollments e on e.student_id = u.id and e.course_id = $4
+left join lateral (
+  select count(*) filter (where ar.status = 'present')::int as present, count(*) filter (where ar.status = 'late')::int as late,
+    count(*) filter (where ar.status = 'absent')::int as absent, count(*) filter (where ar.status = 'excused')::int as excused
+  from attendance_records ar join sessions hs on hs.id = ar.session_id
+  where $6::boolean and ar.student_id = $3 and hs.course_id = $4 and hs.state = '${HELD}'
+) a on true
+left join attendance_records r on r.session_id = s.id and r.browser_id = $2 and r.student_id <> $3`,
+);
+
+export interface CheckinContextInput {
+  sessionId: string;
+  courseId: string;
+  studentId: string;
+  /** Records from this browser for other students are returned (none for null). */
+  browserId: string | null;
+  /** Read the student's row (role, active flag, name, number) with their enrolment in the course. */
+  student: boolean;
+  /** Read the student's attendance figure in the course. */
+  attendance: boolean;
+}
+
+export interface CheckinContext {
+  /** The session's state (undefined: no such session). */
+  state: string | undefined;
+  fromBrowser: RecordRow[];
+  /** When asked: the student's row, undefined when there is no such user. */
+  student?: StudentInCourse;
+  /** When asked: the student's attendance in the course's held sessions. */
+  attendance?: CheckinAttendance;
+}
+
+/**
+ * What a check-in needs to know inside its transaction: the session's state, the records in the
+ * session checked in from `browserId` by other students (none for a null `browserId`), and when
+ * asked the student's row and attendance figure. On PostgreSQL one statement (see
+ * checkinContextStatement), with the session row share-locked: a close (which updates the session
+ * row) waits for the record change, and the change waits for a close in progress, so no record is
+ * written into a session that has just closed. On SQLite (transactions one at a time in-process)
+ * the same by hot queries on the transaction's connection.
+ */
+export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', input: CheckinContextInput): Promise<CheckinContext> {
+  const { sessionId, courseId, studentId, browserId } = input;
   const fromBrowser: RecordRow[] = [];
+  if (dialect === 'postgres') {
+    const { rows } = await checkinContextStatement(db, [sessionId, browserId, studentId, courseId, input.student, input.attendance]);
+    const first = rows[0];
+    const ctx: CheckinContext = { state: first?.session_state ?? undefined, fromBrowser };
+    for (const row of rows) {
+      if (row.id === null) continue;
+      const record = {} as Record<string, unknown>;
+      for (const k of RECORD_ROW_KEYS) record[k] = row[k];
+      fromBrowser.push(record as RecordRow);
+    }
+    if (input.student) {
+      ctx.student = first?.s_id
+        ? { id: first.s_id, name: first.s_name, student_number: first.s_number, role: first.s_role, active: first.s_active, enrolled: first.s_enrolled }
+        : undefined;
+    }
+    if (input.attendance) {
+      ctx.attendance = attendanceOf({ present: first?.a_present ?? 0, late: first?.a_late ?? 0, absent: first?.a_absent ?? 0, excused: first?.a_excused ?? 0 });
+    }
+    return ctx;
+  }
+  const { rows } = await writeContextQuerySqlite(db, sessionId, browserId, studentId);
   for (const { session_state: _, ...r } of rows) if (r.id !== null) fromBrowser.push(r as RecordRow);
-  return { state: rows[0]?.session_state, fromBrowser };
+  const ctx: CheckinContext = { state: rows[0]?.session_state, fromBrowser };
+  if (input.student) ctx.student = await studentInCourse(db, studentId, courseId);
+  if (input.attendance) ctx.attendance = await checkinAttendance(db, courseId, studentId);
+  return ctx;
 }
 
 /** The session with what record events need of its course; share-locked on PostgreSQL (see checkinContext). */

@@ -5,10 +5,9 @@ import { findUserAccess } from '../users/users.repository.js';
 import type { Kysely } from 'kysely';
 import type { AttendanceRecord } from '../../../common/attendance.schemas.js';
 import type { Database, SessionKind } from '../../db/database.js';
-import { hotQuery } from '../../db/hot-query.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
-import { findRecord } from '../attendance/records.repository.js';
+import { findRecord, studentInCourse, type StudentInCourse } from '../attendance/records.repository.js';
 import { toRecord } from '../attendance/records.service.js';
 import { writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
@@ -52,7 +51,7 @@ interface Candidate {
  * code that is valid only for other courses' sessions is `not_enrolled` — and counts as a failed
  * attempt like a wrong code, so a guesser learns nothing for free.
  */
-async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined, readAhead?: ReadAhead): Promise<Candidate> {
+async function findSessionByCode(app: FastifyInstance, studentId: string, code: string, sessionId: string | undefined): Promise<Candidate> {
   const now = Date.now();
   const method = looksLikeTypedCode(code) ? 'code' : 'qr';
   let matching = (await app.openSessions.matching(code, now)).filter((s) => !sessionId || s.id === sessionId);
@@ -67,7 +66,7 @@ async function findSessionByCode(app: FastifyInstance, studentId: string, code: 
     matching = await app.openSessions.matching(code, now);
   }
   if (matching.length === 0) throw invalidCode();
-  const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId), readAhead);
+  const { mine, student } = await enrolledAmong(app.db, studentId, matching.map((m) => m.courseId));
   const chosen = matching.find((m) => m.state === 'open' && mine.has(m.courseId)) ?? matching.find((m) => mine.has(m.courseId));
   if (!chosen) throw notEnrolled();
   if (chosen.state !== 'open') throw sessionNotOpen(chosen.state);
@@ -138,23 +137,21 @@ export interface CodeCheckinInput {
 
 /** A logged-in student's check-in with a typed code or a QR token (API: POST /api/checkin). */
 export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinInput): Promise<CheckinResult> {
+  const now = Date.now();
+  const matched = (await app.openSessions.matching(input.code, now)).filter((s) => !input.sessionId || s.id === input.sessionId);
+  const courseIds = new Set(matched.map((s) => s.courseId));
+  const open = matched.find((s) => s.state === 'open');
+  // The usual case, decided in this node's memory: the code points at an open session of one
+  // course. Then the student's row (role, active flag, name, enrolment) is read inside the
+  // check-in's transaction, in the statement that reads the session's state: no read before it.
+  if (courseIds.size === 1 && open) return checkInOne(app, input, open);
   // Who is asking comes first: a student deactivated (or no longer a student) since signing in is
-  // stopped before anything else. When the code points at one course (the usual case, decided in
-  // this node's memory), their row is read with their enrolment in it and the check-in reuses it:
-  // one read instead of two.
-  const courseIds = new Set(
-    (await app.openSessions.matching(input.code)).filter((s) => !input.sessionId || s.id === input.sessionId).map((s) => s.courseId),
-  );
-  let readAhead: ReadAhead | undefined;
-  if (courseIds.size === 1) {
-    const [courseId] = courseIds;
-    readAhead = { courseId, row: await studentRow(app.db, input.studentId, courseId) };
-  }
-  input.confirmAccess(readAhead ? readAhead.row : await findUserAccess(app.db, input.studentId));
+  // stopped before anything else.
+  input.confirmAccess(await findUserAccess(app.db, input.studentId));
   const gate = await failureGate(app, [`user:${input.studentId}`, input.ip]);
   let candidate: Candidate;
   try {
-    candidate = await findSessionByCode(app, input.studentId, input.code, input.sessionId, readAhead);
+    candidate = await findSessionByCode(app, input.studentId, input.code, input.sessionId);
   } catch (err) {
     if (err instanceof AppError && GUESS_ERRORS.has(err.code)) await gate.failed();
     else await gate.refund();
@@ -178,31 +175,65 @@ export async function checkInWithCode(app: FastifyInstance, input: CodeCheckinIn
   });
 }
 
-const studentQuery = hotQuery((db: Db, studentId: string, courseId: string) =>
-  db
-    .selectFrom('users')
-    .leftJoin('enrollments', (j) => j.onRef('enrollments.student_id', '=', 'users.id').on('enrollments.course_id', '=', courseId))
-    .select(['users.id', 'users.name', 'users.student_number', 'users.role', 'users.active', 'enrollments.course_id as enrolled'])
-    .where('users.id', '=', studentId),
-);
-
-type StudentRow = Awaited<ReturnType<typeof studentQuery>>['rows'][number];
-
-/** The user's row with their enrolment in the course (also their role and active flag: what `requireUser` reads). */
-async function studentRow(db: Db, studentId: string, courseId: string): Promise<StudentRow | undefined> {
-  return (await studentQuery(db, studentId, courseId)).rows[0];
+/**
+ * A code of one course's open session. The answers and their order are those of the general path:
+ * 401/403 for a caller deactivated or no longer a student, 429 when the student or address spent
+ * their wrong-code budget, `not_enrolled` (counted as a wrong code), the policy's refusals, then the
+ * session's state — but the student's row is read by the write command inside the transaction
+ * (`admit`), with the session's state and the attendance figure, instead of before it.
+ */
+async function checkInOne(app: FastifyInstance, input: CodeCheckinInput, session: CodeSession): Promise<CheckinResult> {
+  let gate: Awaited<ReturnType<typeof failureGate>>;
+  try {
+    gate = await failureGate(app, [`user:${input.studentId}`, input.ip]);
+  } catch (err) {
+    // A refusal of the budget must not hide that the account is gone: that answer comes first.
+    input.confirmAccess(await findUserAccess(app.db, input.studentId));
+    throw err;
+  }
+  const method = looksLikeTypedCode(input.code) ? 'code' : 'qr';
+  let decision: CheckinCommand['decision'] | undefined;
+  let refusal: unknown;
+  try {
+    decision = decideCheckin(session.policy, { method, ip: input.ip, location: input.location, at: Date.now(), session });
+  } catch (err) {
+    refusal = err;
+  }
+  try {
+    const result = await checkIn(app, session, {
+      type: 'checkin',
+      session,
+      student: {
+        id: input.studentId,
+        admit(row) {
+          input.confirmAccess(row);
+          const student = activeOnly(row);
+          if (!student || !student.enrolled) throw notEnrolled();
+          if (refusal !== undefined) throw refusal;
+          return { id: student.id, name: student.name, studentNumber: student.student_number };
+        },
+      },
+      method,
+      decision: decision ?? { status: 'present', state: 'confirmed', flags: [] },
+      browserId: input.browserId,
+      newBrowser: input.newBrowser,
+      actorId: input.studentId,
+    });
+    void gate.refund();
+    return result;
+  } catch (err) {
+    if (err instanceof AppError && GUESS_ERRORS.has(err.code)) await gate.failed();
+    else void gate.refund();
+    throw err;
+  }
 }
+
+type StudentRow = StudentInCourse;
 
 const activeOnly = (row: StudentRow | undefined) => (row && row.active === 1 ? row : undefined);
 
 async function studentOf(db: Db, studentId: string, courseId: string) {
-  return activeOnly(await studentRow(db, studentId, courseId));
-}
-
-/** A student row read earlier in the request for this course. */
-interface ReadAhead {
-  courseId: string;
-  row: StudentRow | undefined;
+  return activeOnly(await studentInCourse(db, studentId, courseId));
 }
 
 function sessionState(db: Db, sessionId: string) {
@@ -215,25 +246,24 @@ function sessionState(db: Db, sessionId: string) {
 }
 
 /** Which of the courses the student is enrolled in (with one course: and the student's row, which the check-in reuses). */
-async function enrolledAmong(
-  db: Db,
-  studentId: string,
-  courseIds: string[],
-  readAhead?: ReadAhead,
-): Promise<{ mine: Set<string>; student?: Awaited<ReturnType<typeof studentOf>> }> {
+async function enrolledAmong(db: Db, studentId: string, courseIds: string[]): Promise<{ mine: Set<string>; student?: Awaited<ReturnType<typeof studentOf>> }> {
   if (courseIds.length === 1) {
-    const row = readAhead?.courseId === courseIds[0] ? activeOnly(readAhead.row) : await studentOf(db, studentId, courseIds[0]);
+    const row = await studentOf(db, studentId, courseIds[0]);
     return { mine: new Set(row?.enrolled ? [courseIds[0]] : []), student: row };
   }
   const rows = await db.selectFrom('enrollments').select('course_id').where('student_id', '=', studentId).where('course_id', 'in', courseIds).execute();
   return { mine: new Set(rows.map((e) => e.course_id)) };
 }
 
-/** Runs the check-in command; a student already recorded gets their record back (`alreadyCheckedIn`). */
+/**
+ * Runs the check-in command; a student already recorded gets their record back (`alreadyCheckedIn`).
+ * The student's attendance figure in the course is read inside the command's transaction.
+ */
 async function checkIn(app: FastifyInstance, session: CodeSession, command: CheckinCommand): Promise<CheckinResult> {
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, kind: session.kind, number: session.number, title: session.title };
-  const { changes, record } = await writeRecords(app, command);
-  const attendance = () => checkinAttendance(app.db, session.courseId, command.student.id);
+  const result = await writeRecords(app, { ...command, attendance: true });
+  const { changes, record } = result;
+  const attendance = async () => result.attendance ?? (await checkinAttendance(app.db, session.courseId, command.student.id));
   if (record && changes.some((c) => c.action === 'record.checked_in' && c.studentId === command.student.id)) {
     return { record, alreadyCheckedIn: false, session: sessionInfo, attendance: await attendance() };
   }

@@ -24,6 +24,11 @@ const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, st
 export async function checkinAttendance(db: Kysely<Database>, courseId: string, studentId: string): Promise<CheckinAttendance> {
   const c = { present: 0, late: 0, absent: 0, excused: 0 };
   for (const r of (await studentStatusCounts(db, courseId, studentId)).rows) c[r.status] += Number(r.n);
+  return attendanceOf(c);
+}
+
+/** The figure from the student's counts per status in the course's held sessions. */
+export function attendanceOf(c: { present: number; late: number; absent: number; excused: number }): CheckinAttendance {
   const total = c.present + c.late + c.absent + c.excused;
   const attended = c.present + c.late;
   const counted = total - c.excused;
