@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { PIPELINE_STATUS, WITH_NEXT } from './kysely.js';
 
 interface Pending<DB> {
   work: (trx: Transaction<DB>) => Promise<unknown>;
@@ -21,12 +22,21 @@ export interface CommitGroupOptions {
    * (and needs no round trips).
    */
   combineSavepoints?: boolean;
+  /**
+   * PostgreSQL: each unit's savepoint (and the previous one's release) waits on the connection and
+   * is written together with the unit's first statement (server/db/kysely.ts, WITH_NEXT): no round
+   * trip of its own. Like the transaction's BEGIN, which always waits so on PostgreSQL.
+   */
+  pipeline?: boolean;
 }
 
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
 const RELEASE = CompiledQuery.raw('release savepoint grouped');
 const RELEASE_AND_SAVEPOINT = CompiledQuery.raw('release savepoint grouped; savepoint grouped');
 const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint grouped');
+const SAVEPOINT_WITH_NEXT = CompiledQuery.raw(`${WITH_NEXT}savepoint grouped`);
+const RELEASE_WITH_NEXT = CompiledQuery.raw(`${WITH_NEXT}release savepoint grouped`);
+const ASK_PIPELINE = CompiledQuery.raw(PIPELINE_STATUS);
 /** PostgreSQL's deadlock_detected: the unit lost a lock cycle with another lane's group; it is run again. */
 const DEADLOCK = '40P01';
 const MAX_RETRIES = 3;
@@ -54,6 +64,7 @@ export class CommitGroup<DB> {
   private readonly lanes: number;
   private readonly maxGroup: number;
   private readonly combine: boolean;
+  private readonly pipeline: boolean;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -62,6 +73,7 @@ export class CommitGroup<DB> {
     this.lanes = Math.max(1, options.lanes ?? 1);
     this.maxGroup = Math.max(1, options.maxGroup ?? 32);
     this.combine = options.combineSavepoints ?? false;
+    this.pipeline = options.pipeline ?? false;
   }
 
   run<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
@@ -111,7 +123,11 @@ export class CommitGroup<DB> {
     try {
       let open = false;
       for (const p of group) {
-        if (!alone) {
+        if (!alone && this.pipeline) {
+          if (open) await trx.executeQuery(RELEASE_WITH_NEXT);
+          await trx.executeQuery(SAVEPOINT_WITH_NEXT);
+          open = true;
+        } else if (!alone) {
           await trx.executeQuery(open && this.combine ? RELEASE_AND_SAVEPOINT : open ? RELEASE : SAVEPOINT);
           if (open && !this.combine) await trx.executeQuery(SAVEPOINT);
           open = true;
@@ -125,6 +141,9 @@ export class CommitGroup<DB> {
             this.settle(group, [outcome]);
             return;
           }
+          // The savepoint (or the release of the one before) that went with the unit's statement did
+          // not run: rolling back to a savepoint now would undo an earlier unit. The whole group fails.
+          if (this.pipeline && (await trx.executeQuery<{ failed: boolean }>(ASK_PIPELINE)).rows[0]?.failed) throw err;
           // Undo this unit only; if that fails the transaction is gone and the whole group fails below.
           await trx.executeQuery(ROLLBACK_TO);
           outcomes.push(outcome);
@@ -170,7 +189,7 @@ const groups = new WeakMap<object, unknown>();
 export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {
   let group = groups.get(db) as CommitGroup<DB> | undefined;
   if (!group) {
-    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1 } : { lanes: POSTGRES_LANES, combineSavepoints: true });
+    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1 } : { lanes: POSTGRES_LANES, pipeline: true });
     groups.set(db, group);
   }
   return group;

@@ -88,9 +88,91 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
     client.on('error', log);
     usePreparedStatements(client, count);
   });
+  // A client goes back to the pool with nothing waiting to be sent (see usePreparedStatements).
+  pool.on('release', (_err: unknown, client: pg.PoolClient) => {
+    const state = pipelines.get(client);
+    if (state) {
+      state.pending = [];
+      state.failed = false;
+    }
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   statementCounts.set(db, count);
   return { db, dialect: 'postgres' };
+}
+
+/**
+ * A transaction-control statement sent with this prefix waits on its connection and goes with the
+ * connection's next statement, in the same write (one round trip for both): see usePreparedStatements.
+ * For statements that cannot fail on their own in a healthy transaction (`savepoint x`, `release
+ * savepoint x`); whoever defers them checks `PIPELINE_STATUS` after an error (server/db/commit-group.ts).
+ */
+export const WITH_NEXT = '/* rb:with-next */ ';
+
+/**
+ * Answered on the connection without a round trip: one row `{ failed }`, true when a statement that
+ * went ahead of another (`begin`, a WITH_NEXT statement) failed since the last ask, so the statement
+ * it went with did not run either. Asking clears it.
+ */
+export const PIPELINE_STATUS = '/* rb:pipeline-status */';
+
+interface PipelineState {
+  /** Statements waiting to go ahead of the next one. */
+  pending: string[];
+  /** One of them failed (see PIPELINE_STATUS). */
+  failed: boolean;
+}
+
+const pipelines = new WeakMap<object, PipelineState>();
+
+type QueryFn = (...args: unknown[]) => Promise<pg.QueryResult> | unknown;
+
+/**
+ * One write, one Sync: the statements that went ahead (each Parse/Bind/Execute of the unnamed
+ * statement, their results dropped), then the query itself (extended protocol; a named prepared
+ * statement's Parse goes first of all, so node-postgres records it as parsed only if it parsed).
+ * An error anywhere skips the rest up to the Sync; one that came before every statement ahead had
+ * completed marks the connection (PIPELINE_STATUS).
+ */
+class PipelinedQuery extends pg.Query {
+  private completed = 0;
+
+  constructor(
+    private readonly ahead: string[],
+    config: pg.QueryConfig & { queryMode: 'extended' },
+    callback: (err: Error | undefined, result: any) => void,
+    private readonly onAheadFailed: () => void,
+  ) {
+    super(config, undefined, callback);
+  }
+
+  // node-postgres' own hooks (not in its type declarations).
+  prepare(connection: any): void {
+    const self = this as any;
+    if (self.name && !self.hasBeenParsed(connection)) {
+      connection.parse({ text: self.text, name: self.name, types: self.types });
+      connection.submittedNamedStatements[self.name] = self.text;
+    }
+    for (const text of this.ahead) {
+      connection.parse({ text, name: '', types: [] });
+      connection.bind({ portal: '', statement: '', values: [] });
+      connection.execute({ portal: '', rows: 0 });
+    }
+    (pg.Query.prototype as any).prepare.call(this, connection);
+  }
+
+  handleCommandComplete(msg: unknown, connection: unknown): void {
+    if (this.completed < this.ahead.length) {
+      this.completed++;
+      return;
+    }
+    (pg.Query.prototype as any).handleCommandComplete.call(this, msg, connection);
+  }
+
+  handleError(err: Error, connection: unknown): void {
+    if (this.completed < this.ahead.length) this.onAheadFailed();
+    (pg.Query.prototype as any).handleError.call(this, err, connection);
+  }
 }
 
 /**
@@ -98,14 +180,82 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
  * each once per connection instead of on every call (the unnamed statement node-postgres uses
  * otherwise is parsed and planned each time). Same round trips, less work in PostgreSQL. A statement
  * whose Parse failed is parsed again next time (node-postgres keeps only those that parsed).
- * Every query is also counted (statementsSent).
+ *
+ * Fewer round trips: node-postgres sends one statement and waits for its answer. A `begin` (every
+ * transaction's first statement) and the WITH_NEXT statements instead wait on the connection and
+ * are written together with the next statement, which is then sent in the extended protocol with
+ * one Sync (PipelinedQuery). A transaction's `begin` therefore costs no round trip of its own, nor
+ * do the commit group's savepoints. A `rollback` with the `begin` still waiting sends nothing; a
+ * `commit` that PostgreSQL answers with ROLLBACK (the transaction had failed) is an error, never a
+ * silent success.
+ *
+ * Every round trip is counted (statementsSent); statements that wait are not.
  */
 function usePreparedStatements(client: pg.PoolClient, count: { n: number }): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+  const query = client.query.bind(client) as QueryFn;
+  const state: PipelineState = { pending: [], failed: false };
+  pipelines.set(client, state);
+  const send = (text: unknown, values?: unknown, callback?: unknown): unknown => {
     count.n++;
     const name = typeof text === 'string' && Array.isArray(values) ? preparedStatementName(text) : undefined;
     return name ? query({ name, text, values }) : query(text, values, callback);
+  };
+  client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text !== 'string' || typeof values === 'function' || callback !== undefined) {
+      // A cursor or a callback: what waits goes first, on its own (node-postgres sends in order).
+      if (state.pending.length > 0) {
+        const ahead = state.pending;
+        state.pending = [];
+        (send(ahead.join('; ')) as Promise<unknown>).catch(() => {
+          state.failed = true;
+        });
+      }
+      return send(text, values, callback);
+    }
+    if (text === PIPELINE_STATUS) {
+      const failed = state.failed;
+      state.failed = false;
+      return Promise.resolve({ command: 'SELECT', rowCount: 1, rows: [{ failed }], fields: [] });
+    }
+    if (text === 'begin' || text.startsWith(WITH_NEXT)) {
+      state.pending.push(text.startsWith(WITH_NEXT) ? text.slice(WITH_NEXT.length) : text);
+      return Promise.resolve({ command: 'WAITING', rowCount: null, rows: [], fields: [] });
+    }
+    let result: Promise<pg.QueryResult>;
+    if (state.pending.length === 0) result = send(text, values) as Promise<pg.QueryResult>;
+    else {
+      const ahead = state.pending;
+      state.pending = [];
+      if (text === 'rollback') {
+        // The transaction never began on the server: nothing to undo. Otherwise what waited is moot.
+        if (ahead.includes('begin')) return Promise.resolve({ command: 'ROLLBACK', rowCount: null, rows: [], fields: [] });
+        result = send(text, values) as Promise<pg.QueryResult>;
+      } else if (text.includes(';')) {
+        // A multi-statement text cannot go in the extended protocol: what waited goes first, alone.
+        result = (send(ahead.join('; ')) as Promise<unknown>).then(() => send(text, values) as Promise<pg.QueryResult>);
+      } else {
+        count.n++;
+        const name = Array.isArray(values) ? preparedStatementName(text) : undefined;
+        result = new Promise((resolve, reject) => {
+          const q = new PipelinedQuery(
+            ahead,
+            { text, values: Array.isArray(values) ? values : [], queryMode: 'extended', ...(name ? { name } : {}) },
+            (err, res) => (err ? reject(err) : resolve(res)),
+            () => {
+              state.failed = true;
+            },
+          );
+          query(q);
+        });
+      }
+    }
+    if (text === 'commit') {
+      return result.then((r) => {
+        if (r.command === 'ROLLBACK') throw new Error('COMMIT was answered with ROLLBACK: the transaction had failed; nothing of it was kept');
+        return r;
+      });
+    }
+    return result;
   }) as typeof client.query;
 }
 
