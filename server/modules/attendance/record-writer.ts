@@ -95,7 +95,9 @@ export interface CheckinCommand {
 
 /** A student known by id only, checked by `admit` against their row read inside the transaction. */
 export interface StudentToAdmit {
-  id: string;
+  /** By id, or (device scans: `id` undefined) an active student by number. */
+  id?: string;
+  studentNumber?: string;
   admit(row: StudentInCourse | undefined): StudentRef;
 }
 
@@ -319,13 +321,20 @@ export class RecordWriter {
     // when asked, the student's row and attendance figure: one read (one statement on PostgreSQL).
     const browserId = command.browserId && !command.newBrowser ? command.browserId : null;
     const toAdmit = 'admit' in command.student ? command.student : null;
+    const when = command.at ?? Date.now();
+    const now = new Date(when).toISOString();
+    const scan = command.scan
+      ? { id: newId(), device_id: command.scan.deviceId, scan_id: command.scan.scanId, session_id: command.session.id, student_number: command.scan.studentNumber, scanned_at: now, created_at: nowIso() }
+      : null;
     const context = await checkinContext(trx, this.dialect, {
       sessionId: command.session.id,
       courseId: command.session.courseId,
-      studentId: command.student.id,
+      studentId: command.student.id ?? null,
+      studentNumber: toAdmit?.studentNumber,
       browserId,
       student: toAdmit !== null,
       attendance: command.attendance ?? false,
+      scan,
     });
     // Who is asking comes first (401/403, not enrolled), then the session's state.
     const student = toAdmit ? toAdmit.admit(context.student) : (command.student as StudentRef);
@@ -333,9 +342,13 @@ export class RecordWriter {
     const { state, fromBrowser: others } = context;
     if (state !== 'open') throw sessionNotOpen(state);
     this.checkinExtras = { attendance: context.attendance, student };
+    // A device scan of a student already recorded: the read logged the scan against their record
+    // (nothing else changes), or found its scan_id delivered before.
+    if (scan && context.existing && !(context.existing.record.method === 'auto' && context.existing.record.status === 'absent')) {
+      if (!context.existing.scanLogged) throw new ReplayedScan();
+      return toRecord(context.existing.record);
+    }
     if (c.enroll) await this.enrollByLink(c);
-    const when = c.at ?? Date.now();
-    const now = new Date(when).toISOString();
     const row: RecordRow = {
       id: newId(),
       session_id: c.session.id,
@@ -353,9 +366,6 @@ export class RecordWriter {
       absence_id: null,
     };
     const created = this.describe({ kind: 'created', action: 'record.checked_in', row, before: null, student: c.student, courseId: c.session.courseId, courseCode: c.session.courseCode, actorId: c.actorId, reason: c.reason ?? null, checkin: true });
-    const scan = c.scan
-      ? { id: newId(), device_id: c.scan.deviceId, scan_id: c.scan.scanId, session_id: c.session.id, student_number: c.scan.studentNumber, scanned_at: now, created_at: nowIso() }
-      : null;
     // The record, its audit event and outbox rows (and the scan log row): one statement on PostgreSQL.
     const written = await insertCheckin(trx, this.dialect, {
       record: row,

@@ -328,6 +328,9 @@ export async function studentInCourse(db: Db, studentId: string, courseId: strin
   return (await studentInCourseQuery(db, studentId, courseId)).rows[0];
 }
 
+/** The scan log row's parameters of checkinContextStatement ($8…$13; its session is $1). */
+const CONTEXT_SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'student_number', 'scanned_at', 'created_at'] as const;
+
 type ContextRow = {
   session_state: string | null;
   s_id: string | null;
@@ -340,45 +343,71 @@ type ContextRow = {
   a_late: number;
   a_absent: number;
   a_excused: number;
+  /** A scan's student's record already there (JSON of the row), and whether the scan was logged against it. */
+  e_record: RecordRow | null;
+  e_logged: number;
 } & { [K in keyof RecordRow]: RecordRow[K] | null };
 
 /**
  * PostgreSQL: everything a check-in reads inside its transaction, as ONE statement (one round trip):
- * the session's state, share-locked; the records in the session checked in from the browser by
- * other students; when asked ($5) the student's row (role, active flag, name, number) with their
- * enrolment in the course; when asked ($6) the student's counts per status in the course's held
- * sessions (the attendance figure the reply carries: the session being checked into is open, so
- * its own record never counts). One row per same-browser record, or one row.
+ * - the session's state, share-locked;
+ * - the records in the session checked in from the browser ($2) by other students;
+ * - when asked ($5) the student's row (role, active flag, name, number) with their enrolment in the
+ *   course: by id ($3), or (device scans) an active student by number ($7);
+ * - when asked ($6) the student's counts per status in the course's held sessions (the attendance
+ *   figure the reply carries: the session being checked into is open, so its own record never counts);
+ * - a device scan ($8…, the scan log row): the student's record if they have one and, when they do,
+ *   the session is open, they are enrolled and the record is not the close's automatic absence, the
+ *   scan logged against it under its (device_id, scan_id) key — so a repeated scan needs nothing
+ *   more. A replayed scan_id logs nothing (`e_logged` 0).
+ * One row per same-browser record, or one row.
  */
 const checkinContextStatement = preparedStatement<ContextRow>(
-  `with s as (select id, state from sessions where id = $1 for share)
+  `with s as (select id, state from sessions where id = $1 for share),
+u as (
+  select id, name, student_number, role, active from users where $5::boolean and id = $3
+  union all
+  select id, name, student_number, role, active from users where $5::boolean and $3::text is null and student_number = $7 and role = 'student' and active = 1
+),
+su as (select u.*, e.course_id as enrolled from u left join enrollments e on e.student_id = u.id and e.course_id = $4 limit 1),
+er as (select r.* from attendance_records r join su on r.student_id = su.id where r.session_id = $1 and $9::text is not null),
+sc as (
+  insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
+  select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su
+  where s.state = 'open' and su.enrolled is not null and not (er.method = 'auto' and er.status = 'absent')
+  on conflict (device_id, scan_id) do nothing returning id
+)
 select s.state as session_state,
-  u.id as s_id, u.name as s_name, u.student_number as s_number, u.role as s_role, u.active as s_active, e.course_id as s_enrolled,
+  su.id as s_id, su.name as s_name, su.student_number as s_number, su.role as s_role, su.active as s_active, su.enrolled as s_enrolled,
   a.present as a_present, a.late as a_late, a.absent as a_absent, a.excused as a_excused,
+  (select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged,
   r.*
 from (select 1) one
 left join s on true
-left join users u on $5::boolean and u.id = $3
-left join enrollments e on e.student_id = u.id and e.course_id = $4
+left join su on true
 left join lateral (
   select count(*) filter (where ar.status = 'present')::int as present, count(*) filter (where ar.status = 'late')::int as late,
     count(*) filter (where ar.status = 'absent')::int as absent, count(*) filter (where ar.status = 'excused')::int as excused
   from attendance_records ar join sessions hs on hs.id = ar.session_id
-  where $6::boolean and ar.student_id = $3 and hs.course_id = $4 and hs.state = '${HELD}'
+  where $6::boolean and ar.student_id = coalesce(su.id, $3) and hs.course_id = $4 and hs.state = '${HELD}'
 ) a on true
-left join attendance_records r on r.session_id = s.id and r.browser_id = $2 and r.student_id <> $3`,
+left join attendance_records r on r.session_id = s.id and r.browser_id = $2 and r.student_id <> coalesce(su.id, $3)`,
 );
 
 export interface CheckinContextInput {
   sessionId: string;
   courseId: string;
-  studentId: string;
+  /** The student by id, or (device scans) an active student by number. */
+  studentId: string | null;
+  studentNumber?: string;
   /** Records from this browser for other students are returned (none for null). */
   browserId: string | null;
   /** Read the student's row (role, active flag, name, number) with their enrolment in the course. */
   student: boolean;
   /** Read the student's attendance figure in the course. */
   attendance: boolean;
+  /** A device scan's log row (without its record): PostgreSQL logs it against a record already there. */
+  scan?: Omit<Selectable<DeviceScansTable>, 'record_id'> | null;
 }
 
 export interface CheckinContext {
@@ -389,6 +418,12 @@ export interface CheckinContext {
   student?: StudentInCourse;
   /** When asked: the student's attendance in the course's held sessions. */
   attendance?: CheckinAttendance;
+  /**
+   * PostgreSQL, a device scan whose student has a record: the record (unlocked), and whether the
+   * scan was logged against it (false: the session is not open, the student not enrolled, the record
+   * is an automatic absence, or the scan_id was delivered before).
+   */
+  existing?: { record: RecordRow; scanLogged: boolean };
 }
 
 /**
@@ -401,10 +436,19 @@ export interface CheckinContext {
  * the same by hot queries on the transaction's connection.
  */
 export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', input: CheckinContextInput): Promise<CheckinContext> {
-  const { sessionId, courseId, studentId, browserId } = input;
+  const { sessionId, courseId, studentId, browserId, scan } = input;
   const fromBrowser: RecordRow[] = [];
   if (dialect === 'postgres') {
-    const { rows } = await checkinContextStatement(db, [sessionId, browserId, studentId, courseId, input.student, input.attendance]);
+    const { rows } = await checkinContextStatement(db, [
+      sessionId,
+      browserId,
+      studentId,
+      courseId,
+      input.student,
+      input.attendance,
+      input.studentNumber ?? null,
+      ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null)),
+    ]);
     const first = rows[0];
     const ctx: CheckinContext = { state: first?.session_state ?? undefined, fromBrowser };
     for (const row of rows) {
@@ -421,15 +465,28 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
     if (input.attendance) {
       ctx.attendance = attendanceOf({ present: first?.a_present ?? 0, late: first?.a_late ?? 0, absent: first?.a_absent ?? 0, excused: first?.a_excused ?? 0 });
     }
+    if (first?.e_record) ctx.existing = { record: first.e_record, scanLogged: first.e_logged === 1 };
     return ctx;
   }
-  const { rows } = await writeContextQuerySqlite(db, sessionId, browserId, studentId);
+  const { rows } = await writeContextQuerySqlite(db, sessionId, browserId, studentId ?? '');
   for (const { session_state: _, ...r } of rows) if (r.id !== null) fromBrowser.push(r as RecordRow);
   const ctx: CheckinContext = { state: rows[0]?.session_state, fromBrowser };
-  if (input.student) ctx.student = await studentInCourse(db, studentId, courseId);
-  if (input.attendance) ctx.attendance = await checkinAttendance(db, courseId, studentId);
+  if (input.student) {
+    if (studentId !== null) ctx.student = await studentInCourse(db, studentId, courseId);
+    else if (input.studentNumber !== undefined) {
+      const s = (await activeStudentByNumberQuery(db, input.studentNumber)).rows[0];
+      ctx.student = s ? await studentInCourse(db, s.id, courseId) : undefined;
+    }
+  }
+  if (input.attendance && ctx.student !== undefined) ctx.attendance = await checkinAttendance(db, courseId, ctx.student.id);
+  else if (input.attendance && studentId !== null) ctx.attendance = await checkinAttendance(db, courseId, studentId);
   return ctx;
 }
+
+/** An active student by number (the id only). A hotQuery. */
+const activeStudentByNumberQuery = hotQuery((db: Db, studentNumber: string) =>
+  db.selectFrom('users').select('id').where('student_number', '=', studentNumber).where('role', '=', 'student').where('active', '=', 1),
+);
 
 /** The session with what record events need of its course; share-locked on PostgreSQL (see checkinContext). */
 export function sessionForWrite(db: Db, dialect: 'sqlite' | 'postgres', sessionId: string) {

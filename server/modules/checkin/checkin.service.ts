@@ -263,11 +263,12 @@ async function checkIn(app: FastifyInstance, session: CodeSession, command: Chec
   const sessionInfo = { id: session.id, courseCode: session.courseCode, courseName: session.courseName, kind: session.kind, number: session.number, title: session.title };
   const result = await writeRecords(app, { ...command, attendance: true });
   const { changes, record } = result;
-  const attendance = async () => result.attendance ?? (await checkinAttendance(app.db, session.courseId, command.student.id));
-  if (record && changes.some((c) => c.action === 'record.checked_in' && c.studentId === command.student.id)) {
+  const studentId = (result.student ?? command.student).id!;
+  const attendance = async () => result.attendance ?? (await checkinAttendance(app.db, session.courseId, studentId));
+  if (record && changes.some((c) => c.action === 'record.checked_in' && c.studentId === studentId)) {
     return { record, alreadyCheckedIn: false, session: sessionInfo, attendance: await attendance() };
   }
-  const existing = record ?? toRecordOrNull(await findRecord(app.db, session.id, command.student.id));
+  const existing = record ?? toRecordOrNull(await findRecord(app.db, session.id, studentId));
   if (!existing) throw sessionNotOpen('closed');
   return { record: existing, alreadyCheckedIn: true, session: sessionInfo, attendance: await attendance() };
 }

@@ -6,7 +6,8 @@ import { newId } from '../../lib/ids.js';
 import { addDays, localDateOf, localToUtc } from '../../lib/timezone.js';
 import { toRecord } from '../attendance/records.service.js';
 import { noActiveSession } from '../attendance/roll-call.service.js';
-import { ReplayedScan, writeRecords } from '../attendance/record-writer.js';
+import { ReplayedScan, writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
+import type { CodeSession } from '../checkin/open-sessions.cache.js';
 import { decideCheckin } from '../checkin/checkin-policy.js';
 import { boundSessions } from './devices.service.js';
 import { activeStudentByNumber, enrolledCourses, findScan, type DeviceRow } from './devices.repository.js';
@@ -76,36 +77,73 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, n
 
   const sessions = await boundSessions(app, device.id);
   if (sessions.length === 0) throw noActiveSession('No open session is bound to this device: the teacher opens the session with this device selected.');
-  const student = await activeStudentByNumber(app.db, studentNumber);
-  if (!student) throw new AppError(404, 'unknown_student', 'Unknown student number', `No student has the number ${studentNumber}.`);
-  const enrolled = await enrolledCourses(app.db, student.id, sessions.map((s) => s.courseId));
-  const session = sessions.find((s) => enrolled.has(s.courseId));
-  if (!session) throw new AppError(403, 'not_enrolled', 'Not enrolled', `Student ${studentNumber} is not enrolled in the course of the session this device scans for.`);
-  if (at < Date.parse(session.openedAt) - SCAN_CLOCK_TOLERANCE_MS) {
-    throw noActiveSession(
-      `The scan was taken at ${new Date(at).toISOString()}, before the session opened (${session.openedAt}); check the device's clock, or drop scans left from an earlier class.`,
-    );
-  }
-  const decision = decideCheckin(session.policy, { method: 'device', deviceId: device.id, at, session });
-  try {
-    const { changes, record } = await writeRecords(app, {
-      type: 'checkin',
+  const base = {
+    type: 'checkin' as const,
+    method: 'device' as const,
+    at,
+    actorId: null,
+    reason: `scanned by device "${device.name}" (${device.id})`,
+    scan: { deviceId: device.id, scanId: input.scan_id ?? `server:${newId()}`, studentNumber },
+  };
+  let command: CheckinCommand;
+  if (sessions.length === 1) {
+    // The usual case: one session bound to the device. The student (by number, with their
+    // enrolment) is read inside the write's transaction, in its first statement — which on
+    // PostgreSQL also logs a repeated scan against the record already there. The answers and their
+    // order are those below: unknown student, not enrolled, the scan's time, the policy, the state.
+    const [session] = sessions;
+    let decision: CheckinCommand['decision'] | undefined;
+    let refusal: unknown;
+    try {
+      decision = decideScan(device, session, at);
+    } catch (err) {
+      refusal = err;
+    }
+    command = {
+      ...base,
       session,
-      student: { id: student.id, name: student.name, studentNumber: student.student_number },
-      method: 'device',
-      decision,
-      at,
-      actorId: null,
-      reason: `scanned by device "${device.name}" (${device.id})`,
-      scan: { deviceId: device.id, scanId: input.scan_id ?? `server:${newId()}`, studentNumber },
-    });
-    const made = changes.some((c) => c.action === 'record.checked_in' && c.studentId === student.id);
+      decision: decision ?? { status: 'present', state: 'confirmed', flags: [] },
+      student: {
+        studentNumber,
+        admit(row) {
+          if (!row || row.role !== 'student' || row.active !== 1) throw unknownStudent(studentNumber);
+          if (!row.enrolled) throw notEnrolledIn(studentNumber);
+          if (refusal !== undefined) throw refusal;
+          return { id: row.id, name: row.name, studentNumber: row.student_number };
+        },
+      },
+    };
+  } else {
+    const student = await activeStudentByNumber(app.db, studentNumber);
+    if (!student) throw unknownStudent(studentNumber);
+    const enrolled = await enrolledCourses(app.db, student.id, sessions.map((s) => s.courseId));
+    const session = sessions.find((s) => enrolled.has(s.courseId));
+    if (!session) throw notEnrolledIn(studentNumber);
+    command = { ...base, session, decision: decideScan(device, session, at), student: { id: student.id, name: student.name, studentNumber: student.student_number } };
+  }
+  try {
+    const { changes, record, student } = await writeRecords(app, command);
+    const made = changes.some((c) => c.action === 'record.checked_in' && c.studentId === student?.id);
     return { record: record!, duplicate: !made };
   } catch (err) {
     if (err instanceof ReplayedScan) return replayed(app, device, input.scan_id!);
     if (err instanceof AppError && err.code === 'session_not_open') throw noActiveSession('The session bound to this device was closed meanwhile.');
     throw err;
   }
+}
+
+const unknownStudent = (studentNumber: string) => new AppError(404, 'unknown_student', 'Unknown student number', `No student has the number ${studentNumber}.`);
+const notEnrolledIn = (studentNumber: string) =>
+  new AppError(403, 'not_enrolled', 'Not enrolled', `Student ${studentNumber} is not enrolled in the course of the session this device scans for.`);
+
+/** The scan's time against the session's opening, then the session's policy. */
+function decideScan(device: DeviceRow, session: CodeSession, at: number): CheckinCommand['decision'] {
+  if (at < Date.parse(session.openedAt) - SCAN_CLOCK_TOLERANCE_MS) {
+    throw noActiveSession(
+      `The scan was taken at ${new Date(at).toISOString()}, before the session opened (${session.openedAt}); check the device's clock, or drop scans left from an earlier class.`,
+    );
+  }
+  return decideCheckin(session.policy, { method: 'device', deviceId: device.id, at, session });
 }
 
 /** A scan_id delivered before: the record it made, or 409 when an admin deleted that record since. */
