@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { readHeavy } from '../../db/sqlite-readers.js';
 import { courseIdsTaughtBy } from '../courses/courses.repository.js';
 
 type Db = Kysely<Database>;
@@ -167,14 +168,16 @@ export class StudentCells<T> {
  * statement, so the columns and the cells come from the same snapshot.
  */
 export async function heldGrid(db: Db, courseId: string) {
-  const rows = await db
-    .selectFrom('sessions')
-    .select(['sessions.id', 'sessions.number', 'sessions.title', 'sessions.starts_at', recordCells(db).as('cells')])
-    .where('sessions.course_id', '=', courseId)
-    .where('sessions.state', '=', HELD)
-    .orderBy('sessions.starts_at')
-    .orderBy('sessions.id')
-    .execute();
+  const rows = await readHeavy(
+    db,
+    db
+      .selectFrom('sessions')
+      .select(['sessions.id', 'sessions.number', 'sessions.title', 'sessions.starts_at', recordCells(db).as('cells')])
+      .where('sessions.course_id', '=', courseId)
+      .where('sessions.state', '=', HELD)
+      .orderBy('sessions.starts_at')
+      .orderBy('sessions.id'),
+  );
   const byStudent = new StudentCells(() => new Array<CellStatus | null>(rows.length).fill(null));
   rows.forEach((session, j) => byStudent.read(session.cells, (row, status) => (row[j] = status)));
   return { sessions: rows.map(({ cells: _, ...s }) => s), byStudent };
@@ -227,5 +230,5 @@ function heldInRange(db: Db, f: OverviewFilter) {
 
 /** Each held session in range: its course, start and records (a `recordCells` aggregate: see `StudentCells`). */
 export function overviewSessions(db: Db, f: OverviewFilter) {
-  return heldInRange(db, f).select(['sessions.id', 'sessions.course_id', 'sessions.starts_at', recordCells(db).as('cells')]).execute();
+  return readHeavy(db, heldInRange(db, f).select(['sessions.id', 'sessions.course_id', 'sessions.starts_at', recordCells(db).as('cells')]));
 }
