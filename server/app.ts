@@ -114,6 +114,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     options.database ??
     openDatabase(config.DATABASE_URL, {
       poolSize: config.DB_POOL_SIZE,
+      sqliteReaders: config.SQLITE_READERS,
       timeouts: {
         connectMs: config.DB_CONNECT_TIMEOUT_MS,
         statementMs: config.DB_STATEMENT_TIMEOUT_MS,

@@ -41,6 +41,8 @@ export const configSchema = z.object({
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** PostgreSQL connections per process (docs/operations.md); unset: DEFAULT_POOL_SIZE. */
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(500).optional(),
+  /** SQLite: reader threads for whole-course reports (docs/operations.md); unset: one less than the cores, 1 to 4; 0: none. */
+  SQLITE_READERS: z.coerce.number().int().min(0).max(16).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   UPLOAD_DIR: z.string().min(1).optional(),
   /** Largest attachment accepted, in MiB. */

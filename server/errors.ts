@@ -71,7 +71,8 @@ const UNAVAILABLE_MESSAGES = [
  * Whether an error means the database (not the request) failed: it could not be reached, dropped
  * the connection, or a deadline passed. PostgreSQL SQLSTATE classes 08 (connection exception),
  * 57 (operator intervention: shutdown, statement/idle-in-transaction timeout) and 53 (insufficient
- * resources: too many connections); SQLite's busy/locked after its busy timeout.
+ * resources: too many connections); SQLite's busy/locked after its busy timeout, and a report read interrupted at its deadline
+ * (db/sqlite-readers.ts).
  */
 export function isUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -79,7 +80,7 @@ export function isUnavailableError(error: unknown): boolean {
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code)) return true;
     if (/^(08|57|53)[0-9A-Z]{3}$/.test(code) || code === '25P03') return true;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT') return true;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_INTERRUPT') return true;
   }
   if (UNAVAILABLE_MESSAGES.some((m) => error.message.includes(m))) return true;
   const cause = (error as { cause?: unknown }).cause;

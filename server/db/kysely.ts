@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, type SqliteDatabase } from 'kysely';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
+import { defaultReaderCount, registerReaders, SqliteReaders } from './sqlite-readers.js';
 import { enableSqliteFastPath, preparedStatementName } from './hot-query.js';
 import pg from 'pg';
 import type { Database } from './database.js';
@@ -46,7 +47,16 @@ export function statementsSent(db: Kysely<any>): number {
 }
 
 /** Opens the database named by DATABASE_URL: `sqlite:<file>` or `postgres://…`. */
-export function openDatabase(url: string, options: { poolSize?: number; timeouts?: DbTimeouts; log?: (err: Error) => void } = {}): DbHandle {
+export function openDatabase(
+  url: string,
+  options: {
+    poolSize?: number;
+    timeouts?: DbTimeouts;
+    log?: (err: Error) => void;
+    /** SQLite: reader threads for whole-course reports (sqlite-readers.ts); 0 for none. */
+    sqliteReaders?: number;
+  } = {},
+): DbHandle {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '') || './data/rollbook.db';
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -61,9 +71,19 @@ export function openDatabase(url: string, options: { poolSize?: number; timeouts
     sqlite.pragma('wal_autocheckpoint = 10000');
     const count = { n: 0 };
     const database = withStatementCache(sqlite, count);
+    const readerCount = file === ':memory:' ? 0 : (options.sqliteReaders ?? defaultReaderCount());
+    const readers = readerCount > 0 ? new SqliteReaders(path.resolve(file), readerCount, (options.timeouts ?? DEFAULT_DB_TIMEOUTS).statementMs) : null;
+    if (readers) {
+      const close = database.close;
+      database.close = () => {
+        void readers.close();
+        close();
+      };
+    }
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
     enableSqliteFastPath(db, database);
     statementCounts.set(db, count);
+    if (readers) registerReaders(db, readers);
     return { db, dialect: 'sqlite' };
   }
   const t = options.timeouts ?? DEFAULT_DB_TIMEOUTS;

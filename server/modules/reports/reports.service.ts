@@ -15,11 +15,10 @@ import { assertCourseStaff, assertCanViewCourse, type Actor } from '../courses/c
 import { addDays, isoWeekday, localDateOf, localToUtc } from '../../lib/timezone.js';
 import {
   enrolledStudents,
-  heldSessionCount,
   heldGrid,
   overviewCourses,
   overviewSessions,
-  cellsOf,
+  StudentCells,
   recordsPage,
   statusCountsByStudent,
   studentRecordLines,
@@ -90,25 +89,34 @@ export async function myAttendance(db: Db, actor: Actor, courseId?: string): Pro
   return { items };
 }
 
-/** Every enrolled student's figures in one course, lowest percentage first (the teacher's report). */
-export async function courseReport(db: Db, actor: Actor, courseId: string): Promise<CourseReport> {
-  const course = await assertCourseStaff(db, actor, courseId);
-  const [held, counts, students] = await Promise.all([
-    heldSessionCount(db, courseId),
-    statusCountsByStudent(db, courseId),
-    enrolledStudents(db, courseId),
-  ]);
-  const byStudent = countsByStudent(counts);
+type CourseRow = Awaited<ReturnType<typeof assertCourseStaff>>;
+
+/** What the course report and the grid are made of: the held sessions with every record in them, and the enrolled students. */
+async function loadCourseGrid(db: Db, courseId: string) {
+  const [grid, students] = await Promise.all([heldGrid(db, courseId), enrolledStudents(db, courseId)]);
+  return { ...grid, students };
+}
+type LoadedGrid = Awaited<ReturnType<typeof loadCourseGrid>>;
+
+const courseHeader = (course: CourseRow) => ({ id: course.id, code: course.code, name: course.name, thresholdPercent: course.threshold_percent });
+
+function countsOf(cells: readonly (keyof Counts | null)[] | undefined): Counts {
+  const counts = emptyCounts();
+  if (cells) for (const status of cells) if (status) counts[status]++;
+  return counts;
+}
+
+function reportOf(course: CourseRow, { sessions, byStudent, students }: LoadedGrid): CourseReport {
   const items = students
     .map((s) => ({
       student: { id: s.id, name: s.name, studentNumber: s.student_number },
-      ...statsOf(byStudent.get(s.id) ?? emptyCounts(), course.threshold_percent),
+      ...statsOf(countsOf(byStudent.get(s.id)), course.threshold_percent),
     }))
     .sort((a, b) => (a.percentage ?? 101) - (b.percentage ?? 101) || a.student.name.localeCompare(b.student.name));
   const withPct = items.filter((i) => i.percentage !== null);
   return {
-    course: { id: course.id, code: course.code, name: course.name, thresholdPercent: course.threshold_percent },
-    sessions: held,
+    course: courseHeader(course),
+    sessions: sessions.length,
     items,
     summary: {
       students: items.length,
@@ -116,6 +124,12 @@ export async function courseReport(db: Db, actor: Actor, courseId: string): Prom
       belowThreshold: items.filter((i) => i.belowThreshold).length,
     },
   };
+}
+
+/** Every enrolled student's figures in one course, lowest percentage first (the teacher's report). */
+export async function courseReport(db: Db, actor: Actor, courseId: string): Promise<CourseReport> {
+  const course = await assertCourseStaff(db, actor, courseId);
+  return reportOf(course, await loadCourseGrid(db, courseId));
 }
 
 /**
@@ -169,13 +183,10 @@ export async function courseRecordsCsv(db: Db, actor: Actor, courseId: string, p
 
 const percentOf = (attended: number, counted: number) => (counted > 0 ? Math.round((attended / counted) * 1000) / 10 : null);
 
-/** Students × held sessions (API: GET /api/courses/:id/grid): the heat-map of the course report. */
-export async function courseGrid(db: Db, actor: Actor, courseId: string): Promise<CourseGrid> {
-  const course = await assertCourseStaff(db, actor, courseId);
-  const [{ sessions, byStudent }, students] = await Promise.all([heldGrid(db, courseId), enrolledStudents(db, courseId)]);
+function gridOf(course: CourseRow, { sessions, byStudent, students }: LoadedGrid): CourseGrid {
   // Per session over every record in it, a student no longer enrolled included (as the reports count).
   const perSession = sessions.map(() => ({ attended: 0, counted: 0 }));
-  for (const cells of byStudent.values()) {
+  for (const cells of byStudent.slots()) {
     for (let j = 0; j < cells.length; j++) {
       const status = cells[j];
       if (!status || status === 'excused') continue;
@@ -184,7 +195,7 @@ export async function courseGrid(db: Db, actor: Actor, courseId: string): Promis
     }
   }
   return {
-    course: { id: course.id, code: course.code, name: course.name, thresholdPercent: course.threshold_percent },
+    course: courseHeader(course),
     sessions: sessions.map((s, j) => ({
       id: s.id,
       number: s.number,
@@ -194,9 +205,7 @@ export async function courseGrid(db: Db, actor: Actor, courseId: string): Promis
     })),
     students: students.map((s) => {
       const cells = byStudent.get(s.id) ?? new Array<keyof Counts | null>(sessions.length).fill(null);
-      const counts = emptyCounts();
-      for (const status of cells) if (status) counts[status]++;
-      const stats = statsOf(counts, course.threshold_percent);
+      const stats = statsOf(countsOf(cells), course.threshold_percent);
       return {
         student: { id: s.id, name: s.name, studentNumber: s.student_number },
         cells,
@@ -205,6 +214,19 @@ export async function courseGrid(db: Db, actor: Actor, courseId: string): Promis
       };
     }),
   };
+}
+
+/** Students × held sessions (API: GET /api/courses/:id/grid): the heat-map of the course report. */
+export async function courseGrid(db: Db, actor: Actor, courseId: string): Promise<CourseGrid> {
+  const course = await assertCourseStaff(db, actor, courseId);
+  return gridOf(course, await loadCourseGrid(db, courseId));
+}
+
+/** The report and the grid from one read (the exports carry both). */
+async function courseReportAndGrid(db: Db, actor: Actor, courseId: string) {
+  const course = await assertCourseStaff(db, actor, courseId);
+  const loaded = await loadCourseGrid(db, courseId);
+  return { report: reportOf(course, loaded), grid: gridOf(course, loaded) };
 }
 
 interface Tally {
@@ -237,10 +259,19 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
     return addDays(d, 1 - isoWeekday(d));
   };
   const perCourse = new Map(
-    courses.map((c) => [c.id, { sessions: new Set<string>(), tally: { attended: 0, counted: 0 }, weeks: new Map<string, Tally>(), students: 0, below: 0 }]),
+    courses.map((c) => [
+      c.id,
+      {
+        sessions: new Set<string>(),
+        tally: { attended: 0, counted: 0 },
+        weeks: new Map<string, Tally>(),
+        byStudent: new StudentCells<Counts>(emptyCounts),
+        students: 0,
+        below: 0,
+      },
+    ]),
   );
   const weekly = new Map<string, { sessions: Set<string>; tally: Tally }>();
-  const studentTallies = new Map<string, { courseId: string; counts: Counts }>();
   const add = (into: Tally, t: Tally) => {
     into.attended += t.attended;
     into.counted += t.counted;
@@ -249,13 +280,10 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
     const c = perCourse.get(r.course_id);
     if (!c) continue;
     const session: Tally = { attended: 0, counted: 0 };
-    for (const [studentId, status] of cellsOf(r.cells)) {
+    c.byStudent.read(r.cells, (counts, status) => {
       addStatus(session, status, 1);
-      const key = `${r.course_id}:${studentId}`;
-      let t = studentTallies.get(key);
-      if (!t) studentTallies.set(key, (t = { courseId: r.course_id, counts: emptyCounts() }));
-      t.counts[status]++;
-    }
+      counts[status]++;
+    });
     const week = weekOf(r.starts_at);
     c.sessions.add(r.id);
     add(c.tally, session);
@@ -267,12 +295,10 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
     w.sessions.add(r.id);
     add(w.tally, session);
   }
-  const threshold = new Map(courses.map((c) => [c.id, c.threshold_percent]));
-  for (const t of studentTallies.values()) {
-    const c = perCourse.get(t.courseId);
-    if (!c) continue;
-    c.students++;
-    if (statsOf(t.counts, threshold.get(t.courseId) ?? 0).belowThreshold) c.below++;
+  for (const course of courses) {
+    const c = perCourse.get(course.id)!;
+    c.students = c.byStudent.byId.size;
+    for (const counts of c.byStudent.slots()) if (statsOf(counts, course.threshold_percent).belowThreshold) c.below++;
   }
   const weeks = [...weekly.keys()].sort();
   const courseItems = courses.map((c) => {
@@ -332,13 +358,13 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
 
 /** The course report as XLSX (summary, grid, records), authorised and loaded before the first byte. */
 export async function courseReportXlsxFile(db: Db, actor: Actor, courseId: string, timeZone: string, onError: (err: unknown) => void) {
-  const [report, grid] = await Promise.all([courseReport(db, actor, courseId), courseGrid(db, actor, courseId)]);
+  const { report, grid } = await courseReportAndGrid(db, actor, courseId);
   return { course: report.course, stream: courseReportXlsx(report, grid, courseRecordRows(db, courseId), timeZone, onError) };
 }
 
 /** The course report as a printable PDF. */
 export async function courseReportPdfFile(db: Db, actor: Actor, courseId: string, timeZone: string) {
-  const [report, grid] = await Promise.all([courseReport(db, actor, courseId), courseGrid(db, actor, courseId)]);
+  const { report, grid } = await courseReportAndGrid(db, actor, courseId);
   return { course: report.course, stream: courseReportPdf(report, grid, timeZone) };
 }
 

@@ -18,6 +18,9 @@ const MAX_DEPTH = 4;
 function collectRecords(value: unknown, out: RecordLike[], depth = 0): void {
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
+    // Arrays hold one kind of thing: one of plain values (a grid row's 60 cells) holds no record.
+    const first = value.find((v) => v !== null);
+    if (first === undefined || typeof first !== 'object') return;
     for (const v of value) collectRecords(v, out, depth + 1);
     return;
   }

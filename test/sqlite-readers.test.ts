@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, openDatabase, type DbHandle } from '../server/db/kysely.js';
+import { readHeavy } from '../server/db/sqlite-readers.js';
+import { isUnavailableError } from '../server/errors.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+/** Report reads on reader threads (server/db/sqlite-readers.ts): same rows, fresh data, a deadline, no lost thread. */
+describe('SQLite reader threads', () => {
+  let database: TestDatabase;
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    handle = openDatabase(database.url, { sqliteReaders: 2, timeouts: { connectMs: 1000, statementMs: 300, idleInTransactionMs: 1000 } });
+    await migrateToLatest(handle.db);
+  });
+  afterAll(async () => {
+    await handle.db.destroy();
+    await database.drop();
+  });
+
+  const departments = () => handle.db.selectFrom('departments').select(['code', 'name']).orderBy('code');
+  const add = (code: string) => handle.db.insertInto('departments').values({ id: `d-${code}`, code, name: `Dept ${code}`, created_at: new Date().toISOString() }).execute();
+
+  it('returns what the server connection returns, including what was committed just before', async () => {
+    await add('A');
+    expect(await readHeavy(handle.db, departments())).toEqual([{ code: 'A', name: 'Dept A' }]);
+    await add('B');
+    const [onReader, onServer] = await Promise.all([readHeavy(handle.db, departments()), departments().execute()]);
+    expect(onReader).toEqual(onServer);
+    expect(onReader.map((d) => d.code)).toEqual(['A', 'B']);
+  });
+
+  it('reads inside a transaction on the transaction, seeing its own uncommitted writes', async () => {
+    await handle.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('departments').values({ id: 'd-T', code: 'T', name: 'Dept T', created_at: new Date().toISOString() }).execute();
+        const inside = await readHeavy(trx, trx.selectFrom('departments').select('code').orderBy('code'));
+        expect(inside.map((d) => d.code)).toEqual(['A', 'B', 'T']);
+        throw new Error('roll back');
+      })
+      .catch((err: Error) => expect(err.message).toBe('roll back'));
+    expect((await readHeavy(handle.db, departments())).map((d) => d.code)).toEqual(['A', 'B']);
+  });
+
+  it('refuses to write', async () => {
+    const write = handle.db.insertInto('departments').values({ id: 'd-W', code: 'W', name: 'W', created_at: new Date().toISOString() }).returning('code');
+    await expect(readHeavy(handle.db, write as never)).rejects.toThrow(/readonly|query_only|attempt to write/i);
+    expect((await departments().execute()).map((d) => d.code)).toEqual(['A', 'B']);
+  });
+
+  it('interrupts a read past its deadline as "unavailable", and the next read works on a fresh thread', async () => {
+    const slow = sql<{ n: number }>`with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000000000) select count(*) as n from c`;
+    const started = Date.now();
+    const err = await readHeavy(handle.db, { compile: () => slow.compile(handle.db), execute: () => slow.execute(handle.db).then((r) => r.rows) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as { code?: string }).code).toBe('SQLITE_INTERRUPT');
+    expect(isUnavailableError(err)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Every reader thread still answers (the interrupted one was replaced).
+    const again = await Promise.all([1, 2, 3, 4].map(() => readHeavy(handle.db, departments())));
+    for (const rows of again) expect(rows.map((d) => d.code)).toEqual(['A', 'B']);
+  });
+});
