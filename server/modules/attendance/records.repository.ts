@@ -360,17 +360,20 @@ type ContextRow = {
  *   the session is open, they are enrolled and the record is not the close's automatic absence, the
  *   scan logged against it under its (device_id, scan_id) key — so a repeated scan needs nothing
  *   more. A replayed scan_id logs nothing (`e_logged` 0).
- * One row per same-browser record, or one row.
+ * One row per same-browser record, or one row. Written so that its generic plan (a prepared
+ * statement) looks every row up by an index: the student by number first, then their role; the
+ * record by session and student.
  */
 const checkinContextStatement = preparedStatement<ContextRow>(
   `with s as (select id, state from sessions where id = $1 for share),
 u as (
   select id, name, student_number, role, active from users where $5::boolean and id = $3
   union all
-  select id, name, student_number, role, active from users where $5::boolean and $3::text is null and student_number = $7 and role = 'student' and active = 1
+  select id, name, student_number, role, active from (select * from users where $5::boolean and $3::text is null and student_number = $7 offset 0) n
+  where role = 'student' and active = 1
 ),
 su as (select u.*, e.course_id as enrolled from u left join enrollments e on e.student_id = u.id and e.course_id = $4 limit 1),
-er as (select r.* from attendance_records r join su on r.student_id = su.id where r.session_id = $1 and $9::text is not null),
+er as (select r.* from attendance_records r where r.session_id = $1 and r.student_id = (select id from su) and $9::text is not null),
 sc as (
   insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
   select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su
