@@ -14,9 +14,9 @@ function random(seed: number) {
 
 type Session = [studentId: string, status: CellStatus][];
 
-/** The two aggregates the report query returns for a session (null when it has no records). */
-const aggregates = (session: Session): [string | null, string | null] =>
-  session.length === 0 ? [null, null] : [session.map(([id]) => id).join(','), session.map(([, s]) => s[0]).join('')];
+/** The aggregate the report query returns for a session (null when it has no records). */
+const aggregate = (session: Session): string | null =>
+  session.length === 0 ? null : `${session.map(([id]) => id).join(',')}|${session.map(([, s]) => s[0]).join('')}`;
 
 function expected(sessions: Session[]): Map<string, (CellStatus | null)[]> {
   const rows = new Map<string, (CellStatus | null)[]>();
@@ -31,7 +31,7 @@ function expected(sessions: Session[]): Map<string, (CellStatus | null)[]> {
 
 function decode(sessions: Session[]) {
   const cells = new StudentCells(() => new Array<CellStatus | null>(sessions.length).fill(null));
-  sessions.forEach((session, j) => cells.read(...aggregates(session), (row, status) => (row[j] = status)));
+  sessions.forEach((session, j) => cells.read(aggregate(session), (row, status) => (row[j] = status)));
   return new Map([...cells.byId.values()].map((e) => [e.id, e.slot]));
 }
 
@@ -55,6 +55,6 @@ describe('reading aggregated report cells', () => {
 
   it('refuses an aggregate whose statuses do not match its students', () => {
     const cells = new StudentCells(() => ({}));
-    expect(() => cells.read('a,b,c', 'pa', () => {})).toThrow(/3 students but 2 statuses/);
+    expect(() => cells.read('a,b,c|pa', () => {})).toThrow(/3 students but 2 statuses/);
   });
 });

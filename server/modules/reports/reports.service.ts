@@ -280,7 +280,7 @@ export async function reportsOverview(db: Db, timeZone: string, q: OverviewQuery
     const c = perCourse.get(r.course_id);
     if (!c) continue;
     const session: Tally = { attended: 0, counted: 0 };
-    c.byStudent.read(r.students, r.statuses, (counts, status) => {
+    c.byStudent.read(r.cells, (counts, status) => {
       addStatus(session, status, 1);
       counts[status]++;
     });
