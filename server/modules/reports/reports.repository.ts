@@ -102,8 +102,9 @@ export type CellStatus = (typeof STATUS_BY_LETTER)[keyof typeof STATUS_BY_LETTER
  * need every record of many sessions read one row per session instead of one per record: turning
  * 30,000 rows into JavaScript objects took about 60 ms; a join with GROUP BY sorted all 30,000 rows
  * in a temporary b-tree (22 ms on SQLite at 500 × 60); the subquery walks each session's records in
- * an index instead, once for both aggregates (two subqueries cost 17 ms, one 12). `student_id > ''`
- * (true of every id) makes both databases walk the (session, student) index, so sessions with the
+ * an index instead, once for both aggregates (two subqueries cost 15 ms, one 13). `student_id > ''`
+ * (true of every id) makes both databases walk the (session, student, status) index, which holds
+ * everything read here (no look-up of each record in the table: 13 → 8 ms), so sessions with the
  * same students list them in the same order, and `StudentCells` recognises the list instead of
  * cutting it up again.
  */
