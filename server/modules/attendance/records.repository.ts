@@ -3,7 +3,7 @@ import type { AttendanceRecordsTable, AuditEventsTable, Database, DeviceScansTab
 import type { Summary } from '../../../common/attendance.schemas.js';
 import { hotQuery, preparedStatement } from '../../db/hot-query.js';
 import { insertAuditRow } from '../audit/audit.repository.js';
-import { insertScanIfAbsent } from '../devices/devices.repository.js';
+import { activeStudentByNumber, insertScanIfAbsent } from '../devices/devices.repository.js';
 import { insertOutboxRows, type OutboxRows } from '../webhooks/outbox.repository.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { attendanceOf, checkinAttendance } from '../reports/checkin-attendance.js';
@@ -477,19 +477,14 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
   if (input.student) {
     if (studentId !== null) ctx.student = await studentInCourse(db, studentId, courseId);
     else if (input.studentNumber !== undefined) {
-      const s = (await activeStudentByNumberQuery(db, input.studentNumber)).rows[0];
+      const s = await activeStudentByNumber(db, input.studentNumber);
       ctx.student = s ? await studentInCourse(db, s.id, courseId) : undefined;
     }
   }
-  if (input.attendance && ctx.student !== undefined) ctx.attendance = await checkinAttendance(db, courseId, ctx.student.id);
-  else if (input.attendance && studentId !== null) ctx.attendance = await checkinAttendance(db, courseId, studentId);
+  const attendingId = ctx.student?.id ?? studentId;
+  if (input.attendance && attendingId !== null) ctx.attendance = await checkinAttendance(db, courseId, attendingId);
   return ctx;
 }
-
-/** An active student by number (the id only). A hotQuery. */
-const activeStudentByNumberQuery = hotQuery((db: Db, studentNumber: string) =>
-  db.selectFrom('users').select('id').where('student_number', '=', studentNumber).where('role', '=', 'student').where('active', '=', 1),
-);
 
 /** The session with what record events need of its course; share-locked on PostgreSQL (see checkinContext). */
 export function sessionForWrite(db: Db, dialect: 'sqlite' | 'postgres', sessionId: string) {

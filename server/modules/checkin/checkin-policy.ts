@@ -46,6 +46,20 @@ export interface CheckinDecision {
   flags: string[];
 }
 
+/**
+ * A decision taken before a write whose refusal must come later, after the answers that precede it
+ * (who the student is, their enrolment: read inside the write's transaction): `refusal` is what
+ * `decide` threw, for the write command's `admit` to throw in its turn; `decision` is then only a
+ * placeholder that is never written.
+ */
+export function decideDeferred(decide: () => CheckinDecision): { decision: CheckinDecision; refusal: unknown } {
+  try {
+    return { decision: decide(), refusal: undefined };
+  } catch (err) {
+    return { decision: { status: 'present', state: 'confirmed', flags: [] }, refusal: err };
+  }
+}
+
 const METHOD_NAMES: Record<SelfCheckinMethod, string> = { code: 'typed code', qr: 'QR', link: 'link', device: 'device' };
 
 /** Decides a self check-in under the policy, or throws the refusal (403 with a stable code). */

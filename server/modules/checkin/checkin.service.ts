@@ -12,7 +12,7 @@ import { toRecord } from '../attendance/records.service.js';
 import { writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { checkinAttendance } from '../reports/checkin-attendance.js';
-import { decideCheckin, type Location } from './checkin-policy.js';
+import { decideCheckin, decideDeferred, type Location } from './checkin-policy.js';
 import { looksLikeTypedCode, matchesCode } from './codes.js';
 import type { CodeSession } from './open-sessions.cache.js';
 
@@ -192,13 +192,7 @@ async function checkInOne(app: FastifyInstance, input: CodeCheckinInput, session
     throw err;
   }
   const method = looksLikeTypedCode(input.code) ? 'code' : 'qr';
-  let decision: CheckinCommand['decision'] | undefined;
-  let refusal: unknown;
-  try {
-    decision = decideCheckin(session.policy, { method, ip: input.ip, location: input.location, at: Date.now(), session });
-  } catch (err) {
-    refusal = err;
-  }
+  const { decision, refusal } = decideDeferred(() => decideCheckin(session.policy, { method, ip: input.ip, location: input.location, at: Date.now(), session }));
   try {
     const result = await checkIn(app, session, {
       type: 'checkin',
@@ -214,7 +208,7 @@ async function checkInOne(app: FastifyInstance, input: CodeCheckinInput, session
         },
       },
       method,
-      decision: decision ?? { status: 'present', state: 'confirmed', flags: [] },
+      decision,
       browserId: input.browserId,
       newBrowser: input.newBrowser,
       actorId: input.studentId,
@@ -228,9 +222,7 @@ async function checkInOne(app: FastifyInstance, input: CodeCheckinInput, session
   }
 }
 
-type StudentRow = StudentInCourse;
-
-const activeOnly = (row: StudentRow | undefined) => (row && row.active === 1 ? row : undefined);
+const activeOnly = (row: StudentInCourse | undefined) => (row && row.active === 1 ? row : undefined);
 
 async function studentOf(db: Db, studentId: string, courseId: string) {
   return activeOnly(await studentInCourse(db, studentId, courseId));

@@ -8,7 +8,7 @@ import { toRecord } from '../attendance/records.service.js';
 import { noActiveSession } from '../attendance/roll-call.service.js';
 import { ReplayedScan, writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
 import type { CodeSession } from '../checkin/open-sessions.cache.js';
-import { decideCheckin } from '../checkin/checkin-policy.js';
+import { decideCheckin, decideDeferred } from '../checkin/checkin-policy.js';
 import { boundSessions } from './devices.service.js';
 import { activeStudentByNumber, enrolledCourses, findScan, type DeviceRow } from './devices.repository.js';
 import type { RecordRow } from '../attendance/records.repository.js';
@@ -92,17 +92,11 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, n
     // PostgreSQL also logs a repeated scan against the record already there. The answers and their
     // order are those below: unknown student, not enrolled, the scan's time, the policy, the state.
     const [session] = sessions;
-    let decision: CheckinCommand['decision'] | undefined;
-    let refusal: unknown;
-    try {
-      decision = decideScan(device, session, at);
-    } catch (err) {
-      refusal = err;
-    }
+    const { decision, refusal } = decideDeferred(() => decideScan(device, session, at));
     command = {
       ...base,
       session,
-      decision: decision ?? { status: 'present', state: 'confirmed', flags: [] },
+      decision,
       student: {
         studentNumber,
         admit(row) {
