@@ -108,6 +108,9 @@ describeBrowser('warnings, the grid and the exports', () => {
     const page = await open('phone');
     await page.goto('/login');
     await signIn(page, people.ada.username, people.ada.password);
+    // Signed in (the account menu shows) before leaving the page: navigating while the sign-in
+    // request is still out loads /checkin signed out, which sends the phone back to /login.
+    await page.getByTestId('user-menu').waitFor();
     await page.goto('/checkin');
     await page.getByTestId('checkin-code').fill(code);
     await page.getByTestId('checkin-submit').click();
