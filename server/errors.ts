@@ -23,6 +23,8 @@ export class AppError extends Error {
 
 export const unauthenticated = (detail = 'Sign in to continue.') =>
   new AppError(401, 'unauthenticated', 'Not signed in', detail);
+/** A scanning device's key that is not registered or was revoked. */
+export const deviceKeyRefused = () => unauthenticated('Unknown or revoked device key.');
 export const forbidden = (detail = 'Your role does not allow this.') =>
   new AppError(403, 'forbidden', 'Forbidden', detail);
 export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `${what} not found`);

@@ -311,6 +311,54 @@ describeEachDialect(
       expect(audit.map((e) => e.action)).toEqual(['device.created', 'device.revoked']);
     });
 
+    it('a key this node accepted before (its scans skip the device read) is refused the moment it is revoked, on any node: every answer is 401', async () => {
+      const { room, apiKey, device, sessionId } = await boundRoom(ctx(), adminToken, 3);
+      const [a, b, c] = room.students;
+      const first = await scan(ctx(), apiKey, { student_id: a.studentNumber, scan_id: 'known-1' });
+      expect(first.statusCode, first.body).toBe(201);
+      // Known now: the scans below take the device from this node's memory. Still valid: the usual answers.
+      expect((await scan(ctx(), apiKey, { student_id: b.studentNumber, scan_id: 'known-2' })).statusCode).toBe(201);
+      expect((await scan(ctx(), apiKey, {})).statusCode).toBe(400);
+      expect((await scan(ctx(), apiKey, { student_id: 'NOBODY-1' })).statusCode).toBe(404);
+      const scansBefore = await ctx().db.selectFrom('device_scans').select('id').where('device_id', '=', device.id).execute();
+
+      // Revoked by another node: only the database knows (this node's memory still holds the key).
+      await ctx().db.updateTable('devices').set({ revoked_at: new Date().toISOString() }).where('id', '=', device.id).execute();
+      const attempts: [string, object][] = [
+        ['a new student', { student_id: c.studentNumber, scan_id: 'after-1' }],
+        ['a student already recorded', { student_id: a.studentNumber, scan_id: 'after-2' }],
+        ['a replayed scan_id', { student_id: a.studentNumber, scan_id: 'known-1' }],
+        ['no scan_id', { student_id: b.studentNumber }],
+        ['an unknown student', { student_id: 'NOBODY-2', scan_id: 'after-3' }],
+        ['a bad body', { student_id: '' }],
+        ['a time before the session opened', { student_id: c.studentNumber, ...localAt(Date.now() - 3 * 3600_000) }],
+      ];
+      for (const [what, body] of attempts) {
+        const res = await scan(ctx(), apiKey, body);
+        expect(res.statusCode, `${what}: ${res.body}`).toBe(401);
+        expect(res.json()).toMatchObject({ code: 'unauthenticated', detail: 'Unknown or revoked device key.' });
+      }
+      // The session closed: a replay of a refused scan is not answered from the scan log either.
+      await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
+      expect((await scan(ctx(), apiKey, { student_id: a.studentNumber, scan_id: 'known-1' })).statusCode).toBe(401);
+      expect((await ctx().request({ method: 'GET', url: '/api/devices/me', headers: { authorization: `Bearer ${apiKey}` } })).statusCode).toBe(401);
+
+      // Nothing was written by the refused scans: no record for c, no scan logged.
+      expect(await ctx().db.selectFrom('attendance_records').select('id').where('student_id', '=', c.id).where('session_id', '=', sessionId).where('method', '!=', 'auto').execute()).toHaveLength(0);
+      expect(await ctx().db.selectFrom('device_scans').select('id').where('device_id', '=', device.id).execute()).toHaveLength(scansBefore.length);
+    });
+
+    it('a key revoked through the API right after it scanned is refused at once, a bad body included', async () => {
+      const { room, apiKey, device } = await boundRoom(ctx(), adminToken, 2);
+      expect((await scan(ctx(), apiKey, { student_id: room.students[0].studentNumber })).statusCode).toBe(201);
+      expect((await ctx().request({ method: 'DELETE', url: `/api/devices/${device.id}`, token: adminToken })).statusCode).toBe(204);
+      for (const body of [{ student_id: room.students[1].studentNumber }, { student_id: '' }]) {
+        const res = await scan(ctx(), apiKey, body);
+        expect(res.statusCode, res.body).toBe(401);
+      }
+      expect(await ctx().db.selectFrom('attendance_records').select('id').where('student_id', '=', room.students[1].id).execute()).toHaveLength(0);
+    });
+
     it('a device key opens nothing else, and a user token does not open the device endpoints', async () => {
       const { room, apiKey, sessionId } = await boundRoom(ctx(), adminToken, 1);
       const s = room.students[0];

@@ -6,7 +6,7 @@ import { sessionTopic, userTopic } from '../../../common/live-events.js';
 import { commitGroupOf } from '../../db/commit-group.js';
 import { isForeignKeyViolation } from '../../db/constraint-errors.js';
 import type { Database } from '../../db/database.js';
-import { AppError, conflict, notFound } from '../../errors.js';
+import { AppError, conflict, deviceKeyRefused, notFound } from '../../errors.js';
 import { newId, nowIso } from '../../lib/ids.js';
 import { publish } from '../../realtime/live-events.js';
 import { auditRow, insertAudit, insertAuditMany, type AuditInput } from '../audit/audit.repository.js';
@@ -336,7 +336,10 @@ export class RecordWriter {
       attendance: command.attendance ?? false,
       scan,
     });
-    // Who is asking comes first (401/403, not enrolled), then the session's state.
+    // Who is asking comes first: a device whose key was revoked (the scan route may have taken the
+    // device from the keys this node accepted before, unread: requireScanningDevice), then the
+    // student (401/403, not enrolled), then the session's state.
+    if (scan && !context.deviceActive) throw deviceKeyRefused();
     const student = toAdmit ? toAdmit.admit(context.student) : (command.student as StudentRef);
     const c: AdmittedCheckin = { ...command, student };
     const { state, fromBrowser: others } = context;

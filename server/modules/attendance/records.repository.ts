@@ -3,7 +3,7 @@ import type { AttendanceRecordsTable, AuditEventsTable, Database, DeviceScansTab
 import type { Summary } from '../../../common/attendance.schemas.js';
 import { hotQuery, preparedStatement } from '../../db/hot-query.js';
 import { insertAuditRow } from '../audit/audit.repository.js';
-import { activeStudentByNumber, insertScanIfAbsent } from '../devices/devices.repository.js';
+import { activeStudentByNumber, deviceActive, insertScanIfAbsent } from '../devices/devices.repository.js';
 import { insertOutboxRows, type OutboxRows } from '../webhooks/outbox.repository.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { attendanceOf, checkinAttendance } from '../reports/checkin-attendance.js';
@@ -346,6 +346,8 @@ type ContextRow = {
   /** A scan's student's record already there (JSON of the row), and whether the scan was logged against it. */
   e_record: RecordRow | null;
   e_logged: number;
+  /** A scan's device exists and is not revoked. */
+  d_active: number;
 } & { [K in keyof RecordRow]: RecordRow[K] | null };
 
 /**
@@ -356,10 +358,11 @@ type ContextRow = {
  *   course: by id ($3), or (device scans) an active student by number ($7);
  * - when asked ($6) the student's counts per status in the course's held sessions (the attendance
  *   figure the reply carries: the session being checked into is open, so its own record never counts);
- * - a device scan ($8…, the scan log row): the student's record if they have one and, when they do,
- *   the session is open, they are enrolled and the record is not the close's automatic absence, the
- *   scan logged against it under its (device_id, scan_id) key — so a repeated scan needs nothing
- *   more. A replayed scan_id logs nothing (`e_logged` 0).
+ * - a device scan ($8…, the scan log row): whether its device ($9) is still not revoked; the student's
+ *   record if they have one and, when they do, the session is open, they are enrolled, the device
+ *   is not revoked and the record is not the close's automatic absence, the scan logged against it
+ *   under its (device_id, scan_id) key — so a repeated scan needs nothing more. A replayed scan_id
+ *   logs nothing (`e_logged` 0).
  * One row per same-browser record, or one row. Written so that its generic plan (a prepared
  * statement) looks every row up by an index: the student by number first, then their role; the
  * record by session and student.
@@ -374,16 +377,17 @@ u as (
 ),
 su as (select u.*, e.course_id as enrolled from u left join enrollments e on e.student_id = u.id and e.course_id = $4 limit 1),
 er as (select r.* from attendance_records r where r.session_id = $1 and r.student_id = (select id from su) and $9::text is not null),
+d as (select id from devices where id = $9 and revoked_at is null),
 sc as (
   insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
-  select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su
+  select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su, d
   where s.state = 'open' and su.enrolled is not null and not (er.method = 'auto' and er.status = 'absent')
   on conflict (device_id, scan_id) do nothing returning id
 )
 select s.state as session_state,
   su.id as s_id, su.name as s_name, su.student_number as s_number, su.role as s_role, su.active as s_active, su.enrolled as s_enrolled,
   a.present as a_present, a.late as a_late, a.absent as a_absent, a.excused as a_excused,
-  (select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged,
+  (select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged, (select count(*) from d)::int as d_active,
   r.*
 from (select 1) one
 left join s on true
@@ -421,6 +425,8 @@ export interface CheckinContext {
   student?: StudentInCourse;
   /** When asked: the student's attendance in the course's held sessions. */
   attendance?: CheckinAttendance;
+  /** A device scan: its device exists and is not revoked (the scan route may not have read it: requireScanningDevice). */
+  deviceActive?: boolean;
   /**
    * PostgreSQL, a device scan whose student has a record: the record (unlocked), and whether the
    * scan was logged against it (false: the session is not open, the student not enrolled, the record
@@ -469,6 +475,7 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
       ctx.attendance = attendanceOf({ present: first?.a_present ?? 0, late: first?.a_late ?? 0, absent: first?.a_absent ?? 0, excused: first?.a_excused ?? 0 });
     }
     if (first?.e_record) ctx.existing = { record: first.e_record, scanLogged: first.e_logged === 1 };
+    if (scan) ctx.deviceActive = first?.d_active === 1;
     return ctx;
   }
   const { rows } = await writeContextQuerySqlite(db, sessionId, browserId, studentId ?? '');
@@ -483,6 +490,7 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
   }
   const attendingId = ctx.student?.id ?? studentId;
   if (input.attendance && attendingId !== null) ctx.attendance = await checkinAttendance(db, courseId, attendingId);
+  if (scan) ctx.deviceActive = await deviceActive(db, scan.device_id);
   return ctx;
 }
 

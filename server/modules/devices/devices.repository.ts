@@ -34,12 +34,13 @@ export function revokeDeviceRow(db: Db, id: string, at: string): Promise<DeviceR
   return db.updateTable('devices').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).returningAll().executeTakeFirst();
 }
 
-/** Marks the device as seen now, unless it was seen after `staleBefore` (a burst of scans writes once). */
+/** Marks the device as seen now, unless it was seen after `staleBefore` (a burst of scans writes once) or is revoked. */
 export async function touchDevice(db: Db, id: string, now: string, staleBefore: string): Promise<void> {
   await db
     .updateTable('devices')
     .set({ last_seen_at: now })
     .where('id', '=', id)
+    .where('revoked_at', 'is', null)
     .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', staleBefore)]))
     .execute();
 }
@@ -76,6 +77,13 @@ const insertScanQuery = hotQuery((db: Db, row: DeviceScanRow) =>
 export async function insertScanIfAbsent(db: Db, row: DeviceScanRow): Promise<boolean> {
   const r = await insertScanQuery(db, row);
   return Number(r.numAffectedRows ?? 0n) === 1;
+}
+
+const deviceActiveQuery = hotQuery((db: Db, id: string) => db.selectFrom('devices').select('id').where('id', '=', id).where('revoked_at', 'is', null));
+
+/** Whether the device exists and is not revoked (SQLite: a scan's transaction checks it; a hotQuery). */
+export async function deviceActive(db: Db, id: string): Promise<boolean> {
+  return (await deviceActiveQuery(db, id)).rows.length === 1;
 }
 
 const activeStudentQuery = hotQuery((db: Db, studentNumber: string) =>

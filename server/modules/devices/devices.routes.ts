@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { idParams, pageOf, pageQuery } from '../../../common/common.schemas.js';
 import { createDeviceBody, createDeviceResponse, deviceMeResponse, deviceSchema, scanBody, scanResponse } from '../../../common/device.schemas.js';
 import { authOf, requireUser } from '../../plugins/auth.plugin.js';
-import { deviceOf, requireDevice } from './device-auth.js';
+import { deviceKeyStillValid, deviceOf, requireDevice, requireScanningDevice, scanErrorHandler } from './device-auth.js';
 import { createDevice, deviceStatus, listDevicesPage, revokeDevice } from './devices.service.js';
 import { recordScan } from './scans.service.js';
 
@@ -23,6 +23,7 @@ const listDevicesQuery = pageQuery.extend({
 export default async function devicesRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   app.decorateRequest('device', null);
+  app.decorateRequest('deviceChecked', false);
 
   r.post(
     '/api/devices',
@@ -82,7 +83,9 @@ export default async function devicesRoutes(app: FastifyInstance) {
   r.post(
     '/api/attendance/scan',
     {
-      onRequest: requireDevice,
+      // The key is checked against revocation in the scan's own transaction (see requireScanningDevice).
+      onRequest: requireScanningDevice,
+      errorHandler: scanErrorHandler,
       schema: {
         tags: ['devices'],
         summary: 'For a device (Bearer rbd_… key): a recognised student number → the record (201), or 200 `duplicate` for a repeat or a replayed scan_id',
@@ -96,7 +99,7 @@ export default async function devicesRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { record, duplicate } = await recordScan(app, deviceOf(request), request.body);
+      const { record, duplicate } = await recordScan(app, deviceOf(request), request.body, () => deviceKeyStillValid(request));
       return duplicate ? reply.status(200).send({ record, duplicate: true }) : reply.status(201).send({ record });
     },
   );

@@ -92,6 +92,8 @@ export async function revokeDevice(app: FastifyInstance, actor: Actor, id: strin
       after: toDevice(after),
     });
   });
+  // This node forgets it at once; every node checks revocation in each scan's transaction anyway.
+  forgetDevice(app, id);
 }
 
 /**
@@ -99,18 +101,61 @@ export async function revokeDevice(app: FastifyInstance, actor: Actor, id: strin
  * is looked up by equality (an index), then compared in constant time for good measure.
  */
 export async function authenticateDeviceKey(app: FastifyInstance, key: string): Promise<DeviceRow | null> {
-  if (!key.startsWith(DEVICE_KEY_PREFIX) || key.length > 200) return null;
+  if (!validKeyShape(key)) return null;
   const hash = hashDeviceKey(key);
   const row = await findDeviceByKeyHash(app.db, hash);
   if (!row || row.revoked_at !== null) return null;
   if (!timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) return null;
+  remember(app, hash, row);
+  await markSeen(app, row);
+  return row;
+}
+
+const validKeyShape = (key: string) => key.startsWith(DEVICE_KEY_PREFIX) && key.length <= 200;
+
+async function markSeen(app: FastifyInstance, row: DeviceRow): Promise<void> {
   const now = Date.now();
   if (!row.last_seen_at || Date.parse(row.last_seen_at) < now - LAST_SEEN_RESOLUTION_MS) {
     const at = new Date(now).toISOString();
     await touchDevice(app.db, row.id, at, new Date(now - LAST_SEEN_RESOLUTION_MS).toISOString());
     row.last_seen_at = at;
   }
+}
+
+/**
+ * Per node, the devices whose keys were accepted here, by key hash: which device a key belongs to
+ * never changes, so a scan can take the device from here without a read of its own and have the
+ * write's transaction check that the key is still not revoked (`knownDeviceKey`). Never used to
+ * accept a key by itself.
+ */
+const knownKeys = new WeakMap<FastifyInstance, Map<string, DeviceRow>>();
+/** Keys remembered per node at most (a campus has a few hundred devices); the oldest is forgotten first. */
+const KNOWN_KEYS_MAX = 10_000;
+
+function remember(app: FastifyInstance, hash: string, row: DeviceRow): void {
+  let known = knownKeys.get(app);
+  if (!known) knownKeys.set(app, (known = new Map()));
+  known.delete(hash);
+  if (known.size >= KNOWN_KEYS_MAX) known.delete(known.keys().next().value!);
+  known.set(hash, row);
+}
+
+/**
+ * The device of a key this node accepted before, NOT checked against revocation: the caller must
+ * have it checked (in the write's transaction, or by `authenticateDeviceKey`) before it answers.
+ * Undefined for a key not seen here.
+ */
+export async function knownDeviceKey(app: FastifyInstance, key: string): Promise<DeviceRow | undefined> {
+  if (!validKeyShape(key)) return undefined;
+  const row = knownKeys.get(app)?.get(hashDeviceKey(key));
+  if (row) await markSeen(app, row);
   return row;
+}
+
+function forgetDevice(app: FastifyInstance, deviceId: string): void {
+  const known = knownKeys.get(app);
+  if (!known) return;
+  for (const [hash, row] of known) if (row.id === deviceId) known.delete(hash);
 }
 
 /** Open sessions this device is bound to and that accept device scans, most recently opened first. */

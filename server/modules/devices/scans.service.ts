@@ -49,13 +49,14 @@ export function scanInstant(input: Pick<ScanInput, 'date' | 'time'>, timeZone: s
  * `scan_id` under a unique key in the same transaction: a replay (even ten at once) finds the key
  * taken, writes nothing, and answers with the record the first delivery made.
  */
-export async function recordScan(app: FastifyInstance, device: DeviceRow, input: ScanInput, now = Date.now()): Promise<ScanResult> {
+export async function recordScan(app: FastifyInstance, device: DeviceRow, input: ScanInput, checkKey: KeyCheck, now = Date.now()): Promise<ScanResult> {
   try {
-    return await scan(app, device, input, now);
+    return await scan(app, device, input, checkKey, now);
   } catch (err) {
     // A replay of a scan delivered earlier (say from the queue of a device that was offline) answers
     // as a duplicate even when the session it went to has closed since.
     if (input.scan_id && err instanceof AppError && REFUSALS.has(err.code)) {
+      await checkKey();
       const known = await findScan(app.db, device.id, input.scan_id);
       if (known) return replayed(app, device, input.scan_id);
     }
@@ -63,9 +64,16 @@ export async function recordScan(app: FastifyInstance, device: DeviceRow, input:
   }
 }
 
+/**
+ * Throws 401 if the device's key was revoked; a no-op once checked. The write's transaction checks
+ * the key itself: every other answer that can be a success (several bound sessions, a replay of a
+ * refused scan) calls this first.
+ */
+export type KeyCheck = () => Promise<void>;
+
 const REFUSALS = new Set(['no_active_session', 'not_enrolled', 'unknown_student']);
 
-async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, now: number): Promise<ScanResult> {
+async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, checkKey: KeyCheck, now: number): Promise<ScanResult> {
   const studentNumber = String(input.student_id);
   let at = scanInstant(input, app.config.TIMEZONE, now);
   if (at > now + SCAN_CLOCK_TOLERANCE_MS) {
@@ -108,6 +116,7 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, n
       },
     };
   } else {
+    await checkKey();
     const student = await activeStudentByNumber(app.db, studentNumber);
     if (!student) throw unknownStudent(studentNumber);
     const enrolled = await enrolledCourses(app.db, student.id, sessions.map((s) => s.courseId));
