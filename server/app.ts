@@ -120,7 +120,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         statementMs: config.DB_STATEMENT_TIMEOUT_MS,
         idleInTransactionMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       },
-      log: (err) => app.log.warn({ err }, 'database connection lost'),
+      log: (err) => app.log.warn({ err }, 'database problem outside a request (a lost connection, a failed WAL checkpoint)'),
     });
   await migrateToLatest(handle.db);
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'main', redisTimeouts(config)) : null;

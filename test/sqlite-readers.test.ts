@@ -64,3 +64,46 @@ describe('SQLite reader threads', () => {
     for (const rows of again) expect(rows.map((d) => d.code)).toEqual(['A', 'B']);
   });
 });
+
+/** The WAL is checkpointed by a reader thread, not by the commit that happens to cross a size limit. */
+describe('SQLite WAL checkpoints on a reader thread', () => {
+  let database: TestDatabase;
+  let handle: DbHandle;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    // Due after 100 statements, or 1.5 s after a smaller write (in the server: 20,000 and 30 s).
+    handle = openDatabase(database.url, { sqliteReaders: 1, checkpointAfter: { statements: 100, ms: 1500 } });
+    await migrateToLatest(handle.db);
+  });
+  afterAll(async () => {
+    await handle.db.destroy();
+    await database.drop();
+  });
+
+  const walFrames = async () => (await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(PASSIVE)`.execute(handle.db)).rows[0];
+  const setting = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(handle.db)).rows[0] as object)[0];
+
+  it('the server connection leaves checkpoints to the reader (only a far limit of its own), and within seconds of a write the WAL is copied back', async () => {
+    expect(await setting('wal_autocheckpoint')).toBe(100_000);
+    await handle.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 300; i++) {
+        await trx.insertInto('departments').values({ id: `ck-${i}`, code: `CK${i}`, name: 'x'.repeat(500), created_at: new Date().toISOString() }).execute();
+      }
+    });
+    // The reader checkpoints within a second or two of so many writes. Nobody else does here (the
+    // server's limit is far off), so once it has copied everything, the next write starts the WAL
+    // over: a checkpoint of our own then finds only that write's frames in it, not the hundreds above.
+    let frames = { busy: -1, log: -1, checkpointed: -1 };
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2500));
+      await handle.db.updateTable('departments').set({ name: 'z' }).where('id', '=', 'ck-0').execute();
+      frames = await walFrames();
+      if (frames.log < 10) break;
+    }
+    expect(frames.busy).toBe(0);
+    expect(frames.log).toBeGreaterThan(0);
+    expect(frames.log).toBeLessThan(10);
+  });
+});

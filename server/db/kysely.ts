@@ -46,13 +46,23 @@ export function statementsSent(db: Kysely<any>): number {
   return statementCounts.get(db)?.n ?? 0;
 }
 
+/** How often the SQLite checkpointer looks whether a checkpoint is due (see openDatabase). */
+const SQLITE_CHECKPOINT_INTERVAL_MS = 1000;
+/** Statements (about eight per check-in) after which the WAL is checkpointed: roughly the old ~40 MB. */
+const CHECKPOINT_AFTER_STATEMENTS = 20_000;
+/** A checkpoint at least this often while anything at all was written. */
+const CHECKPOINT_AFTER_MS = 30_000;
+
 /** Opens the database named by DATABASE_URL: `sqlite:<file>` or `postgres://…`. */
 export function openDatabase(
   url: string,
   options: {
     poolSize?: number;
     timeouts?: DbTimeouts;
+    /** Problems outside any request: a lost PostgreSQL connection, a failed SQLite WAL checkpoint. */
     log?: (err: Error) => void;
+    /** SQLite with reader threads: when the checkpointer checkpoints (tests shorten it). */
+    checkpointAfter?: { statements: number; ms: number };
     /** SQLite: reader threads for whole-course reports (sqlite-readers.ts); 0 for none. */
     sqliteReaders?: number;
   } = {},
@@ -65,15 +75,30 @@ export function openDatabase(
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
-    // Checkpoint the WAL back into the database every ~40 MB instead of every ~4 MB: pages that many
-    // check-ins touch (index leaves) are written back once instead of again and again, which took
-    // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md).
-    sqlite.pragma('wal_autocheckpoint = 10000');
     const count = { n: 0 };
     const database = withStatementCache(sqlite, count);
     const readerCount = file === ':memory:' ? 0 : (options.sqliteReaders ?? defaultReaderCount());
     const readers = readerCount > 0 ? new SqliteReaders(path.resolve(file), readerCount, (options.timeouts ?? DEFAULT_DB_TIMEOUTS).statementMs) : null;
+    // Checkpoint the WAL back into the database every ~40 MB instead of every ~4 MB: pages that many
+    // check-ins touch (index leaves) are written back once instead of again and again, which took
+    // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md). With reader
+    // threads a reader checkpoints instead, beside the event loop (a commit that checkpointed held up
+    // every request behind it: check-in p99 about twice as long), after about as much writing
+    // (CHECKPOINT_AFTER_STATEMENTS) or, when only a little was written, after half a minute. The
+    // server's own limit stays, at ~400 MB, only for a checkpointer that could not keep up.
+    sqlite.pragma(`wal_autocheckpoint = ${readers ? 100_000 : 10_000}`);
     if (readers) {
+      const after = options.checkpointAfter ?? { statements: CHECKPOINT_AFTER_STATEMENTS, ms: CHECKPOINT_AFTER_MS };
+      let last = { n: count.n, at: Date.now() };
+      const due = () => {
+        const written = count.n - last.n;
+        if (written < after.statements && !(written > 0 && Date.now() - last.at >= after.ms)) return false;
+        last = { n: count.n, at: Date.now() };
+        return true;
+      };
+      readers.startCheckpoints(SQLITE_CHECKPOINT_INTERVAL_MS, due, (err) =>
+        options.log?.(Object.assign(new Error(`The WAL checkpoint on a reader thread failed (tried again after more writes): ${err.message}`), { cause: err })),
+      );
       const close = database.close;
       database.close = () => {
         void readers.close();

@@ -13,6 +13,10 @@ import type { CompiledQuery, Kysely } from 'kysely';
  * connection writes; each read sees what was committed when it started, like a read on the server's
  * connection outside a transaction.
  *
+ * The first reader thread also checkpoints the WAL (`startCheckpoints`): copying the pages the
+ * check-ins wrote back into the database file, with its fsyncs, used to run inside whichever commit
+ * crossed the WAL's size limit, on the event loop, and held up every request behind it.
+ *
  * The worker is plain JavaScript evaluated from a string, so it runs the same from TypeScript
  * sources (tsx, Vitest) and from the build.
  */
@@ -23,8 +27,12 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('query_only = ON');
 const statements = new Map();
-parentPort.on('message', ({ id, sql, parameters }) => {
+parentPort.on('message', ({ id, sql, parameters, checkpoint }) => {
   try {
+    if (checkpoint) {
+      parentPort.postMessage({ id, rows: db.pragma('wal_checkpoint(PASSIVE)') });
+      return;
+    }
     let statement = statements.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
@@ -57,11 +65,19 @@ function sqliteError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** What a PASSIVE checkpoint reports: WAL frames in all (`log`) and copied back (`checkpointed`). */
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
 export class SqliteReaders {
   private readers: (Reader | null)[];
   private next = 0;
   private seq = 0;
   private closed = false;
+  private checkpointTimer: NodeJS.Timeout | null = null;
   private readonly driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
   constructor(
@@ -75,8 +91,37 @@ export class SqliteReaders {
 
   /** Runs a read-only query on the least busy reader thread. */
   all<R>(query: CompiledQuery<R>): Promise<R[]> {
+    return this.send<R>(this.pick(), { sql: query.sql, parameters: query.parameters });
+  }
+
+  /**
+   * A PASSIVE checkpoint on the first reader thread: copies what it can of the WAL into the
+   * database file without waiting for (or holding up) the server's writes or other reads.
+   */
+  async checkpoint(): Promise<CheckpointResult> {
+    this.readers[0] ??= this.start(0);
+    const [result] = await this.send<CheckpointResult>(this.readers[0], { checkpoint: true });
+    return result;
+  }
+
+  /**
+   * Every `intervalMs`, checkpoints when `due()` says so (the server's connection then does not
+   * checkpoint in its commits: kysely.ts). A checkpoint still running is not started twice.
+   */
+  startCheckpoints(intervalMs: number, due: () => boolean, log: (err: Error) => void): void {
+    let running = false;
+    this.checkpointTimer = setInterval(() => {
+      if (running || this.closed || !due()) return;
+      running = true;
+      this.checkpoint()
+        .catch(log)
+        .finally(() => (running = false));
+    }, intervalMs);
+    this.checkpointTimer.unref();
+  }
+
+  private send<R>(reader: Reader, message: { sql?: string; parameters?: readonly unknown[]; checkpoint?: boolean }): Promise<R[]> {
     if (this.closed) return Promise.reject(sqliteError('The database is closed', 'SQLITE_MISUSE'));
-    const reader = this.pick();
     const id = ++this.seq;
     return new Promise<R[]>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -85,12 +130,13 @@ export class SqliteReaders {
         this.replace(reader, 'interrupted');
       }, this.timeoutMs);
       reader.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, timer });
-      reader.worker.postMessage({ id, sql: query.sql, parameters: query.parameters });
+      reader.worker.postMessage({ id, ...message });
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     const readers = this.readers.filter((r): r is Reader => r !== null);
     this.readers.fill(null);
     for (const r of readers) this.failAll(r, 'closed');
