@@ -126,7 +126,7 @@ export class SqliteReaders {
     return new Promise<R[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         reader.pending.delete(id);
-        reject(sqliteError(`A report read took longer than ${this.timeoutMs} ms and was interrupted`, 'SQLITE_INTERRUPT'));
+        reject(sqliteError(`A ${message.checkpoint ? 'WAL checkpoint' : 'report read'} took longer than ${this.timeoutMs} ms and was interrupted`, 'SQLITE_INTERRUPT'));
         this.replace(reader, 'interrupted');
       }, this.timeoutMs);
       reader.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, timer });

@@ -377,7 +377,7 @@ u as (
 ),
 su as (select u.*, e.course_id as enrolled from u left join enrollments e on e.student_id = u.id and e.course_id = $4 limit 1),
 er as (select r.* from attendance_records r where r.session_id = $1 and r.student_id = (select id from su) and $9::text is not null),
-d as (select id from devices where id = $9 and revoked_at is null),
+d as (select id from devices where $9::text is not null and id = $9 and revoked_at is null),
 sc as (
   insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
   select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su, d

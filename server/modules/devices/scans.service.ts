@@ -51,7 +51,7 @@ export function scanInstant(input: Pick<ScanInput, 'date' | 'time'>, timeZone: s
  */
 export async function recordScan(app: FastifyInstance, device: DeviceRow, input: ScanInput, checkKey: KeyCheck, now = Date.now()): Promise<ScanResult> {
   try {
-    return await scan(app, device, input, checkKey, now);
+    return await scan(app, device, input, now);
   } catch (err) {
     // A replay of a scan delivered earlier (say from the queue of a device that was offline) answers
     // as a duplicate even when the session it went to has closed since.
@@ -65,15 +65,15 @@ export async function recordScan(app: FastifyInstance, device: DeviceRow, input:
 }
 
 /**
- * Throws 401 if the device's key was revoked; a no-op once checked. The write's transaction checks
- * the key itself: every other answer that can be a success (several bound sessions, a replay of a
- * refused scan) calls this first.
+ * Throws 401 if the device's key was revoked; a no-op once checked. Every scan that writes has its
+ * key checked by the write's transaction, and every error answer by the route's error handler; the
+ * one success that does neither (a replay of a refused scan, answered from the scan log) calls this.
  */
 export type KeyCheck = () => Promise<void>;
 
 const REFUSALS = new Set(['no_active_session', 'not_enrolled', 'unknown_student']);
 
-async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, checkKey: KeyCheck, now: number): Promise<ScanResult> {
+async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, now: number): Promise<ScanResult> {
   const studentNumber = String(input.student_id);
   let at = scanInstant(input, app.config.TIMEZONE, now);
   if (at > now + SCAN_CLOCK_TOLERANCE_MS) {
@@ -116,7 +116,6 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, c
       },
     };
   } else {
-    await checkKey();
     const student = await activeStudentByNumber(app.db, studentNumber);
     if (!student) throw unknownStudent(studentNumber);
     const enrolled = await enrolledCourses(app.db, student.id, sessions.map((s) => s.courseId));
