@@ -54,14 +54,73 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
     // SQLite: BEGIN, session state + same-browser records, the student + enrolment (which also
     // carries the user's role and active flag: no separate user read), the attendance figure,
     // record, audit, outbox, COMMIT — the reads inside the transaction, on its connection.
-    // PostgreSQL: three round trips: [BEGIN + the session's state, same-browser records, the student
+    // PostgreSQL: two round trips: [BEGIN + the session's state, same-browser records, the student
     // with their enrolment and access, the attendance figure: one statement written with the BEGIN],
-    // [record + audit + outbox in one], COMMIT. (A check-in alone in its transaction needs no
-    // savepoint; in a group the savepoint goes with the statement too.) Before: 12 on PostgreSQL
-    // (the user read; a savepoint; state, browser records, record, audit and outbox each alone; a
+    // [record + audit + outbox in one statement, written with the COMMIT]. (A check-in alone in its
+    // transaction needs no savepoint and sends its COMMIT with the write; in a group the savepoint
+    // goes with the statement and the group's one COMMIT follows.) Before: 12 on PostgreSQL (the
+    // user read; a savepoint; state, browser records, record, audit and outbox each alone; a
     // warnings query), then 6 (the student read before and the attendance read after the
-    // transaction, each its own commit; BEGIN alone).
-    expect(sent).toBe(dialect === 'postgres' ? 3 : 8);
+    // transaction, each its own commit; BEGIN alone), then 3 (COMMIT alone).
+    expect(sent).toBe(dialect === 'postgres' ? 2 : 8);
+  });
+
+  it('the same student checking in again: answered from the record already there, in as many statements, nothing written', async () => {
+    const room = await buildClassroom(ctx(), 4);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    const first = new Map<number, string>();
+    for (let i = 0; i < 4; i++) {
+      const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[i].token, payload: { code }, headers: { cookie: `rb_bid=phone-${i}` } });
+      expect(res.statusCode, res.body).toBe(201);
+      first.set(i, res.json().record.id);
+    }
+    const sent = await fewestStatements(ctx(), 4, async (i) => {
+      const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: room.students[i].token, payload: { code }, headers: { cookie: `rb_bid=phone-${i}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ alreadyCheckedIn: true, record: { id: first.get(i), version: 1 } });
+    });
+    expect(sent).toBe(dialect === 'postgres' ? 2 : 7);
+    const records = await ctx().db.selectFrom('attendance_records').select('id').where('session_id', '=', sessionId).execute();
+    expect(records).toHaveLength(4);
+    const audits = await ctx().db.selectFrom('audit_events').select('id').where('session_id', '=', sessionId).where('action', '=', 'record.checked_in').execute();
+    expect(audits).toHaveLength(4);
+    const events = await ctx().db.selectFrom('outbox_events').select('id').where('record_id', 'in', [...first.values()]).execute();
+    expect(events).toHaveLength(4);
+  });
+
+  it('a code check-in after the session was reopened turns the automatic absence into the arrival, once (run again in a transaction of its own on PostgreSQL)', async () => {
+    const room = await buildClassroom(ctx(), 2);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    const [present, absent] = room.students;
+    expect((await ctx().request({ method: 'POST', url: '/api/checkin', token: present.token, payload: { code } })).statusCode).toBe(201);
+    const closed = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
+    expect(closed.statusCode, closed.body).toBe(200);
+    const auto = await ctx().db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).where('student_id', '=', absent.id).executeTakeFirstOrThrow();
+    expect(auto).toMatchObject({ method: 'auto', status: 'absent' });
+    const reopened = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/reopen`, token: room.teacherToken });
+    expect(reopened.statusCode, reopened.body).toBe(200);
+    const current = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/code`, token: room.teacherToken });
+    expect(current.statusCode, current.body).toBe(200);
+
+    const before = statementsSent(ctx().db);
+    const late = await ctx().request({ method: 'POST', url: '/api/checkin', token: absent.token, payload: { code: current.json().code } });
+    const sent = statementsSent(ctx().db) - before;
+    expect([200, 201], late.body).toContain(late.statusCode);
+    expect(late.json().record).toMatchObject({ id: auto.id, studentId: absent.id, method: 'code', version: 2 });
+    const rows = await ctx().db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).where('student_id', '=', absent.id).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: auto.id, method: 'code', version: 2 });
+    const audits = await ctx().db.selectFrom('audit_events').select('action').where('entity_id', '=', auto.id).orderBy('at').orderBy('id').execute();
+    expect(audits.map((a) => a.action)).toEqual(['record.auto_absent', 'record.checked_in']);
+    if (dialect === 'postgres') {
+      // [BEGIN + read], [write + COMMIT]: the write found the absence and wrote nothing; then again in
+      // a transaction that ends the usual way: [BEGIN + read], write, the locking read, the update,
+      // its audit and outbox rows, COMMIT (9 or more). Carrying on after the early COMMIT instead
+      // would have sent at most 6, the last four outside any transaction.
+      expect(sent).toBeGreaterThanOrEqual(9);
+    }
   });
 
   it('device scans, of new students and again: the same statements, and no read of the scan log first', async () => {

@@ -6,9 +6,9 @@
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { CommitGroup } from '../server/db/commit-group.js';
+import { CommitGroup, commitWithNextStatement, NeedsOwnTransaction } from '../server/db/commit-group.js';
 import { hotQuery } from '../server/db/hot-query.js';
-import { type Db, type DbHandle, migrateToLatest, PIPELINE_STATUS, statementsSent, WITH_NEXT } from '../server/db/kysely.js';
+import { COMMIT_WITH_NEXT, type Db, type DbHandle, migrateToLatest, PIPELINE_STATUS, statementsSent, WITH_NEXT } from '../server/db/kysely.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements written with the next one', () => {
@@ -107,6 +107,96 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
       }),
     ).rejects.toThrow(/ROLLBACK/);
     expect(await codes()).toEqual(['P1', 'P2']);
+  });
+
+  const idleInTransaction = (conn: Db) =>
+    sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = pg_backend_pid() and state like 'idle in transaction%'`.execute(conn);
+
+  it('COMMIT written with a transaction\'s last statement: one round trip for both, committed, and the COMMIT after it sends nothing', async () => {
+    const before = statementsSent(db);
+    await db.transaction().execute(async (trx) => {
+      await dept(trx, 'C1');
+      await trx.executeQuery(CompiledQuery.raw(COMMIT_WITH_NEXT));
+      await dept(trx, 'C2');
+      // Already committed: another connection sees both rows before the transaction's own COMMIT.
+      expect((await byCode(db, 'C1')).rows).toEqual([{ code: 'C1' }]);
+      expect((await byCode(db, 'C2')).rows).toEqual([{ code: 'C2' }]);
+    });
+    // [BEGIN + C1], [C2 + COMMIT], the two reads; the transaction's COMMIT sent nothing.
+    expect(statementsSent(db) - before).toBe(4);
+    await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
+    await db.deleteFrom('departments').where('code', 'in', ['C1', 'C2']).execute();
+  });
+
+  it('a statement that fails with the COMMIT behind it commits nothing: the transaction stays open, failed, and is rolled back', async () => {
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await dept(trx, 'C3');
+        await trx.executeQuery(CompiledQuery.raw(COMMIT_WITH_NEXT));
+        await dept(trx, 'P1'); // a duplicate
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await codes()).not.toContain('C3');
+    await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
+  });
+
+  it('a COMMIT that fails after its statement succeeded (a deferred constraint) fails the statement: nothing is kept', async () => {
+    await sql`create table if not exists deferred_check (v int, constraint deferred_check_v unique (v) deferrable initially deferred)`.execute(db);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.executeQuery(CompiledQuery.raw(COMMIT_WITH_NEXT));
+        // Both rows go in; the unique key is checked at COMMIT, which fails.
+        await sql`insert into deferred_check (v) values (1), (1)`.execute(trx);
+      }),
+    ).rejects.toThrow(/deferred_check_v/);
+    expect((await sql<{ n: number }>`select count(*)::int as n from deferred_check`.execute(db)).rows[0].n).toBe(0);
+    await sql`drop table deferred_check`.execute(db);
+  });
+
+  it('group commit: a unit alone may send its COMMIT with its last write; one that then needs more runs again in a transaction of its own; units of a group never do', async () => {
+    const group = new CommitGroup(db, { lanes: 1, pipeline: true });
+    const armed: boolean[] = [];
+    let before = statementsSent(db);
+    await group.run(async (trx) => {
+      armed.push(await commitWithNextStatement(trx));
+      await dept(trx, 'E1');
+    });
+    // [BEGIN + E1 + COMMIT]: one round trip.
+    expect(statementsSent(db) - before).toBe(1);
+    expect(armed).toEqual([true]);
+
+    armed.length = 0;
+    let runs = 0;
+    before = statementsSent(db);
+    const value = await group.run(async (trx) => {
+      runs++;
+      const early = await commitWithNextStatement(trx);
+      armed.push(early);
+      // The first run's statement finds it has to do more, and wrote nothing that needs undoing.
+      const found = await byCode(trx, 'E1');
+      if (early) throw new NeedsOwnTransaction();
+      await dept(trx, 'E2');
+      return found.rows.length;
+    });
+    expect(value).toBe(1);
+    expect(runs).toBe(2);
+    expect(armed).toEqual([true, false]);
+    // [BEGIN + read + COMMIT], then [BEGIN + read], E2, COMMIT.
+    expect(statementsSent(db) - before).toBe(4);
+
+    armed.length = 0;
+    await Promise.all(
+      ['E3', 'E4', 'E5'].map((code) =>
+        group.run(async (trx) => {
+          armed.push(await commitWithNextStatement(trx));
+          await dept(trx, code);
+        }),
+      ),
+    );
+    expect(armed).toEqual([false, false, false]);
+    expect(await codes()).toEqual(expect.arrayContaining(['E1', 'E2', 'E3', 'E4', 'E5']));
+    await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
+    await db.deleteFrom('departments').where('code', 'like', 'E_').execute();
   });
 
   it('group commit with savepoints written with the next statement: a failing unit is undone alone, the others commit together', async () => {

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { PIPELINE_STATUS, WITH_NEXT } from './kysely.js';
+import { COMMIT_WITH_NEXT, PIPELINE_STATUS, WITH_NEXT } from './kysely.js';
 
 interface Pending<DB> {
   work: (trx: Transaction<DB>) => Promise<unknown>;
@@ -7,9 +7,43 @@ interface Pending<DB> {
   reject: (err: unknown) => void;
   /** How often this unit was put back after losing a deadlock. */
   retries: number;
+  /** It asked for a transaction it can finish in (NeedsOwnTransaction): no COMMIT with its last write. */
+  own?: boolean;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown } | { retry: true };
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown } | { retry: true; own?: boolean };
+
+/**
+ * Thrown by a unit that had its COMMIT sent with a write (commitWithNextStatement) and then found it
+ * needs more statements after all: the transaction is over with nothing of the unit in it (the unit
+ * guarantees that, see commitWithNextStatement), and the unit is run again in a transaction it ends
+ * the usual way.
+ */
+export class NeedsOwnTransaction extends Error {
+  constructor() {
+    super('the unit needs a transaction of its own');
+  }
+}
+
+const COMMIT_NEXT = CompiledQuery.raw(COMMIT_WITH_NEXT);
+/** Transactions of a unit alone in them (PostgreSQL, pipelined): the unit may commit with its last write. */
+const mayCommitEarly = new WeakSet<object>();
+
+/**
+ * For a unit of a commit group: when it is alone in its transaction on PostgreSQL, its next statement
+ * is written together with the COMMIT (one round trip for both; server/db/kysely.ts COMMIT_WITH_NEXT)
+ * and true is returned; otherwise (SQLite, a group of several units, or a unit run again after
+ * NeedsOwnTransaction) nothing changes and false is returned — the group commits as usual.
+ *
+ * The caller must make that statement its last one that writes, and must not throw after it
+ * succeeded, except NeedsOwnTransaction when the statement wrote nothing. If the statement fails,
+ * nothing was committed and the unit fails (or is retried after a deadlock) as before.
+ */
+export async function commitWithNextStatement(trx: Transaction<any>): Promise<boolean> {
+  if (!mayCommitEarly.delete(trx)) return false;
+  await trx.executeQuery(COMMIT_NEXT);
+  return true;
+}
 
 export interface CommitGroupOptions {
   /** Transactions that may run at once, each on its own connection (SQLite: 1, it has one writer). */
@@ -120,6 +154,7 @@ export class CommitGroup<DB> {
     // A unit alone in its transaction needs no savepoint: if it fails, the transaction is rolled back
     // instead (one round trip less on PostgreSQL when check-ins do not arrive together).
     const alone = group.length === 1;
+    if (alone && this.pipeline && !group[0].own) mayCommitEarly.add(trx);
     try {
       let open = false;
       for (const p of group) {
@@ -135,7 +170,8 @@ export class CommitGroup<DB> {
         try {
           outcomes.push({ ok: true, value: await p.work(trx) });
         } catch (err) {
-          const outcome: Outcome = isDeadlock(err) && p.retries < MAX_RETRIES ? { retry: true } : { ok: false, err };
+          const outcome: Outcome =
+            err instanceof NeedsOwnTransaction && !p.own ? { retry: true, own: true } : isDeadlock(err) && p.retries < MAX_RETRIES ? { retry: true } : { ok: false, err };
           if (alone) {
             await trx.rollback().execute().catch(() => undefined);
             this.settle(group, [outcome]);
@@ -164,7 +200,8 @@ export class CommitGroup<DB> {
     group.forEach((p, i) => {
       const o = outcomes[i];
       if ('retry' in o) {
-        p.retries++;
+        if (o.own) p.own = true;
+        else p.retries++;
         this.queue.push(p);
       } else if (o.ok) p.resolve(o.value);
       else p.reject(o.err);

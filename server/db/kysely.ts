@@ -139,6 +139,8 @@ export function openDatabase(
     if (state) {
       state.pending = [];
       state.failed = false;
+      state.commitNext = false;
+      state.committed = false;
     }
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -161,11 +163,26 @@ export const WITH_NEXT = '/* rb:with-next */ ';
  */
 export const PIPELINE_STATUS = '/* rb:pipeline-status */';
 
+/**
+ * Sent alone, costs no round trip: the connection's next statement is written together with a COMMIT
+ * of its transaction (one write, one Sync, one round trip for both). If the statement fails, the
+ * COMMIT does not run (PostgreSQL skips to the Sync) and the transaction stays open, failed, for a
+ * rollback; if the COMMIT fails, or is answered with ROLLBACK, the statement's query fails. After
+ * it succeeded the transaction is over: the `commit` that follows sends nothing, and neither does a
+ * `rollback` — so whoever arms it must make that statement the transaction's last, with nothing
+ * after it that could still want to undo it (server/db/commit-group.ts, commitWithNextStatement).
+ */
+export const COMMIT_WITH_NEXT = '/* rb:commit-with-next */';
+
 interface PipelineState {
   /** Statements waiting to go ahead of the next one. */
   pending: string[];
   /** One of them failed (see PIPELINE_STATUS). */
   failed: boolean;
+  /** COMMIT_WITH_NEXT was sent: the next statement takes the COMMIT with it. */
+  commitNext: boolean;
+  /** The transaction was committed with its last statement: its own `commit` (or `rollback`) sends nothing. */
+  committed: boolean;
 }
 
 const pipelines = new WeakMap<object, PipelineState>();
@@ -181,14 +198,41 @@ type QueryFn = (...args: unknown[]) => Promise<pg.QueryResult> | unknown;
  */
 class PipelinedQuery extends pg.Query {
   private completed = 0;
+  private done = false;
+  /** The COMMIT's command tag (thenCommit): `COMMIT`, or `ROLLBACK` for a transaction that had failed. */
+  private commitTag: string | null = null;
 
   constructor(
     private readonly ahead: string[],
     config: pg.QueryConfig & { queryMode: 'extended' },
     callback: (err: Error | undefined, result: any) => void,
     private readonly onAheadFailed: () => void,
+    /** COMMIT_WITH_NEXT: a COMMIT follows the statement, before the Sync; called when it committed. */
+    private readonly thenCommit: (() => void) | null = null,
   ) {
     super(config, undefined, callback);
+  }
+
+  // node-postgres executes the portal and then sends the Sync here; the COMMIT goes between the two.
+  _getRows(connection: any, rows: number | undefined): void {
+    if (!this.thenCommit || rows) {
+      (pg.Query.prototype as any)._getRows.call(this, connection, rows);
+      return;
+    }
+    connection.execute({ portal: (this as any).portal, rows });
+    connection.parse({ text: 'commit', name: '', types: [] });
+    connection.bind({ portal: '', statement: '', values: [] });
+    connection.execute({ portal: '', rows: 0 });
+    connection.sync();
+  }
+
+  handleReadyForQuery(connection: unknown): void {
+    const self = this as any;
+    if (this.thenCommit && !self._canceledDueToError) {
+      if (this.commitTag === 'COMMIT') this.thenCommit();
+      else self._canceledDueToError = new Error(`COMMIT was answered with ${this.commitTag ?? 'nothing'}: the transaction had failed; nothing of it was kept`);
+    }
+    (pg.Query.prototype as any).handleReadyForQuery.call(this, connection);
   }
 
   // node-postgres' own hooks (not in its type declarations).
@@ -206,11 +250,16 @@ class PipelinedQuery extends pg.Query {
     (pg.Query.prototype as any).prepare.call(this, connection);
   }
 
-  handleCommandComplete(msg: unknown, connection: unknown): void {
+  handleCommandComplete(msg: { text?: string }, connection: unknown): void {
     if (this.completed < this.ahead.length) {
       this.completed++;
       return;
     }
+    if (this.done) {
+      this.commitTag = msg.text ?? null;
+      return;
+    }
+    this.done = true;
     (pg.Query.prototype as any).handleCommandComplete.call(this, msg, connection);
   }
 
@@ -234,11 +283,14 @@ class PipelinedQuery extends pg.Query {
  * `commit` that PostgreSQL answers with ROLLBACK (the transaction had failed) is an error, never a
  * silent success.
  *
+ * A transaction's last statement can take its COMMIT along too (COMMIT_WITH_NEXT): a check-in alone
+ * in its transaction is then two round trips, not three.
+ *
  * Every round trip is counted (statementsSent); statements that wait are not.
  */
 function usePreparedStatements(client: pg.PoolClient, count: { n: number }): void {
   const query = client.query.bind(client) as QueryFn;
-  const state: PipelineState = { pending: [], failed: false };
+  const state: PipelineState = { pending: [], failed: false, commitNext: false, committed: false };
   pipelines.set(client, state);
   const send = (text: unknown, values?: unknown, callback?: unknown): unknown => {
     count.n++;
@@ -246,8 +298,18 @@ function usePreparedStatements(client: pg.PoolClient, count: { n: number }): voi
     return name ? query({ name, text, values }) : query(text, values, callback);
   };
   client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+    if (text === COMMIT_WITH_NEXT) {
+      state.commitNext = true;
+      return Promise.resolve({ command: 'WAITING', rowCount: null, rows: [], fields: [] });
+    }
+    if (state.committed && (text === 'commit' || text === 'rollback')) {
+      // Committed with its last statement: the transaction is over, there is nothing to end.
+      state.committed = false;
+      return Promise.resolve({ command: text === 'commit' ? 'COMMIT' : 'ROLLBACK', rowCount: null, rows: [], fields: [] });
+    }
     if (typeof text !== 'string' || typeof values === 'function' || callback !== undefined) {
-      // A cursor or a callback: what waits goes first, on its own (node-postgres sends in order).
+      // A cursor or a callback: what waits goes first, on its own (node-postgres sends in order); no COMMIT goes with it.
+      state.commitNext = false;
       if (state.pending.length > 0) {
         const ahead = state.pending;
         state.pending = [];
@@ -266,8 +328,11 @@ function usePreparedStatements(client: pg.PoolClient, count: { n: number }): voi
       state.pending.push(text.startsWith(WITH_NEXT) ? text.slice(WITH_NEXT.length) : text);
       return Promise.resolve({ command: 'WAITING', rowCount: null, rows: [], fields: [] });
     }
+    // The COMMIT goes with a single statement of the extended protocol only (never with the end of the transaction itself).
+    const commitWith = state.commitNext && !text.includes(';') && text !== 'commit' && text !== 'rollback';
+    state.commitNext = false;
     let result: Promise<pg.QueryResult>;
-    if (state.pending.length === 0) result = send(text, values) as Promise<pg.QueryResult>;
+    if (state.pending.length === 0 && !commitWith) result = send(text, values) as Promise<pg.QueryResult>;
     else {
       const ahead = state.pending;
       state.pending = [];
@@ -289,6 +354,11 @@ function usePreparedStatements(client: pg.PoolClient, count: { n: number }): voi
             () => {
               state.failed = true;
             },
+            commitWith
+              ? () => {
+                  state.committed = true;
+                }
+              : null,
           );
           query(q);
         });

@@ -3,7 +3,7 @@ import type { Transaction } from 'kysely';
 import type { AttendanceRecord, AttendanceStatus } from '../../../common/attendance.schemas.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { sessionTopic, userTopic } from '../../../common/live-events.js';
-import { commitGroupOf } from '../../db/commit-group.js';
+import { commitGroupOf, commitWithNextStatement, NeedsOwnTransaction } from '../../db/commit-group.js';
 import { isForeignKeyViolation } from '../../db/constraint-errors.js';
 import type { Database } from '../../db/database.js';
 import { AppError, conflict, deviceKeyRefused, notFound } from '../../errors.js';
@@ -369,6 +369,11 @@ export class RecordWriter {
       absence_id: null,
     };
     const created = this.describe({ kind: 'created', action: 'record.checked_in', row, before: null, student: c.student, courseId: c.session.courseId, courseCode: c.session.courseCode, actorId: c.actorId, reason: c.reason ?? null, checkin: true });
+    // A check-in alone in its transaction on PostgreSQL sends its COMMIT with the write (one round
+    // trip less) when nothing can follow the write: no scan to log or refuse as a replay, no
+    // enrolment, no other record of the browser to flag. A record already there is then answered
+    // as it was read; one to read again locked or to reopen runs again in a transaction of its own.
+    const finishWithWrite = !scan && !c.enroll && others.length === 0 && (await commitWithNextStatement(trx));
     // The record, its audit event and outbox rows (and the scan log row): one statement on PostgreSQL.
     const written = await insertCheckin(trx, this.dialect, {
       record: row,
@@ -391,6 +396,8 @@ export class RecordWriter {
       // was committed after the statement began): then it is read again, locked.
       let existing = written.existing;
       const reopened = (r: RecordRow) => r.method === 'auto' && r.status === 'absent';
+      // Committed with the write, which wrote nothing: the rest needs a transaction.
+      if (finishWithWrite && (!existing || reopened(existing))) throw new NeedsOwnTransaction();
       if (!existing || reopened(existing)) existing = await lockRecord(trx, this.dialect, c.session.id, c.student.id);
       if (!existing) throw conflict('The record changed meanwhile; try again.');
       result = existing;
