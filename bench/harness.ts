@@ -15,6 +15,7 @@ import { type Db, type DbHandle, openDatabase } from '../server/db/kysely.js';
 import { newId } from '../server/lib/ids.js';
 import { TokenService } from '../server/modules/auth/tokens.service.js';
 import { freePort, startServerProcess, type ServerProcess as BaseServerProcess } from '../scripts/server-process.js';
+import serverNodeFlags from '../scripts/server-node-flags.json' with { type: 'json' };
 
 export { freePort };
 
@@ -181,7 +182,8 @@ export async function startServer(name: string, options: StartServerOptions): Pr
     CHECKIN_MAX_FAILURES_PER_IP: '1000000',
     ...options.env,
   };
-  const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
+  // The flags `npm start` gives the server (scripts/start.mjs), so the bench measures what runs.
+  const nodeArgs = [...serverNodeFlags, ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   const args = options.mode === 'dist' ? [...nodeArgs, 'dist/server/main.js'] : [...nodeArgs, '--import', 'tsx', 'server/main.ts'];
   const server = await startServerProcess(`bench-${name}`, { args, cwd: options.mode === 'dist' ? serverRoot : benchRoot, env });
   return { ...server, rssBytes: () => procRssBytes(server.pid), cpuMs: () => procCpuMs(server.pid) };
