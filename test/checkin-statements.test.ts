@@ -167,6 +167,26 @@ describeEachDialect('combined check-in writes', (ctx, dialect) => {
     });
   });
 
+  it('two check-ins of the same student at once, each alone in its transaction (on PostgreSQL each on its own lane, COMMIT with the write): one record, audited once, the other answered from it', async () => {
+    const room = await buildClassroom(ctx(), 8);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    for (const s of room.students) {
+      // Sent in the same turn: the commit group puts one in each of two lanes.
+      const [a, b] = await Promise.all([0, 1].map(() => ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code } })));
+      expect([a.statusCode, b.statusCode].sort(), a.body + b.body).toEqual([200, 201]);
+      expect(a.json().record.id).toBe(b.json().record.id);
+      expect((a.statusCode === 200 ? a : b).json()).toMatchObject({ alreadyCheckedIn: true });
+    }
+    const records = await ctx().db.selectFrom('attendance_records').select(['id', 'version']).where('session_id', '=', sessionId).execute();
+    expect(records).toHaveLength(8);
+    expect(records.every((r) => r.version === 1)).toBe(true);
+    const audits = await ctx().db.selectFrom('audit_events').select('entity_id').where('session_id', '=', sessionId).where('action', '=', 'record.checked_in').execute();
+    expect(audits.map((a) => a.entity_id).sort()).toEqual(records.map((r) => r.id).sort());
+    const events = await ctx().db.selectFrom('outbox_events').select('record_id').where('record_id', 'in', records.map((r) => r.id)).execute();
+    expect(events).toHaveLength(8);
+  });
+
   it('a repeated scan logs its scan_id against the record already there; a replayed scan_id writes nothing', async () => {
     const { room, scan, deviceId } = await deviceRoom(ctx(), 2);
     const number = room.students[0].studentNumber!;
