@@ -228,9 +228,10 @@ class PipelinedQuery extends pg.Query {
 
   handleReadyForQuery(connection: unknown): void {
     const self = this as any;
-    if (this.thenCommit && !self._canceledDueToError) {
+    if (this.thenCommit) {
+      // The connection's state follows the server's, even if a row of the statement's answer could not be read.
       if (this.commitTag === 'COMMIT') this.thenCommit();
-      else self._canceledDueToError = new Error(`COMMIT was answered with ${this.commitTag ?? 'nothing'}: the transaction had failed; nothing of it was kept`);
+      else self._canceledDueToError ||= new Error(`COMMIT was answered with ${this.commitTag ?? 'nothing'}: the transaction had failed; nothing of it was kept`);
     }
     (pg.Query.prototype as any).handleReadyForQuery.call(this, connection);
   }
