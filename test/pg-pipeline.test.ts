@@ -1,8 +1,10 @@
 // PostgreSQL: a transaction's BEGIN and the commit group's savepoints wait on the connection and go
 // in the same write as the next statement (server/db/kysely.ts, usePreparedStatements); a COMMIT
-// that PostgreSQL answers with ROLLBACK is an error. What that must keep: every statement runs as
-// before, a failure of a statement that went ahead is told apart from one of the statement itself,
-// and nothing is left waiting on a connection.
+// that PostgreSQL answers with ROLLBACK is an error; a transaction's last statement can take its
+// COMMIT along (COMMIT_WITH_NEXT). What that must keep: every statement runs as before, a failure
+// of a statement that went ahead is told apart from one of the statement itself, nothing is
+// committed unless the statement and its COMMIT both succeeded, and nothing is left waiting on a
+// connection.
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
