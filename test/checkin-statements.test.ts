@@ -41,6 +41,20 @@ async function deviceRoom(ctx: TestContext, size: number) {
   return { room, sessionId, scan, deviceId: device.json().device.id as string };
 }
 
+/**
+ * Closes the session (the absent student gets the close's automatic absence, returned) and reopens
+ * it: the student's next check-in or scan turns that absence into the arrival.
+ */
+async function closeAndReopen(ctx: TestContext, room: { teacherToken: string }, sessionId: string, absentId: string) {
+  const closed = await ctx.request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
+  expect(closed.statusCode, closed.body).toBe(200);
+  const auto = await ctx.db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).where('student_id', '=', absentId).executeTakeFirstOrThrow();
+  expect(auto).toMatchObject({ method: 'auto', status: 'absent' });
+  const reopened = await ctx.request({ method: 'POST', url: `/api/sessions/${sessionId}/reopen`, token: room.teacherToken });
+  expect(reopened.statusCode, reopened.body).toBe(200);
+  return auto;
+}
+
 describeEachDialect('statements per check-in', (ctx, dialect) => {
   it('a code check-in from a returning phone: student (with the user access), the grouped transaction, one read, one write, the attendance figure', async () => {
     const room = await buildClassroom(ctx(), 6);
@@ -95,12 +109,7 @@ describeEachDialect('statements per check-in', (ctx, dialect) => {
     const { code } = await openWithCode(ctx(), room, sessionId);
     const [present, absent] = room.students;
     expect((await ctx().request({ method: 'POST', url: '/api/checkin', token: present.token, payload: { code } })).statusCode).toBe(201);
-    const closed = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
-    expect(closed.statusCode, closed.body).toBe(200);
-    const auto = await ctx().db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).where('student_id', '=', absent.id).executeTakeFirstOrThrow();
-    expect(auto).toMatchObject({ method: 'auto', status: 'absent' });
-    const reopened = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/reopen`, token: room.teacherToken });
-    expect(reopened.statusCode, reopened.body).toBe(200);
+    const auto = await closeAndReopen(ctx(), room, sessionId, absent.id);
     const current = await ctx().request({ method: 'GET', url: `/api/sessions/${sessionId}/code`, token: room.teacherToken });
     expect(current.statusCode, current.body).toBe(200);
 
@@ -209,12 +218,7 @@ describeEachDialect('combined check-in writes', (ctx, dialect) => {
     const { room, sessionId, scan, deviceId } = await deviceRoom(ctx(), 2);
     const [present, absent] = room.students;
     expect((await scan(present.studentNumber!, 'p1')).statusCode).toBe(201);
-    const closed = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/close`, token: room.teacherToken });
-    expect(closed.statusCode, closed.body).toBe(200);
-    const auto = await ctx().db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).where('student_id', '=', absent.id).executeTakeFirstOrThrow();
-    expect(auto).toMatchObject({ method: 'auto', status: 'absent' });
-    const reopened = await ctx().request({ method: 'POST', url: `/api/sessions/${sessionId}/reopen`, token: room.teacherToken });
-    expect(reopened.statusCode, reopened.body).toBe(200);
+    const auto = await closeAndReopen(ctx(), room, sessionId, absent.id);
 
     const late = await scan(absent.studentNumber!, 'a1');
     // The absence gives way: an update of the record the close made, not a new one.

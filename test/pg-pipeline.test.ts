@@ -32,6 +32,8 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
   const dept = (d: Db, code: string) => d.insertInto('departments').values({ id: `d-${code}`, code, name: code, created_at: new Date().toISOString() }).execute();
   const codes = async () => (await db.selectFrom('departments').select('code').orderBy('code').execute()).map((r) => r.code);
   const byCode = hotQuery((d: Db, code: string) => d.selectFrom('departments').select('code').where('code', '=', code));
+  const idleInTransaction = (conn: Db) =>
+    sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = pg_backend_pid() and state like 'idle in transaction%'`.execute(conn);
   const status = async (d: Db) => (await d.executeQuery<{ failed: boolean }>(CompiledQuery.raw(PIPELINE_STATUS))).rows[0].failed;
 
   it('a transaction is its statements plus COMMIT: BEGIN goes with the first; the transaction is real', async () => {
@@ -65,8 +67,7 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
     expect(statementsSent(db) - before).toBe(0);
     // The connection went back clean: the next transaction on it works and is still one.
     await db.connection().execute(async (conn) => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = pg_backend_pid() and state = 'idle in transaction'`.execute(conn);
-      expect(rows[0].n).toBe(0);
+      expect((await idleInTransaction(conn)).rows[0].n).toBe(0);
     });
   });
 
@@ -110,9 +111,6 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
     ).rejects.toThrow(/ROLLBACK/);
     expect(await codes()).toEqual(['P1', 'P2']);
   });
-
-  const idleInTransaction = (conn: Db) =>
-    sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = pg_backend_pid() and state like 'idle in transaction%'`.execute(conn);
 
   it('COMMIT written with a transaction\'s last statement: one round trip for both, committed, and the COMMIT after it sends nothing', async () => {
     const before = statementsSent(db);
