@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDate } from './common.schemas.js';
 import { attendanceStatusSchema, recordStateSchema } from './attendance.schemas.js';
 import { courseRefSchema, sessionKindSchema } from './session.schemas.js';
 
@@ -86,12 +87,11 @@ export const courseGridSchema = z.object({
 });
 export type CourseGrid = z.infer<typeof courseGridSchema>;
 
-const dateOnly = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
 
 export const overviewQuery = z
   .object({
-    from: dateOnly.optional(),
-    to: dateOnly.optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
     departmentId: z.string().max(64).optional(),
     term: z.string().trim().max(100).optional(),
   })

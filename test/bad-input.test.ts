@@ -207,6 +207,11 @@ describeEachDialect('bad input never yields a 500', (ctx) => {
         expectValidation(await req({ method: 'GET', url: `/api/sessions?${q}`, token: admin }));
         expectValidation(await req({ method: 'GET', url: `/api/me/sessions?${q}`, token: student }));
       }
+      // The report ranges (the overview and a teacher's own courses) take calendar dates only.
+      for (const q of ['to=9999-12-31', 'from=0001-01-01', 'from=2026-01-01&to=9999-12-31', 'to=2026-02-30', 'from=2026-13-01']) {
+        expectValidation(await req({ method: 'GET', url: `/api/reports/overview?${q}`, token: admin }));
+        expectValidation(await req({ method: 'GET', url: `/api/reports/my-courses?${q}&departmentId=false`, token: admin }));
+      }
       // The same kind of date in a body.
       const course = await req({ method: 'POST', url: '/api/courses', token: admin, payload: { code: 'Y10K', name: 'Far future' } });
       expect(course.statusCode, course.body).toBe(201);
