@@ -185,6 +185,44 @@ describeEachDialect(
       console.log(`[fuzz] ${sent} requests over ${ops.length} operations × ${Object.keys(roles).length} roles`);
       expect(failures, `seed ${SEED}`).toEqual([]);
     }, 180_000);
+
+    // The random rounds reach a given query value of a given operation only now and then (a far-off
+    // date in a report range was found that way, once in many runs): here every query parameter of
+    // every operation gets every nasty value, alone, with real ids in the path, as each signed-in role.
+    it('no 5xx for any query parameter × nasty value (every one, no randomness)', async () => {
+      const app: FastifyInstance = ctx().app;
+      const ops = operationsOf((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDoc);
+      const room = await buildClassroom(ctx(), 2);
+      const sessionId = await scheduleSession(ctx(), room);
+      await openWithCode(ctx(), room, sessionId);
+      const admin = await userWithToken(ctx(), 'admin');
+      const device = (await ctx().request({ method: 'POST', url: '/api/devices', token: admin.token, payload: { name: 'Sweep kiosk' } })).json();
+      const tokens = { student: room.students[0].token!, teacher: room.teacherToken, admin: admin.token };
+      const idFor = (path: string) =>
+        path.startsWith('/api/sessions') ? sessionId
+        : path.startsWith('/api/users') ? room.students[1].id
+        : path.startsWith('/api/devices') ? device.device.id
+        : room.courseId;
+      const values = [...NASTY_STRINGS, '0', '1.5', '9007199254740993', '-9223372036854775808', '1e308', 'false', '2026-01-01', '2026-01-01T00:00:00Z'];
+      const failures: string[] = [];
+      let sent = 0;
+      for (const op of ops.filter((o) => o.query.length > 0)) {
+        const path = op.path.replace(/\{[^}]+\}/g, () => idFor(op.path));
+        for (const q of op.query) {
+          for (const v of values) {
+            for (const [role, token] of Object.entries(tokens)) {
+              const url = `${path}?${q}=${enc(v)}`;
+              const res = await app.inject({ method: op.method as 'GET', url, headers: { authorization: `Bearer ${token}` } });
+              sent++;
+              if (res.statusCode >= 500) failures.push(`${res.statusCode}: ${role} ${op.method} ${url.slice(0, 200)} → ${res.body.slice(0, 300)}`);
+            }
+          }
+        }
+      }
+      console.log(`[fuzz] sweep: ${sent} requests`);
+      expect(sent).toBeGreaterThan(500);
+      expect(failures).toEqual([]);
+    }, 180_000);
   },
   { LOGIN_MAX_DELAY_SECONDS: '1' },
 );
