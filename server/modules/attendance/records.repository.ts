@@ -88,40 +88,58 @@ const SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'session_id', 'student_numbe
  * Outbox rows travel as arrays (`unnest`), so the text is the same for any number of webhooks and
  * is one prepared statement.
  */
-const checkinStatement = (() => {
+function buildCheckinStatement(deliveries: boolean, scan: boolean) {
   let n = 0;
   const params = (columns: readonly string[], cast = '') => columns.map(() => `$${++n}${cast}`);
   const list = (columns: readonly string[]) => columns.join(', ');
   const rec = params(RECORD_COLUMNS);
   const aud = params(AUDIT_COLUMNS);
   const ev = params(EVENT_COLUMNS, '::text[]');
-  const dl = params(DELIVERY_COLUMNS, '::text[]');
-  const sc = params(SCAN_COLUMNS, '::text');
-  return preparedStatement<RecordRow & { inserted: number; logged: number }>(
+  const dl = deliveries ? params(DELIVERY_COLUMNS, '::text[]') : [];
+  const sc = scan ? params(SCAN_COLUMNS, '::text') : [];
+  const parts = [
     `with rec as (
   insert into attendance_records (${list(RECORD_COLUMNS)}) values (${rec.join(', ')})
   on conflict (session_id, student_id) do nothing returning id
-), aud as (
+)`,
+    `aud as (
   insert into audit_events (${list(AUDIT_COLUMNS)}) select ${aud.join(', ')} from rec
-), ev as (
+)`,
+    `ev as (
   insert into outbox_events (${list(EVENT_COLUMNS)}) select e.* from rec, unnest(${ev.join(', ')}) as e(${list(EVENT_COLUMNS)})
-), dl as (
+)`,
+  ];
+  if (deliveries) {
+    parts.push(`dl as (
   insert into webhook_deliveries (${list(DELIVERY_COLUMNS)}, state, attempts) select d.*, 'pending', 0 from rec, unnest(${dl.join(', ')}) as d(${list(DELIVERY_COLUMNS)})
-), existing as (
+)`);
+  }
+  parts.push(`existing as (
   select r.* from attendance_records r where r.session_id = ${rec[1]} and r.student_id = ${rec[2]} and not exists (select from rec)
-), sc as (
+)`);
+  if (scan) {
+    parts.push(`sc as (
   insert into device_scans (${list(SCAN_COLUMNS)}, record_id) select ${sc.join(', ')}, t.id from (select id from rec union all select id from existing) t
-  where ${sc[0]} is not null
   on conflict (device_id, scan_id) do nothing returning id
-)
-select (select count(*) from rec)::int as inserted, (select count(*) from sc)::int as logged, existing.* from (select 1) one left join existing on true`,
+)`);
+  }
+  return preparedStatement<RecordRow & { inserted: number; logged: number }>(
+    `${parts.join(', ')}
+select (select count(*) from rec)::int as inserted, ${scan ? '(select count(*) from sc)::int' : '0'} as logged, existing.* from (select 1) one left join existing on true`,
   );
-})();
+}
+/**
+ * The statement in four variants, by whether it has webhook deliveries and a scan log row to insert:
+ * a part that inserts nothing still costs PostgreSQL its set-up (the table and its indexes opened and
+ * locked, the plan's nodes initialised) on every execution, so a code check-in with no webhook
+ * subscribed runs only the record, audit and outbox parts. Index: deliveries + 2 × scan.
+ */
+const checkinStatements = [buildCheckinStatement(false, false), buildCheckinStatement(true, false), buildCheckinStatement(false, true), buildCheckinStatement(true, true)];
 
 /**
  * Writes a self check-in: the record unless the session × student has one, and only with it its
  * audit event and outbox rows; and the scan log row (device scans). One statement on PostgreSQL (see
- * checkinStatement); on SQLite, whose transactions run one at a time in-process, the same rows by
+ * checkinStatements); on SQLite, whose transactions run one at a time in-process, the same rows by
  * the hot single-row inserts. Call it inside the check-in's transaction.
  */
 export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows: CheckinRows): Promise<CheckinWrite> {
@@ -129,14 +147,15 @@ export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows
   if (dialect === 'postgres') {
     // One array per column of many rows (for unnest).
     const arrays = (list: readonly object[], columns: readonly string[]) => columns.map((c) => list.map((row) => (row as Record<string, unknown>)[c] ?? null));
+    const deliveries = outbox.deliveries.length > 0;
     const parameters = [
       ...RECORD_COLUMNS.map((c) => record[c]),
       ...AUDIT_COLUMNS.map((c) => audit[c] ?? null),
       ...arrays(outbox.events, EVENT_COLUMNS),
-      ...arrays(outbox.deliveries, DELIVERY_COLUMNS),
-      ...SCAN_COLUMNS.map((c) => (scan ? scan[c] : null)),
+      ...(deliveries ? arrays(outbox.deliveries, DELIVERY_COLUMNS) : []),
+      ...(scan ? SCAN_COLUMNS.map((c) => scan[c]) : []),
     ];
-    const [r] = (await checkinStatement(db, parameters)).rows;
+    const [r] = (await checkinStatements[Number(deliveries) + 2 * Number(scan !== null)](db, parameters)).rows;
     const { inserted, logged, ...existing } = r;
     const seen = existing.id !== null ? existing : undefined;
     return { inserted: inserted === 1, existing: seen, scanLogged: scan && (inserted === 1 || seen) ? logged === 1 : null };
@@ -328,7 +347,7 @@ export async function studentInCourse(db: Db, studentId: string, courseId: strin
   return (await studentInCourseQuery(db, studentId, courseId)).rows[0];
 }
 
-/** The scan log row's parameters of checkinContextStatement ($8…$13; its session is $1). */
+/** The scan log row's parameters of the scan variant of the check-in context statement ($8…$13; its session is $1). */
 const CONTEXT_SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'student_number', 'scanned_at', 'created_at'] as const;
 
 type ContextRow = {
@@ -367,15 +386,15 @@ type ContextRow = {
  * statement) looks every row up by an index: the student by number first, then their role; the
  * record by session and student.
  */
-const checkinContextStatement = preparedStatement<ContextRow>(
-  `with s as (select id, state from sessions where id = $1 for share),
-u as (
-  select id, name, student_number, role, active from users where $5::boolean and id = $3
+function buildCheckinContextStatement(scan: boolean) {
+  const u = scan
+    ? `select id, name, student_number, role, active from users where $5::boolean and id = $3
   union all
   select id, name, student_number, role, active from (select * from users where $5::boolean and $3::text is null and student_number = $7 offset 0) n
-  where role = 'student' and active = 1
-),
-su as (select u.*, e.course_id as enrolled from u left join enrollments e on e.student_id = u.id and e.course_id = $4 limit 1),
+  where role = 'student' and active = 1`
+    : `select id, name, student_number, role, active from users where $5::boolean and id = $3`;
+  const scanParts = scan
+    ? `,
 er as (select r.* from attendance_records r where r.session_id = $1 and r.student_id = (select id from su) and $9::text is not null),
 d as (select id from devices where $9::text is not null and id = $9 and revoked_at is null),
 sc as (
@@ -383,11 +402,21 @@ sc as (
   select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su, d
   where s.state = 'open' and su.enrolled is not null and not (er.method = 'auto' and er.status = 'absent')
   on conflict (device_id, scan_id) do nothing returning id
-)
+)`
+    : '';
+  const scanColumns = scan
+    ? '(select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged, (select count(*) from d)::int as d_active'
+    : 'null as e_record, 0 as e_logged, 0 as d_active';
+  return preparedStatement<ContextRow>(
+    `with s as (select id, state from sessions where id = $1 for share),
+u as (
+  ${u}
+),
+su as (select u.*, e.course_id as enrolled from u left join enrollments e on e.student_id = u.id and e.course_id = $4 limit 1)${scanParts}
 select s.state as session_state,
   su.id as s_id, su.name as s_name, su.student_number as s_number, su.role as s_role, su.active as s_active, su.enrolled as s_enrolled,
   a.present as a_present, a.late as a_late, a.absent as a_absent, a.excused as a_excused,
-  (select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged, (select count(*) from d)::int as d_active,
+  ${scanColumns},
   r.*
 from (select 1) one
 left join s on true
@@ -399,7 +428,14 @@ left join lateral (
   where $6::boolean and ar.student_id = coalesce(su.id, $3) and hs.course_id = $4 and hs.state = '${HELD}'
 ) a on true
 left join attendance_records r on r.session_id = s.id and r.browser_id = $2 and r.student_id <> coalesce(su.id, $3)`,
-);
+  );
+}
+/**
+ * Two variants: with a device scan ($7…$13: the student by number, the device, the scan log row) and
+ * without (a code, QR or link check-in: $1…$6 only), whose plan has no scan-log insert, device or
+ * by-number parts to set up on each execution.
+ */
+const checkinContextStatements = { plain: buildCheckinContextStatement(false), scan: buildCheckinContextStatement(true) };
 
 export interface CheckinContextInput {
   sessionId: string;
@@ -439,7 +475,7 @@ export interface CheckinContext {
  * What a check-in needs to know inside its transaction: the session's state, the records in the
  * session checked in from `browserId` by other students (none for a null `browserId`), and when
  * asked the student's row and attendance figure. On PostgreSQL one statement (see
- * checkinContextStatement), with the session row share-locked: a close (which updates the session
+ * checkinContextStatements), with the session row share-locked: a close (which updates the session
  * row) waits for the record change, and the change waits for a close in progress, so no record is
  * written into a session that has just closed. On SQLite (transactions one at a time in-process)
  * the same by hot queries on the transaction's connection.
@@ -448,16 +484,11 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
   const { sessionId, courseId, studentId, browserId, scan } = input;
   const fromBrowser: RecordRow[] = [];
   if (dialect === 'postgres') {
-    const { rows } = await checkinContextStatement(db, [
-      sessionId,
-      browserId,
-      studentId,
-      courseId,
-      input.student,
-      input.attendance,
-      input.studentNumber ?? null,
-      ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null)),
-    ]);
+    const common = [sessionId, browserId, studentId, courseId, input.student, input.attendance];
+    const { rows } =
+      scan || input.studentNumber !== undefined
+        ? await checkinContextStatements.scan(db, [...common, input.studentNumber ?? null, ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null))])
+        : await checkinContextStatements.plain(db, common);
     const first = rows[0];
     const ctx: CheckinContext = { state: first?.session_state ?? undefined, fromBrowser };
     for (const row of rows) {
