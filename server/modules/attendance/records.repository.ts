@@ -85,8 +85,8 @@ const SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'session_id', 'student_numbe
  * insert, a violated constraint) leaves none of them. When the record was there already, the
  * statement returns it (`existing`). A scan log row points to whichever record that is, under the
  * (device_id, scan_id) key: a replayed scan_id inserts nothing, which the caller reads as a replay.
- * Outbox rows travel as arrays (`unnest`), so the text is the same for any number of webhooks and
- * is one prepared statement.
+ * The check-in's one outbox event travels as scalars; its deliveries as arrays (`unnest`), so the
+ * text is the same for any number of webhooks and is one prepared statement.
  */
 function buildCheckinStatement(deliveries: boolean, scan: boolean) {
   let n = 0;
@@ -94,7 +94,7 @@ function buildCheckinStatement(deliveries: boolean, scan: boolean) {
   const list = (columns: readonly string[]) => columns.join(', ');
   const rec = params(RECORD_COLUMNS);
   const aud = params(AUDIT_COLUMNS);
-  const ev = params(EVENT_COLUMNS, '::text[]');
+  const ev = params(EVENT_COLUMNS);
   const dl = deliveries ? params(DELIVERY_COLUMNS, '::text[]') : [];
   const sc = scan ? params(SCAN_COLUMNS, '::text') : [];
   const parts = [
@@ -106,7 +106,7 @@ function buildCheckinStatement(deliveries: boolean, scan: boolean) {
   insert into audit_events (${list(AUDIT_COLUMNS)}) select ${aud.join(', ')} from rec
 )`,
     `ev as (
-  insert into outbox_events (${list(EVENT_COLUMNS)}) select e.* from rec, unnest(${ev.join(', ')}) as e(${list(EVENT_COLUMNS)})
+  insert into outbox_events (${list(EVENT_COLUMNS)}) select ${ev.join(', ')} from rec
 )`,
   ];
   if (deliveries) {
@@ -148,10 +148,13 @@ export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows
     // One array per column of many rows (for unnest).
     const arrays = (list: readonly object[], columns: readonly string[]) => columns.map((c) => list.map((row) => (row as Record<string, unknown>)[c] ?? null));
     const deliveries = outbox.deliveries.length > 0;
+    // A check-in is one change: one outbox event (its columns as scalars, its deliveries as arrays).
+    if (outbox.events.length !== 1) throw new Error(`a check-in writes one outbox event, not ${outbox.events.length}`);
+    const [event] = outbox.events;
     const parameters = [
       ...RECORD_COLUMNS.map((c) => record[c]),
       ...AUDIT_COLUMNS.map((c) => audit[c] ?? null),
-      ...arrays(outbox.events, EVENT_COLUMNS),
+      ...EVENT_COLUMNS.map((c) => event[c]),
       ...(deliveries ? arrays(outbox.deliveries, DELIVERY_COLUMNS) : []),
       ...(scan ? SCAN_COLUMNS.map((c) => scan[c]) : []),
     ];
