@@ -105,6 +105,40 @@ describeEachDialect(
       expect(ok.json()).toMatchObject({ state: 'open', policy: { deviceId: good.id } });
     });
 
+    it('a scan with a webhook subscribed writes its record, audit event, outbox event, delivery and scan log together; a repeat writes only its log row', async () => {
+      const { room, apiKey, sessionId } = await boundRoom(ctx(), adminToken);
+      const [a] = room.students;
+      const hook = await ctx().request({ method: 'POST', url: '/api/webhooks', token: adminToken, payload: { url: 'https://sis.example.edu/hooks/scans', events: ['record.created'] } });
+      expect(hook.statusCode, hook.body).toBe(201);
+      try {
+        const db = ctx().db;
+        const deliveriesOf = (recordId: string) =>
+          db
+            .selectFrom('webhook_deliveries')
+            .innerJoin('outbox_events', 'outbox_events.id', 'webhook_deliveries.event_id')
+            .select(['webhook_deliveries.webhook_id', 'outbox_events.type'])
+            .where('outbox_events.record_id', '=', recordId)
+            .execute();
+        const first = await scan(ctx(), apiKey, { student_id: a.studentNumber, scan_id: 'hooked-0001' });
+        expect(first.statusCode, first.body).toBe(201);
+        const recordId = first.json().record.id as string;
+        expect(await deliveriesOf(recordId)).toEqual([{ webhook_id: hook.json().webhook.id, type: 'record.created' }]);
+        const audit = await db.selectFrom('audit_events').select('action').where('entity_id', '=', recordId).execute();
+        expect(audit).toEqual([{ action: 'record.checked_in' }]);
+        const again = await scan(ctx(), apiKey, { student_id: a.studentNumber, scan_id: 'hooked-0002' });
+        expect(again.statusCode, again.body).toBe(200);
+        expect(await deliveriesOf(recordId)).toHaveLength(1);
+        const logged = await db.selectFrom('device_scans').select(['scan_id', 'record_id']).where('session_id', '=', sessionId).orderBy('scan_id').execute();
+        expect(logged).toEqual([
+          { scan_id: 'hooked-0001', record_id: recordId },
+          { scan_id: 'hooked-0002', record_id: recordId },
+        ]);
+      } finally {
+        const removed = await ctx().request({ method: 'DELETE', url: `/api/webhooks/${hook.json().webhook.id}`, token: adminToken });
+        expect(removed.statusCode, removed.body).toBe(204);
+      }
+    });
+
     it('scans: 201 on the first scan, 200 duplicate for the same student, 200 with the same record for a replayed scan_id', async () => {
       const { room, apiKey, sessionId, device } = await boundRoom(ctx(), adminToken);
       const [a] = room.students;
