@@ -9,7 +9,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { CommitGroup, commitWithNextStatement, NeedsOwnTransaction } from '../server/db/commit-group.js';
-import { hotQuery } from '../server/db/hot-query.js';
+import { hotQuery, preparedStatement } from '../server/db/hot-query.js';
 import { COMMIT_WITH_NEXT, type Db, type DbHandle, migrateToLatest, PIPELINE_STATUS, statementsSent, WITH_NEXT } from '../server/db/kysely.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -81,6 +81,35 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
     for (let i = 0; i < 2; i++) {
       await expect(db.transaction().execute((trx) => broken(trx, 'x'))).rejects.toThrow(/no_such_column/);
     }
+  });
+
+  it('a named prepared statement\'s rows are what node-postgres makes of the same text unnamed, on every execution, alone and in a pipeline', async () => {
+    // Every kind of column the row maker meets: int8 (parsed to a number here), int4, bool, text,
+    // json, nulls, a repeated name (the later column wins), names that are not identifiers.
+    const text = `select $1::bigint as n, $2::int as i, $3::boolean as b, $4::text as t, $5::json as j, null::text as "nothing",
+      'first' as twice, 'second' as twice, 'odd' as "__proto__", 'spaced' as "a column", 'quoted' as "say ""hi"""`;
+    const named = preparedStatement<Record<string, unknown>>(text);
+    const cases: unknown[][] = [
+      [42, 7, true, 'x', '{"a":[1,null]}'],
+      [null, null, null, null, null],
+      [-1, 0, false, '', 'null'],
+    ];
+    for (const values of cases) {
+      // The same text with a different tail is another (unnamed) statement: node-postgres' own rows.
+      const expected = (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`${text} where true`, values))).rows;
+      for (let i = 0; i < 2; i++) {
+        const rows = (await named(db, values)).rows;
+        expect(rows).toEqual(expected);
+        expect(Object.keys(rows[0])).toEqual(Object.keys(expected[0]));
+        expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+        expect(Object.prototype.hasOwnProperty.call(rows[0], '__proto__')).toBe(true);
+      }
+      // With a BEGIN written ahead of it (PipelinedQuery).
+      await db.transaction().execute(async (trx) => {
+        expect((await named(trx, values)).rows).toEqual(expected);
+      });
+    }
+    expect((await named(db, cases[0])).rows[0]).toMatchObject({ n: 42, i: 7, b: true, t: 'x', j: { a: [1, null] }, nothing: null, twice: 'second', 'a column': 'spaced', 'say "hi"': 'quoted' });
   });
 
   it('a failure of a statement that went ahead is reported (PIPELINE_STATUS); one of the statement itself is not', async () => {
