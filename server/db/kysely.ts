@@ -235,8 +235,8 @@ function rowShapeOf(fields: FieldDescription[], types: { getTypeParser: (oid: nu
  * prepared statement whose result type changed fails in PostgreSQL), so what node-postgres rebuilds
  * from the row description for each result — the column parsers and the row template — is built once
  * per statement and reused while the description matches. Text-format columns only (node-postgres'
- * default) and rows as objects; anything else takes node-postgres' own path. The parsers are the client's (its type
- * overrides, else pg.types): every client of the pool is configured alike.
+ * default) and rows as objects; anything else takes node-postgres' own path. The parsers are the
+ * client's (its type overrides, else pg.types): every client of the pool is configured alike.
  */
 class NamedQuery extends pg.Query {
   handleRowDescription(msg: { fields: FieldDescription[] }): void {
