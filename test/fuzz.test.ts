@@ -1,10 +1,10 @@
 // Fuzzing driven by the OpenAPI document: every operation × every role with generated bad inputs,
 // seeded (FUZZ_SEED to replay a failure), bounded in time, asserting no 5xx and no hang.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect, it } from 'vitest';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
-import { describeEachDialect } from './support/test-app.js';
+import { describeEachDialect, type TestContext } from './support/test-app.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 const TIME_BUDGET_MS = Number(process.env.FUZZ_TIME_MS ?? 15_000);
@@ -135,30 +135,60 @@ function badRequest(r: Rand, op: Operation, realIds: string[]) {
   };
 }
 
+/** The operations from the OpenAPI document, and a classroom with an open session, an admin and a device to call them with. */
+async function fuzzFixture(ctx: TestContext) {
+  const app: FastifyInstance = ctx.app;
+  const ops = operationsOf((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDoc);
+  const room = await buildClassroom(ctx, 2);
+  const sessionId = await scheduleSession(ctx, room);
+  await openWithCode(ctx, room, sessionId);
+  const admin = await userWithToken(ctx, 'admin');
+  const device = (await ctx.request({ method: 'POST', url: '/api/devices', token: admin.token, payload: { name: 'Fuzz kiosk' } })).json();
+  /** The signed-in people's tokens. */
+  const people = { student: room.students[0].token!, teacher: room.teacherToken, admin: admin.token };
+  /** A real id for an operation's path parameters, by the path's collection. */
+  const idFor = (path: string): string =>
+    path.startsWith('/api/sessions') ? sessionId
+    : path.startsWith('/api/users') ? room.students[1].id
+    : path.startsWith('/api/devices') ? device.device.id
+    : room.courseId;
+  return {
+    app,
+    ops,
+    people,
+    roles: { anonymous: null, ...people, device: device.apiKey as string } as Record<string, string | null>,
+    realIds: [room.courseId, sessionId, room.students[1].id, room.teacher.id, device.device.id as string],
+    idFor,
+  };
+}
+
+/**
+ * Sends each request as each signed-in person, one after another, and expects no 5xx. A request is
+ * its description (for the failure list) and what app.inject takes.
+ */
+async function expectNo5xx(f: Awaited<ReturnType<typeof fuzzFixture>>, label: string, requests: Iterable<{ what: string; req: InjectOptions }>) {
+  const failures: string[] = [];
+  let sent = 0;
+  for (const { what, req } of requests) {
+    for (const [role, token] of Object.entries(f.people)) {
+      const res = await f.app.inject({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } });
+      sent++;
+      if (res.statusCode >= 500) failures.push(`${res.statusCode}: ${role} ${what} → ${res.body.slice(0, 300)}`);
+    }
+  }
+  console.log(`[fuzz] ${label}: ${sent} requests`);
+  expect(sent).toBeGreaterThan(500);
+  expect(failures).toEqual([]);
+}
+
 describeEachDialect(
   'OpenAPI-driven fuzzing',
   (ctx) => {
     it(`no 5xx and no hang for any operation × role (seed ${SEED})`, async () => {
       console.log(`[fuzz] seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
       const r = prng(SEED);
-      const app: FastifyInstance = ctx().app;
-      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDoc;
-      const ops = operationsOf(doc);
+      const { app, ops, roles, realIds } = await fuzzFixture(ctx());
       expect(ops.length).toBeGreaterThan(30);
-
-      const room = await buildClassroom(ctx(), 2);
-      const sessionId = await scheduleSession(ctx(), room);
-      await openWithCode(ctx(), room, sessionId);
-      const admin = await userWithToken(ctx(), 'admin');
-      const device = (await ctx().request({ method: 'POST', url: '/api/devices', token: admin.token, payload: { name: 'Fuzz kiosk' } })).json();
-      const roles: Record<string, string | null> = {
-        anonymous: null,
-        student: room.students[0].token!,
-        teacher: room.teacherToken,
-        admin: admin.token,
-        device: device.apiKey,
-      };
-      const realIds = [room.courseId, sessionId, room.students[1].id, room.teacher.id, device.device.id];
 
       const started = Date.now();
       let sent = 0;
@@ -190,72 +220,47 @@ describeEachDialect(
     // date in a report range was found that way, once in many runs): here every query parameter of
     // every operation gets every nasty value, alone, with real ids in the path, as each signed-in role.
     it('no 5xx for any query parameter × nasty value (every one, no randomness)', async () => {
-      const app: FastifyInstance = ctx().app;
-      const ops = operationsOf((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDoc);
-      const room = await buildClassroom(ctx(), 2);
-      const sessionId = await scheduleSession(ctx(), room);
-      await openWithCode(ctx(), room, sessionId);
-      const admin = await userWithToken(ctx(), 'admin');
-      const device = (await ctx().request({ method: 'POST', url: '/api/devices', token: admin.token, payload: { name: 'Sweep kiosk' } })).json();
-      const tokens = { student: room.students[0].token!, teacher: room.teacherToken, admin: admin.token };
-      const idFor = (path: string) =>
-        path.startsWith('/api/sessions') ? sessionId
-        : path.startsWith('/api/users') ? room.students[1].id
-        : path.startsWith('/api/devices') ? device.device.id
-        : room.courseId;
+      const f = await fuzzFixture(ctx());
       const values = [...NASTY_STRINGS, '0', '1.5', '9007199254740993', '-9223372036854775808', '1e308', 'false', '2026-01-01', '2026-01-01T00:00:00Z'];
-      const failures: string[] = [];
-      let sent = 0;
-      for (const op of ops.filter((o) => o.query.length > 0)) {
-        const path = op.path.replace(/\{[^}]+\}/g, () => idFor(op.path));
-        for (const q of op.query) {
-          for (const v of values) {
-            for (const [role, token] of Object.entries(tokens)) {
+      await expectNo5xx(
+        f,
+        'query sweep',
+        f.ops.flatMap((op) => {
+          const path = op.path.replace(/\{[^}]+\}/g, () => f.idFor(op.path));
+          return op.query.flatMap((q) =>
+            values.map((v) => {
               const url = `${path}?${q}=${enc(v)}`;
-              const res = await app.inject({ method: op.method as 'GET', url, headers: { authorization: `Bearer ${token}` } });
-              sent++;
-              if (res.statusCode >= 500) failures.push(`${res.statusCode}: ${role} ${op.method} ${url.slice(0, 200)} → ${res.body.slice(0, 300)}`);
-            }
-          }
-        }
-      }
-      console.log(`[fuzz] sweep: ${sent} requests`);
-      expect(sent).toBeGreaterThan(500);
-      expect(failures).toEqual([]);
+              return { what: `${op.method} ${url.slice(0, 200)}`, req: { method: op.method as 'GET', url } };
+            }),
+          );
+        }),
+      );
     }, 180_000);
 
     // The same for bodies: every property of every JSON body, alone, with each nasty value (as
     // JSON: strings, numbers, booleans, null, an array, an object), as each signed-in role.
     it('no 5xx for any body property × nasty value (every one, no randomness)', async () => {
-      const app: FastifyInstance = ctx().app;
-      const ops = operationsOf((await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as OpenApiDoc);
-      const room = await buildClassroom(ctx(), 2);
-      const sessionId = await scheduleSession(ctx(), room);
-      await openWithCode(ctx(), room, sessionId);
-      const admin = await userWithToken(ctx(), 'admin');
-      const tokens = { student: room.students[0].token!, teacher: room.teacherToken, admin: admin.token };
-      const idFor = (path: string) => (path.startsWith('/api/sessions') ? sessionId : path.startsWith('/api/users') ? room.students[1].id : room.courseId);
+      const f = await fuzzFixture(ctx());
       const values: unknown[] = [...NASTY_STRINGS, 0, -1, 1.5, 2 ** 53, 1e308, true, false, null, [], [null], {}, JSON.parse('{"__proto__":{"admin":true}}')];
-      const failures: string[] = [];
-      let sent = 0;
-      for (const op of ops.filter((o) => o.bodyProps.length > 0)) {
-        // Deleting, signing out or rotating keys would change what the following requests find.
-        if (op.method === 'DELETE' || /logout|revoke|password|deactivate/.test(op.path)) continue;
-        const path = op.path.replace(/\{[^}]+\}/g, () => idFor(op.path));
-        for (const prop of op.bodyProps) {
-          for (const v of values) {
-            for (const [role, token] of Object.entries(tokens)) {
-              const payload = JSON.stringify({ [prop]: v });
-              const res = await app.inject({ method: op.method as 'POST', url: path, payload, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-              sent++;
-              if (res.statusCode >= 500) failures.push(`${res.statusCode}: ${role} ${op.method} ${path} ${payload.slice(0, 120)} → ${res.body.slice(0, 300)}`);
-            }
-          }
-        }
-      }
-      console.log(`[fuzz] body sweep: ${sent} requests`);
-      expect(sent).toBeGreaterThan(500);
-      expect(failures).toEqual([]);
+      await expectNo5xx(
+        f,
+        'body sweep',
+        f.ops
+          // Deleting, signing out or rotating keys would change what the following requests find.
+          .filter((op) => op.method !== 'DELETE' && !/logout|revoke|password|deactivate/.test(op.path))
+          .flatMap((op) => {
+            const url = op.path.replace(/\{[^}]+\}/g, () => f.idFor(op.path));
+            return op.bodyProps.flatMap((prop) =>
+              values.map((v) => {
+                const payload = JSON.stringify({ [prop]: v });
+                return {
+                  what: `${op.method} ${url} ${payload.slice(0, 120)}`,
+                  req: { method: op.method as 'POST', url, payload, headers: { 'content-type': 'application/json' } },
+                };
+              }),
+            );
+          }),
+      );
     }, 180_000);
   },
   { LOGIN_MAX_DELAY_SECONDS: '1' },
