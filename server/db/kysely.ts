@@ -242,14 +242,18 @@ class NamedQuery extends pg.Query {
   handleRowDescription(msg: { fields: FieldDescription[] }): void {
     const self = this as any;
     const name: string | undefined = self.name;
-    if (!name || self._result.rowAsArray || msg.fields.some((f) => f.format !== 'text')) {
+    let shape = name && !self._result.rowAsArray ? rowShapes.get(name) : undefined;
+    // A description seen before is all text (a shape is made of nothing else): compared, not checked again.
+    if (shape && !sameFields(shape.fields, msg.fields)) shape = undefined;
+    if (!shape && name && !self._result.rowAsArray && msg.fields.every((f) => f.format === 'text')) {
+      rowShapes.set(name, (shape = rowShapeOf(msg.fields, self._result._types ?? pg.types)));
+    }
+    if (!shape) {
       (pg.Query.prototype as any).handleRowDescription.call(this, msg);
       return;
     }
     self._checkForMultirow();
     const result = self._result;
-    let shape = rowShapes.get(name);
-    if (!shape || !sameFields(shape.fields, msg.fields)) rowShapes.set(name, (shape = rowShapeOf(msg.fields, result._types ?? pg.types)));
     result.fields = msg.fields;
     result._parsers = shape.parsers;
     result.parseRow = shape.parseRow;
