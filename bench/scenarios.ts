@@ -39,8 +39,11 @@ import {
 export interface Sizes {
   /** checkin-throughput(-pg): requests, concurrent clients, students per open session. */
   checkin: { requests: number; connections: number; perSession: number; rounds: number };
-  /** lecture-burst and two-node: students checking in at once. */
-  burst: { students: number };
+  /**
+   * lecture-burst and two-node: students checking in at once, and how many times the bare route's
+   * burst and the check-ins' burst alternate (the figures are the median round's).
+   */
+  burst: { students: number; rounds: number };
   /** sockets: idle sockets, spread over this many client processes. */
   sockets: { sockets: number; workers: number };
   /** report: a course of students × sessions; requests per endpoint. */
@@ -56,7 +59,7 @@ export interface Sizes {
 export const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
   full: {
     checkin: { requests: 20_000, connections: 50, perSession: 1000, rounds: 4 },
-    burst: { students: 1000 },
+    burst: { students: 1000, rounds: 3 },
     sockets: { sockets: 10_000, workers: 2 },
     report: { students: 500, sessions: 60, requests: 1000 },
     openSessions: { requests: 4000, many: 5000, rounds: 2 },
@@ -65,7 +68,7 @@ export const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
   },
   quick: {
     checkin: { requests: 1500, connections: 50, perSession: 500, rounds: 2 },
-    burst: { students: 200 },
+    burst: { students: 200, rounds: 1 },
     sockets: { sockets: 1000, workers: 2 },
     report: { students: 100, sessions: 10, requests: 100 },
     openSessions: { requests: 1000, many: 5000, rounds: 1 },
@@ -74,7 +77,7 @@ export const SIZES: Record<'full' | 'quick' | 'tiny', Sizes> = {
   },
   tiny: {
     checkin: { requests: 50, connections: 5, perSession: 25, rounds: 2 },
-    burst: { students: 20 },
+    burst: { students: 20, rounds: 2 },
     sockets: { sockets: 20, workers: 2 },
     report: { students: 10, sessions: 3, requests: 20 },
     openSessions: { requests: 30, many: 200, rounds: 1 },
@@ -704,37 +707,59 @@ async function burst(
   }
 }
 
+/** Numeric fields summed over the rounds (status counts merged); anything else taken from the first round. */
+function sumCorrectness(list: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...list[0] };
+  for (const key of Object.keys(out)) {
+    if (typeof out[key] === 'number') out[key] = list.reduce((t, c) => t + Number(c[key] ?? 0), 0);
+  }
+  const status: Record<string, number> = {};
+  for (const c of list) for (const [code, count] of Object.entries((c.status ?? {}) as Record<string, number>)) status[code] = (status[code] ?? 0) + count;
+  out.status = status;
+  return out;
+}
+
 async function lectureBurst(ctx: BenchContext, kind: 'single' | 'two-node'): Promise<ScenarioResult> {
-  const n = ctx.sizes.burst.students;
+  const { students: n, rounds } = ctx.sizes.burst;
   const scenario = kind === 'single' ? 'lecture-burst' : 'two-node';
   const dialect = kind === 'single' ? 'sqlite' : 'postgres';
   // The same students arriving at 500 a second rather than in the same instant.
   const windowMs = n * 2;
   return withStack(ctx, dialect, kind === 'single' ? 1 : 2, async ({ db, servers }) => {
     const urls = servers.map((s) => s.baseUrl);
-    ctx.log(`${scenario}: seeding two sessions of ${n} students`);
-    const room = await seedClassrooms(db, 2, n);
+    ctx.log(`${scenario}: seeding ${rounds + 1} sessions of ${n} students`);
+    const room = await seedClassrooms(db, rounds + 1, n);
     await warmUp(ctx, db, servers, Math.min(n, 200));
 
-    // Baseline: the same burst shape (n new connections at once) on the bare route.
-    const pingReqs = checkinRequests({ ...room, sessionIds: [room.sessionIds[0]], students: [room.students[0]] }, ['AAAAAA'], true);
-    ctx.log(`${scenario}: baseline burst of ${n} pings`);
-    const base = await baseline({ urls, ...pingReqs, connections: n, amount: n }, servers);
-
-    ctx.log(`${scenario}: ${n} students check in at once${kind === 'two-node' ? ' (half on each node; teacher socket on B)' : ''}`);
-    const once = await burst(db, servers, room, 0, n);
+    // A burst's p99 is about when the server has spent its CPU on all n requests, so one burst of
+    // each can land on a good or a bad moment of a shared machine (±40 % between back-to-back runs):
+    // the bare route's burst and the check-ins' burst alternate, each round with students of its own
+    // session, and the figures are the round with the median p99 ratio.
+    const measured: { base: Awaited<ReturnType<typeof baseline>>; once: BurstOutcome; p99Ratio: number }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // Baseline: the same burst shape (n new connections at once) on the bare route.
+      const pingReqs = checkinRequests({ ...room, sessionIds: [room.sessionIds[r]], students: [room.students[r]] }, ['AAAAAA'], true);
+      ctx.log(`${scenario}: round ${r + 1}/${rounds}: baseline burst of ${n} pings`);
+      const base = await baseline({ urls, ...pingReqs, connections: n, amount: n }, servers);
+      ctx.log(`${scenario}: round ${r + 1}/${rounds}: ${n} students check in at once${kind === 'two-node' ? ' (half on each node; teacher socket on B)' : ''}`);
+      const once = await burst(db, servers, room, r, n);
+      measured.push({ base, once, p99Ratio: once.figures.latency.p99 / Math.max(1e-9, base.p99) });
+    }
     ctx.log(`${scenario}: ${n} more students check in over ${windowMs} ms`);
-    const spread = await burst(db, servers, room, 1, n, { windowMs });
+    const spread = await burst(db, servers, room, rounds, n, { windowMs });
 
+    const median = [...measured].sort((a, b) => a.p99Ratio - b.p99Ratio)[Math.floor((measured.length - 1) / 2)];
+    const { base, once } = median;
     const f = once.figures;
-    const ok = once.ok && spread.ok;
+    const ok = measured.every((m) => m.once.ok) && spread.ok;
     return {
       scenario,
       date: new Date().toISOString(),
       ...f,
-      errors: once.errors + spread.errors,
+      errors: measured.reduce((t, m) => t + m.once.errors, 0) + spread.errors,
       baseline: { rps: base.rps, p99: base.p99 },
       ratio: round(f.rps / base.rps, 3),
+      p99Ratio: round(median.p99Ratio, 2),
       loadgenCpu: cpuSummary(once.load.cpu, once.load.durationMs),
       serverCpu: {
         ms: Math.round(once.serverMs),
@@ -744,6 +769,16 @@ async function lectureBurst(ctx: BenchContext, kind: 'single' | 'two-node'): Pro
       },
       fanout: { ...once.fanout, measuredAs: 'receive time − record.checkedInAt (taken when the check-in is written, inside its transaction)' },
       burstMs: round(once.load.durationMs, 0),
+      rounds: measured.map((m) => ({
+        baselineP99: m.base.p99,
+        p99: m.once.figures.latency.p99,
+        p99Ratio: round(m.p99Ratio, 2),
+        rps: m.once.figures.rps,
+        baselineRps: m.base.rps,
+        serverCpuMsPerRequest: round(m.once.serverMs / Math.max(1, m.once.load.responses), 3),
+        baselineServerCpuMsPerRequest: m.base.serverCpuMsPerRequest ?? null,
+        fanoutP99: m.once.fanout.p99,
+      })),
       spread: {
         windowMs,
         rps: spread.figures.rps,
@@ -754,13 +789,14 @@ async function lectureBurst(ctx: BenchContext, kind: 'single' | 'two-node'): Pro
         ok: spread.ok,
         targetMet: spread.ok && spread.figures.latency.p99 < 100 && spread.fanout.p99 < 50,
       },
-      correctness: { ...once.correctness, spread: spread.correctness },
+      correctness: { ...sumCorrectness(measured.map((m) => m.once.correctness)), spread: spread.correctness },
       ok,
       target: {
         goal: 'all acknowledged, p99 < 100 ms; teacher receives every event once, fan-out p99 < 50 ms',
         met: ok && f.latency.p99 < 100 && once.fanout.p99 < 50,
       },
-      setup: { dialect, nodes: servers.length, redis: kind === 'two-node', studentsPerBurst: n, connections: 'one new connection per student' },
+      burstTarget: { goal: "1,000 at once: p99 ≤ 1.5 × the bare route's burst in the same round (the median round)", met: ok && median.p99Ratio <= 1.5 },
+      setup: { dialect, nodes: servers.length, redis: kind === 'two-node', studentsPerBurst: n, rounds, connections: 'one new connection per student' },
     };
   });
 }
