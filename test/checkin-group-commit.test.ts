@@ -1,4 +1,9 @@
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
+import { newId, nowIso } from '../server/lib/ids.js';
+import { withRecordWriter } from '../server/modules/attendance/record-writer.js';
+import { lockSessionForClose } from '../server/modules/attendance/records.repository.js';
+import { closeOpenSession } from '../server/modules/live-sessions/live-sessions.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { describeEachDialect } from './support/test-app.js';
 
@@ -47,5 +52,51 @@ describeEachDialect('grouped check-in transactions', (ctx) => {
     expect(records.filter((r) => r.method === 'auto').every((r) => r.status === 'absent')).toBe(true);
     const audits = await ctx().db.selectFrom('audit_events').select('entity_id').where('session_id', '=', sessionId).where('action', '=', 'record.checked_in').execute();
     expect(audits.map((a) => a.entity_id).sort()).toEqual(checkedIn.map((r) => r.id).sort());
+  });
+
+  it('check-ins that wait for a close in progress are refused: no record in the closed session, the close\'s absences left as they were', async () => {
+    // More check-ins than PostgreSQL has lanes, so that some share a transaction (and take the grouped path).
+    const room = await buildClassroom(ctx(), 12);
+    const withAbsence = room.students.slice(0, 6);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    // A close caught between its state change and its commit: the session is closed and half the
+    // students have the close's automatic absence (the others none, as if they had enrolled after the
+    // close read the roster).
+    const close = withRecordWriter(ctx().app, async (w) => {
+      await lockSessionForClose(w.trx, ctx().dialect, sessionId);
+      expect(await closeOpenSession(w.trx, sessionId, nowIso())).toBeDefined();
+      const now = nowIso();
+      await w.trx
+        .insertInto('attendance_records')
+        .values(withAbsence.map((s) => ({ id: newId(), session_id: sessionId, student_id: s.id, status: 'absent' as const, state: 'confirmed' as const, method: 'auto' as const, checked_in_at: null, updated_at: now, updated_by: null, note: null, flags: '[]', browser_id: null, version: 1 })))
+        .execute();
+      entered();
+      await held;
+    });
+    await inside;
+    const checkins = room.students.map((s) => ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code } }));
+    if (ctx().dialect === 'postgres') {
+      // The check-ins reach the session's lock and wait there for the close.
+      await expect
+        .poll(async () => Number((await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(ctx().db)).rows[0].n), { timeout: 10_000 })
+        .toBeGreaterThan(0);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await close;
+    for (const r of await Promise.all(checkins)) {
+      expect(r.statusCode, r.body).toBe(409);
+      expect(r.json().code).toBe('session_not_open');
+    }
+    const records = await ctx().db.selectFrom('attendance_records').selectAll().where('session_id', '=', sessionId).execute();
+    expect(records.map((r) => r.student_id).sort()).toEqual(withAbsence.map((s) => s.id).sort());
+    expect(records.every((r) => r.status === 'absent' && r.method === 'auto' && r.version === 1 && r.checked_in_at === null)).toBe(true);
+    const audits = await ctx().db.selectFrom('audit_events').select('action').where('session_id', '=', sessionId).where('entity', '=', 'record').execute();
+    expect(audits).toEqual([]);
   });
 });
