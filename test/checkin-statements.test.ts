@@ -2,10 +2,11 @@
 // counts them): on PostgreSQL each is a round trip, and the check-in path's were cut (the session's
 // state and the same-browser records in one read; the record, its audit event, its outbox rows and
 // a scan's log row in one statement). Also the behaviour those combined statements must keep.
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { hotQuery, preparedStatementName } from '../server/db/hot-query.js';
 import { statementsSent, type Db } from '../server/db/kysely.js';
+import { checkinContextSql, writeContextQuery } from '../server/modules/attendance/records.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
@@ -229,5 +230,53 @@ describeEachDialect('combined check-in writes', (ctx, dialect) => {
     expect(audits.map((a) => a.action)).toEqual(['record.auto_absent', 'record.checked_in']);
     const logged = await ctx().db.selectFrom('device_scans').select('record_id').where('device_id', '=', deviceId).where('scan_id', '=', 'a1').execute();
     expect(logged).toEqual([{ record_id: auto.id }]);
+  });
+});
+
+interface PlanNode {
+  'Relation Name'?: string;
+  Alias?: string;
+  'Index Name'?: string;
+  'Node Type': string;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+const planNodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(planNodes)];
+
+describeEachDialect('the check-in read on a new database', (ctx) => {
+  it("finds the browser's other records in the session by the browser, not by walking the session's records", async () => {
+    const room = await buildClassroom(ctx(), 60);
+    const sessionId = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, sessionId);
+    // 59 students check in from phones of their own: the session has 59 records of 59 browsers.
+    for (const [i, s] of room.students.slice(1).entries()) {
+      const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code }, headers: { cookie: `rb_bid=lecture-phone-${i}` } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const last = room.students[0];
+    if (ctx().dialect === 'postgres') {
+      // The statement as the server prepares it, planned as a reused prepared statement is (generic),
+      // with the statistics of this new database: nothing has analysed the tables yet.
+      const literal = (v: string) => `'${v.replace(/'/g, "''")}'`;
+      const plan = await ctx().db.connection().execute(async (conn) => {
+        await sql`set plan_cache_mode = force_generic_plan`.execute(conn);
+        try {
+          await sql.raw(`prepare checkin_context_plan as ${checkinContextSql(false)}`).execute(conn);
+          const args = [sessionId, 'a-phone-never-seen', last.id, room.courseId].map(literal).join(', ');
+          const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute checkin_context_plan(${args}, true, true)`).execute(conn);
+          return rows[0]['QUERY PLAN'][0].Plan;
+        } finally {
+          await sql`deallocate all`.execute(conn);
+          await sql`reset plan_cache_mode`.execute(conn);
+        }
+      });
+      const browserScan = planNodes(plan).find((n) => n['Relation Name'] === 'attendance_records' && n.Alias === 'r');
+      expect(browserScan).toMatchObject({ 'Index Name': 'attendance_records_browser_session_idx' });
+      expect(browserScan!['Rows Removed by Filter'] ?? 0).toBe(0);
+    } else {
+      const q = writeContextQuery(ctx().db, sessionId, 'a-phone-never-seen', last.id).compile();
+      const { rows } = await ctx().db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]));
+      expect(rows.map((r) => r.detail)).toContainEqual(expect.stringContaining('attendance_records_browser_session_idx (browser_id=? AND session_id=?)'));
+    }
   });
 });

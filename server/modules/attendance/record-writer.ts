@@ -26,7 +26,6 @@ import {
   lockRecord,
   pendingRecords,
   sessionForWrite,
-  sessionState,
   studentsByIds,
   unrecordedStudents,
   updateRecordInState,
@@ -41,9 +40,8 @@ import { parseFlags, toRecord } from './records.service.js';
  * excuses from approved absence requests and their revision, an admin's delete — is a command
  * applied here. A command:
  *
- * - guards the session's state inside the transaction (on PostgreSQL a share lock on the session's
- *   row, or for self check-ins the session's advisory lock, SESSION_STATE_LOCK in
- *   records.repository.ts; so a close and a record change never interleave);
+ * - guards the session's state inside the transaction (a share lock on PostgreSQL, so a close and a
+ *   record change never interleave);
  * - writes the record, its audit event and its outbox event (with one delivery per subscribed
  *   webhook) in the same transaction, so all three commit or none does;
  * - returns the changes, which are published live only after the commit (staff on `session:<id>`,
@@ -400,16 +398,7 @@ export class RecordWriter {
       const reopened = (r: RecordRow) => r.method === 'auto' && r.status === 'absent';
       // Committed with the write, which wrote nothing: the rest needs a transaction.
       if (finishWithWrite && (!existing || reopened(existing))) throw new NeedsOwnTransaction();
-      if (!existing || reopened(existing)) {
-        // PostgreSQL: the write inserts nothing into a session that is no longer open, and the read may
-        // have seen the state from before a close it waited for (SESSION_STATE_LOCK). The state now,
-        // under the lock this check-in holds, decides before anything changes.
-        if (this.dialect === 'postgres') {
-          const current = await sessionState(trx, c.session.id);
-          if (current !== 'open') throw sessionNotOpen(current);
-        }
-        existing = await lockRecord(trx, this.dialect, c.session.id, c.student.id);
-      }
+      if (!existing || reopened(existing)) existing = await lockRecord(trx, this.dialect, c.session.id, c.student.id);
       if (!existing) throw conflict('The record changed meanwhile; try again.');
       result = existing;
       // A session reopened after its close: the close's `auto` absence gives way to the late

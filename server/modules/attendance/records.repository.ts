@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AttendanceRecordsTable, AuditEventsTable, Database, DeviceScansTable } from '../../db/database.js';
 import type { Summary } from '../../../common/attendance.schemas.js';
 import { hotQuery, preparedStatement } from '../../db/hot-query.js';
@@ -79,10 +79,7 @@ const SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'session_id', 'student_numbe
 
 /**
  * PostgreSQL: the whole check-in write as ONE statement (data-modifying CTEs). The record is inserted
- * unless the session × student has one (the unique key decides, as before) or the session is no longer
- * open as this statement sees it (see SESSION_STATE_LOCK: the read before it may have seen the state
- * from before a close it then waited for; nothing is inserted and the caller reads the state again);
- * the audit event, the
+ * unless the session × student has one (the unique key decides, as before); the audit event, the
  * outbox events and their deliveries are inserted only from the row the record insert returned, so
  * they exist exactly when the record does; a statement is atomic, so an error in any part (a failed
  * insert, a violated constraint) leaves none of them. When the record was there already, the
@@ -95,17 +92,14 @@ function buildCheckinStatement(deliveries: boolean, scan: boolean) {
   let n = 0;
   const params = (columns: readonly string[], cast = '') => columns.map(() => `$${++n}${cast}`);
   const list = (columns: readonly string[]) => columns.join(', ');
-  // The record's parameters feed a SELECT (so that the session's state can guard it): typed here, as
-  // VALUES into the table would have typed them.
-  const rec = RECORD_COLUMNS.map((c) => `$${++n}${c === 'version' ? '::integer' : '::text'}`);
+  const rec = params(RECORD_COLUMNS);
   const aud = params(AUDIT_COLUMNS);
   const ev = params(EVENT_COLUMNS);
   const dl = deliveries ? params(DELIVERY_COLUMNS, '::text[]') : [];
   const sc = scan ? params(SCAN_COLUMNS, '::text') : [];
   const parts = [
     `with rec as (
-  insert into attendance_records (${list(RECORD_COLUMNS)}) select ${rec.join(', ')}
-  where (select state from sessions where id = ${rec[1]}) = 'open'
+  insert into attendance_records (${list(RECORD_COLUMNS)}) values (${rec.join(', ')})
   on conflict (session_id, student_id) do nothing returning id
 )`,
     `aud as (
@@ -324,7 +318,8 @@ export async function beforeExcuse(db: Db, recordId: string): Promise<string | n
   return row?.before ?? null;
 }
 
-function writeContextQuery(db: Db, sessionId: string, browserId: string | null, studentId: string) {
+/** SQLite: the check-in's read of the session's state and its browser's other records (a hotQuery below; exported for the test of its plan). */
+export function writeContextQuery(db: Db, sessionId: string, browserId: string | null, studentId: string) {
   return db
     .selectFrom('sessions')
     .leftJoin('attendance_records', (j) =>
@@ -356,34 +351,6 @@ export async function studentInCourse(db: Db, studentId: string, courseId: strin
   return (await studentInCourseQuery(db, studentId, courseId)).rows[0];
 }
 
-/**
- * PostgreSQL: the advisory lock (class, `hashtext(session id)`) that keeps a close and the session's
- * self check-ins from interleaving. A check-in takes it shared in its first read and holds it to its
- * commit; the close takes it exclusive before it moves the session to `closed` and writes the
- * absences (`lockSessionForClose`), so it waits for the check-ins in flight, and check-ins that
- * come meanwhile wait for it.
- *
- * A row lock (`for share` on the session) did the same before, at a price on every check-in: a
- * share lock writes the row (its lock bits, WAL-logged) and, held by several transactions at once
- * — a lecture's check-ins in the commit group's lanes — a MultiXact; the advisory lock lives in
- * PostgreSQL's lock table only. Unlike a row lock it does not re-read the row after waiting: a
- * check-in that waited for a close has read the state as it was before it. The write statement
- * therefore inserts the record only while the session is open as the write sees it (its own
- * snapshot, taken once the lock is held), and the writer reads the state again
- * (`sessionState`) before it changes a record that was already there.
- */
-export const SESSION_STATE_LOCK = 7261;
-
-/** The close's side of SESSION_STATE_LOCK (PostgreSQL): waits for the session's check-ins in flight. Call it before the state change. */
-export async function lockSessionForClose(db: Db, dialect: 'sqlite' | 'postgres', sessionId: string): Promise<void> {
-  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(SESSION_STATE_LOCK)}, hashtext(${sessionId}))`.execute(db);
-}
-
-/** The session's state as this statement sees it (undefined: no such session). */
-export async function sessionState(db: Db, sessionId: string): Promise<string | undefined> {
-  return (await db.selectFrom('sessions').select('state').where('id', '=', sessionId).executeTakeFirst())?.state;
-}
-
 /** The scan log row's parameters of the scan variant of the check-in context statement ($8…$13; its session is $1). */
 const CONTEXT_SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'student_number', 'scanned_at', 'created_at'] as const;
 
@@ -408,7 +375,7 @@ type ContextRow = {
 
 /**
  * PostgreSQL: everything a check-in reads inside its transaction, as ONE statement (one round trip):
- * - the session's state, with the session's lock (SESSION_STATE_LOCK) taken shared;
+ * - the session's state, share-locked;
  * - the records in the session checked in from the browser ($2) by other students;
  * - when asked ($5) the student's row (role, active flag, name, number) with their enrolment in the
  *   course: by id ($3), or (device scans) an active student by number ($7);
@@ -426,9 +393,10 @@ type ContextRow = {
  * `session_id = …` lets the planner take any index that starts with the session — on a table whose
  * statistics are still those of an empty one (a new database, or one that grew since its last
  * ANALYZE) it did, and walked every record of the session for every check-in (a lecture's
- * check-ins then cost PostgreSQL O(students) each; docs/performance.md).
+ * check-ins then cost PostgreSQL O(students) each; docs/performance.md). Exported for the test
+ * that examines its plan.
  */
-function buildCheckinContextStatement(scan: boolean) {
+export function checkinContextSql(scan: boolean): string {
   const u = scan
     ? `select id, name, student_number, role, active from users where $5::boolean and id = $3
   union all
@@ -449,8 +417,8 @@ sc as (
   const scanColumns = scan
     ? '(select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged, (select count(*) from d)::int as d_active'
     : 'null as e_record, 0 as e_logged, 0 as d_active';
-  return preparedStatement<ContextRow>(
-    `with s as (select id, state, pg_advisory_xact_lock_shared(${SESSION_STATE_LOCK}, hashtext(id)) from sessions where id = $1),
+  return (
+    `with s as (select id, state from sessions where id = $1 for share),
 u as (
   ${u}
 ),
@@ -469,7 +437,7 @@ left join lateral (
   from attendance_records ar join sessions hs on hs.id = ar.session_id
   where $6::boolean and ar.student_id = coalesce(su.id, $3) and hs.course_id = $4 and hs.state = '${HELD}'
 ) a on true
-left join attendance_records r on r.browser_id = $2 and r.session_id || '' = s.id and r.student_id <> coalesce(su.id, $3)`,
+left join attendance_records r on r.browser_id = $2 and r.session_id || '' = s.id and r.student_id <> coalesce(su.id, $3)`
   );
 }
 /**
@@ -477,7 +445,7 @@ left join attendance_records r on r.browser_id = $2 and r.session_id || '' = s.i
  * without (a code, QR or link check-in: $1…$6 only), whose plan has no scan-log insert, device or
  * by-number parts to set up on each execution.
  */
-const checkinContextStatements = { plain: buildCheckinContextStatement(false), scan: buildCheckinContextStatement(true) };
+const checkinContextStatements = { plain: preparedStatement<ContextRow>(checkinContextSql(false)), scan: preparedStatement<ContextRow>(checkinContextSql(true)) };
 
 export interface CheckinContextInput {
   sessionId: string;
@@ -517,10 +485,9 @@ export interface CheckinContext {
  * What a check-in needs to know inside its transaction: the session's state, the records in the
  * session checked in from `browserId` by other students (none for a null `browserId`), and when
  * asked the student's row and attendance figure. On PostgreSQL one statement (see
- * checkinContextStatements), with the session's lock taken shared (SESSION_STATE_LOCK): a close
- * waits for the check-in, and the check-in waits for a close in progress (whose state change the
- * write statement then sees), so no record is written into a session that has just closed. On
- * SQLite (transactions one at a time in-process)
+ * checkinContextStatements), with the session row share-locked: a close (which updates the session
+ * row) waits for the record change, and the change waits for a close in progress, so no record is
+ * written into a session that has just closed. On SQLite (transactions one at a time in-process)
  * the same by hot queries on the transaction's connection.
  */
 export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', input: CheckinContextInput): Promise<CheckinContext> {

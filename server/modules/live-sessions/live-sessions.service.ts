@@ -10,7 +10,7 @@ import { formatInZone } from '../../lib/timezone.js';
 import { publish, publishSessionEvent } from '../../realtime/live-events.js';
 import { insertAudit } from '../audit/audit.repository.js';
 import { withRecordWriter } from '../attendance/record-writer.js';
-import { lockSessionForClose, sessionSummary } from '../attendance/records.repository.js';
+import { sessionSummary } from '../attendance/records.repository.js';
 import { mergePolicy, parsePolicy } from '../checkin/checkin-policy.js';
 import { enqueueOutbox } from '../webhooks/outbox.repository.js';
 import type { Actor } from '../courses/courses.service.js';
@@ -206,8 +206,6 @@ export async function closeSession(
   // list inside it would wait for itself.
   const subscribers = await app.webhooks.current();
   const closed = await withRecordWriter(app, async (w) => {
-    // Waits for the session's check-ins in flight; those that come meanwhile wait for the close.
-    await lockSessionForClose(w.trx, app.dialect, sessionId);
     const row = await closeOpenSession(w.trx, sessionId, now);
     if (!row) return null;
     const before = w.changes.length;
