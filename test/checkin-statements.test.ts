@@ -257,28 +257,27 @@ describeEachDialect('the check-in read on a new database', (ctx) => {
     if (ctx().dialect === 'postgres') {
       // The statement as the server prepares it, planned as a reused prepared statement is (generic),
       // with the statistics of this new database: nothing has analysed the tables yet.
-      const literal = (v: string) => `'${v.replace(/'/g, "''")}'`;
-      const planOf = (scan: boolean, args: string) =>
+      const args = (values: (string | boolean | null)[]) => values.map((v) => (typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v))).join(', ');
+      const planOf = (scan: boolean, values: (string | boolean | null)[]) =>
         ctx().db.connection().execute(async (conn) => {
           await sql`set plan_cache_mode = force_generic_plan`.execute(conn);
           try {
             await sql.raw(`prepare checkin_context_plan as ${checkinContextSql(scan)}`).execute(conn);
-            const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute checkin_context_plan(${args})`).execute(conn);
+            const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute checkin_context_plan(${args(values)})`).execute(conn);
             return planNodes(rows[0]['QUERY PLAN'][0].Plan);
           } finally {
             await sql`deallocate all`.execute(conn);
             await sql`reset plan_cache_mode`.execute(conn);
           }
         });
-      const common = [sessionId, 'a-phone-never-seen', last.id, room.courseId].map(literal).join(', ');
-      const plain = await planOf(false, `${common}, true, true`);
+      const plain = await planOf(false, [sessionId, 'a-phone-never-seen', last.id, room.courseId, true, true]);
       const browserScan = plain.find((n) => n['Relation Name'] === 'attendance_records' && n.Alias === 'r');
       expect(browserScan).toMatchObject({ 'Index Name': 'attendance_records_browser_session_idx' });
       expect(browserScan!['Rows Removed by Filter'] ?? 0).toBe(0);
       // The device-scan variant (no browser; a device that does not exist, so its scan-log insert inserts nothing).
-      const scanArgs = [sessionId, null, null, room.courseId, true, true, 'no-such-number', 'scan-row-id', 'no-such-device', 'scan-1', 'no-such-number', new Date().toISOString(), new Date().toISOString()];
-      const scanPlan = await planOf(true, scanArgs.map((v) => (v === null ? 'null' : typeof v === 'boolean' ? String(v) : literal(v))).join(', '));
-      // No node reads a table whole, and none walks rows it then filters away by the hundred.
+      const now = new Date().toISOString();
+      const scanPlan = await planOf(true, [sessionId, null, null, room.courseId, true, true, 'no-such-number', 'scan-row-id', 'no-such-device', 'scan-1', 'no-such-number', now, now]);
+      // No node reads a table whole, and none walks more than a handful of rows it then filters away.
       expect(scanPlan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
       expect(scanPlan.filter((n) => (n['Rows Removed by Filter'] ?? 0) > 5).map((n) => `${n['Relation Name']} ${n['Index Name'] ?? ''}`)).toEqual([]);
     } else {
