@@ -6,7 +6,8 @@
 // committed unless the statement and its COMMIT both succeeded, and nothing is left waiting on a
 // connection.
 import { CompiledQuery, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { CommitGroup, commitWithNextStatement, NeedsOwnTransaction } from '../server/db/commit-group.js';
 import { hotQuery, preparedStatement } from '../server/db/hot-query.js';
@@ -112,6 +113,38 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
     expect((await named(db, cases[0])).rows[0]).toMatchObject({ n: 42, i: 7, b: true, t: 'x', j: { a: [1, null] }, nothing: null, twice: 'second', 'a column': 'spaced', 'say "hi"': 'quoted' });
   });
 
+  it('a named prepared statement is described once per connection: later executions send no Describe and still make the same rows', async () => {
+    const text = `select $1::int as i, $2::text as t, null::boolean as b, 'x' as twice, 'y' as twice`;
+    const named = preparedStatement<Record<string, unknown>>(text);
+    const describes = vi.spyOn(pg.Connection.prototype, 'describe');
+    try {
+      // One transaction: one connection, statements one after another (the first may describe; a
+      // BEGIN goes ahead of it, PipelinedQuery).
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 6; i++) expect((await named(trx, [i, `v${i}`])).rows).toEqual([{ i, t: `v${i}`, b: null, twice: 'y' }]);
+      });
+      expect(describes.mock.calls.length).toBeLessThanOrEqual(1);
+      // Every later execution on any connection of the pool: no Describe at all once each has parsed it.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => named(db, [i, 'p'])));
+      const seen = describes.mock.calls.length;
+      for (let i = 0; i < 20; i++) expect((await named(db, [i, null])).rows).toEqual([{ i, t: null, b: null, twice: 'y' }]);
+      expect(describes.mock.calls.length).toBe(seen);
+      // A statement with no rows to describe (an insert) keeps node-postgres' Describe: nothing is assumed.
+      const insert = preparedStatement(`insert into departments (id, code, name, created_at) values ($1, $1, $1, '2026-01-01')`);
+      await db.transaction().execute(async (trx) => {
+        await insert(trx, ['DESC-1']);
+        await insert(trx, ['DESC-2']);
+      });
+      expect(describes.mock.calls.length).toBe(seen + 2);
+      await db.deleteFrom('departments').where('code', 'like', 'DESC-%').execute();
+      // And a statement's own error still reaches the caller (the bind of a bad value).
+      await expect(named(db, ['not a number', 'x'])).rejects.toThrow(/invalid input syntax/);
+      expect((await named(db, [7, 'after'])).rows).toEqual([{ i: 7, t: 'after', b: null, twice: 'y' }]);
+    } finally {
+      describes.mockRestore();
+    }
+  });
+
   it('a failure of a statement that went ahead is reported (PIPELINE_STATUS); one of the statement itself is not', async () => {
     await db.connection().execute(async (conn) => {
       await conn.executeQuery(CompiledQuery.raw('begin'));
@@ -182,7 +215,7 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
     await sql`drop table deferred_check`.execute(db);
   });
 
-  it('group commit: a unit alone may send its COMMIT with its last write; one that then needs more runs again in a transaction of its own; units of a group never do', async () => {
+  it('group commit: a unit alone, or the last of its group, may send the COMMIT with its last write; one that then needs more runs again in a transaction of its own', async () => {
     const group = new CommitGroup(db, { lanes: 1, pipeline: true });
     const armed: boolean[] = [];
     let before = statementsSent(db);
@@ -214,6 +247,7 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
     expect(statementsSent(db) - before).toBe(4);
 
     armed.length = 0;
+    before = statementsSent(db);
     await Promise.all(
       ['E3', 'E4', 'E5'].map((code) =>
         group.run(async (trx) => {
@@ -222,10 +256,77 @@ describe.runIf(inject('dialects').includes('postgres'))('PostgreSQL: statements 
         }),
       ),
     );
-    expect(armed).toEqual([false, false, false]);
+    // Only the last unit of the group: [BEGIN + savepoint + E3], [release + savepoint + E4],
+    // [release + savepoint + E5 + COMMIT].
+    expect(armed).toEqual([false, false, true]);
+    expect(statementsSent(db) - before).toBe(3);
     expect(await codes()).toEqual(expect.arrayContaining(['E1', 'E2', 'E3', 'E4', 'E5']));
     await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
     await db.deleteFrom('departments').where('code', 'like', 'E_').execute();
+  });
+
+  it("group commit: the last unit's write failing with the COMMIT behind it undoes that unit alone; the others commit", async () => {
+    const group = new CommitGroup(db, { lanes: 1, pipeline: true });
+    const armed: boolean[] = [];
+    const results = await Promise.allSettled(
+      ['L1', 'L2', 'P1'].map((code) =>
+        group.run(async (trx) => {
+          armed.push(await commitWithNextStatement(trx));
+          await dept(trx, code); // P1 is there already: the last unit's write fails, PostgreSQL skips the COMMIT
+        }),
+      ),
+    );
+    expect(armed).toEqual([false, false, true]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/duplicate key/);
+    expect(await codes()).toEqual(['L1', 'L2', 'P1', 'P2']);
+    await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
+    await db.deleteFrom('departments').where('code', 'like', 'L_').execute();
+  });
+
+  it('group commit: a last unit that committed the group with a write that wrote nothing, then needs more, runs again alone; the others stay committed', async () => {
+    const group = new CommitGroup(db, { lanes: 1, pipeline: true });
+    const armed: string[] = [];
+    const results = await Promise.all([
+      group.run((trx) => dept(trx, 'N1')),
+      group.run(async (trx) => {
+        const early = await commitWithNextStatement(trx);
+        armed.push(early ? 'armed' : 'not armed');
+        const found = (await byCode(trx, 'N1')).rows.length;
+        if (early) throw new NeedsOwnTransaction();
+        await dept(trx, 'N2');
+        return found;
+      }),
+    ]);
+    // Armed as the last of the group, then run again alone after NeedsOwnTransaction (never armed then).
+    expect(armed).toEqual(['armed', 'not armed']);
+    expect(results[1]).toBe(1);
+    expect(await codes()).toEqual(['N1', 'N2', 'P1', 'P2']);
+    await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
+    await db.deleteFrom('departments').where('code', 'like', 'N_').execute();
+  });
+
+  it("group commit: a COMMIT that fails after the last unit's write (a deferred constraint) fails every unit of the group with its error; nothing is kept", async () => {
+    await sql`create table deferred_group (v int unique deferrable initially deferred)`.execute(db);
+    try {
+      const group = new CommitGroup(db, { lanes: 1, pipeline: true });
+      const armed: boolean[] = [];
+      const results = await Promise.allSettled(
+        [1, 2, 1].map((v) =>
+          group.run(async (trx) => {
+            armed.push(await commitWithNextStatement(trx));
+            await sql`insert into deferred_group (v) values (${v})`.execute(trx);
+          }),
+        ),
+      );
+      expect(armed).toEqual([false, false, true]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const r of results) expect(String((r as PromiseRejectedResult).reason)).toMatch(/deferred_group_v/);
+      expect((await sql<{ n: number }>`select count(*)::int as n from deferred_group`.execute(db)).rows[0].n).toBe(0);
+      await db.connection().execute(async (conn) => expect((await idleInTransaction(conn)).rows[0].n).toBe(0));
+    } finally {
+      await sql`drop table deferred_group`.execute(db);
+    }
   });
 
   it('group commit with savepoints written with the next statement: a failing unit is undone alone, the others commit together', async () => {

@@ -26,14 +26,17 @@ export class NeedsOwnTransaction extends Error {
 }
 
 const COMMIT_NEXT = CompiledQuery.raw(COMMIT_WITH_NEXT);
-/** Transactions of a unit alone in them (PostgreSQL, pipelined): the unit may commit with its last write. */
+/** Transactions whose running unit (alone, or the last of its group; PostgreSQL, pipelined) may commit with its last write. */
 const mayCommitEarly = new WeakSet<object>();
 
 /**
- * For a unit of a commit group: when it is alone in its transaction on PostgreSQL, its next statement
- * is written together with the COMMIT (one round trip for both; server/db/kysely.ts COMMIT_WITH_NEXT)
- * and true is returned; otherwise (SQLite, a group of several units, or a unit run again after
- * NeedsOwnTransaction) nothing changes and false is returned — the group commits as usual.
+ * For a unit of a commit group: when it is alone in its transaction on PostgreSQL, or the last unit
+ * of its group, its next statement is written together with the group's COMMIT (one round trip for
+ * both; server/db/kysely.ts COMMIT_WITH_NEXT) and true is returned; otherwise (SQLite, a unit with
+ * others after it, or a unit run again after NeedsOwnTransaction) nothing changes and false is
+ * returned — the group commits as usual. If the last unit's statement fails, PostgreSQL skips the
+ * COMMIT: that unit alone is rolled back to its savepoint and the others commit after all; if the
+ * COMMIT fails, every unit of the group gets its error, as when the group's own COMMIT fails.
  *
  * The caller must make that statement its last one that writes, and must not throw after it
  * succeeded, except NeedsOwnTransaction when the statement wrote nothing. If the statement fails,
@@ -157,7 +160,7 @@ export class CommitGroup<DB> {
     if (alone && this.pipeline && !group[0].own) mayCommitEarly.add(trx);
     try {
       let open = false;
-      for (const p of group) {
+      for (const [i, p] of group.entries()) {
         if (!alone && this.pipeline) {
           if (open) await trx.executeQuery(RELEASE_WITH_NEXT);
           await trx.executeQuery(SAVEPOINT_WITH_NEXT);
@@ -167,6 +170,9 @@ export class CommitGroup<DB> {
           if (open && !this.combine) await trx.executeQuery(SAVEPOINT);
           open = true;
         }
+        // The group's last unit may send the group's COMMIT with its last write, as a unit alone does.
+        const last = !alone && this.pipeline && i === group.length - 1 && !p.own;
+        if (last) mayCommitEarly.add(trx);
         try {
           outcomes.push({ ok: true, value: await p.work(trx) });
         } catch (err) {
@@ -177,11 +183,22 @@ export class CommitGroup<DB> {
             this.settle(group, [outcome]);
             return;
           }
+          // The last unit took the COMMIT with its write (commitWithNextStatement answered true).
+          const armed = last && !mayCommitEarly.has(trx);
+          // Its write succeeded, so the group committed, and it wrote nothing (NeedsOwnTransaction's
+          // promise): nothing to undo, and the COMMIT below sends nothing.
+          if (armed && err instanceof NeedsOwnTransaction) {
+            outcomes.push(outcome);
+            continue;
+          }
           // The savepoint (or the release of the one before) that went with the unit's statement did
           // not run: rolling back to a savepoint now would undo an earlier unit. The whole group fails.
           if (this.pipeline && (await trx.executeQuery<{ failed: boolean }>(ASK_PIPELINE)).rows[0]?.failed) throw err;
-          // Undo this unit only; if that fails the transaction is gone and the whole group fails below.
-          await trx.executeQuery(ROLLBACK_TO);
+          // Undo this unit only; if that fails the transaction is gone and the whole group fails below
+          // — with the unit's own error when that was its COMMIT failing (nothing of the group was kept).
+          await trx.executeQuery(ROLLBACK_TO).catch((rollbackErr: unknown) => {
+            throw armed ? err : rollbackErr;
+          });
           outcomes.push(outcome);
         }
       }

@@ -239,6 +239,33 @@ function rowShapeOf(fields: FieldDescription[], types: { getTypeParser: (oid: nu
  * client's (its type overrides, else pg.types): every client of the pool is configured alike.
  */
 class NamedQuery extends pg.Query {
+  /**
+   * A statement this connection has parsed, whose row description is known, is bound and executed
+   * without a Describe: PostgreSQL does not build the description again (30 columns for the
+   * check-in's read) and node-postgres does not parse it again; the rows are made from the shape
+   * kept for the statement. Any other statement is described as node-postgres does.
+   */
+  prepare(connection: any): void {
+    const self = this as any;
+    const name: string | undefined = self.name;
+    const shape = name && !self._result.rowAsArray && !self.binary && connection.parsedStatements[name] !== undefined ? rowShapes.get(name) : undefined;
+    if (!shape) {
+      (pg.Query.prototype as any).prepare.call(this, connection);
+      return;
+    }
+    this.useShape(shape, shape.fields);
+    // node-postgres' own Parse/Bind/Execute/Sync, with its Describe left out for this one statement.
+    const own = Object.prototype.hasOwnProperty.call(connection, 'describe');
+    const describe = connection.describe;
+    connection.describe = noDescribe;
+    try {
+      (pg.Query.prototype as any).prepare.call(this, connection);
+    } finally {
+      if (own) connection.describe = describe;
+      else delete connection.describe;
+    }
+  }
+
   handleRowDescription(msg: { fields: FieldDescription[] }): void {
     const self = this as any;
     const name: string | undefined = self.name;
@@ -252,14 +279,22 @@ class NamedQuery extends pg.Query {
       (pg.Query.prototype as any).handleRowDescription.call(this, msg);
       return;
     }
+    this.useShape(shape, msg.fields);
+  }
+
+  /** What node-postgres' handleRowDescription sets up, from the statement's kept shape. */
+  private useShape(shape: RowShape, fields: FieldDescription[]): void {
+    const self = this as any;
     self._checkForMultirow();
     const result = self._result;
-    result.fields = msg.fields;
+    result.fields = fields;
     result._parsers = shape.parsers;
     result.parseRow = shape.parseRow;
     self._accumulateRows = self.callback || !this.listeners('row').length;
   }
 }
+
+const noDescribe = (): void => {};
 
 /**
  * One write, one Sync: the statements that went ahead (each Parse/Bind/Execute of the unnamed
@@ -320,7 +355,7 @@ class PipelinedQuery extends NamedQuery {
       connection.bind({ portal: '', statement: '', values: [] });
       connection.execute({ portal: '', rows: 0 });
     }
-    (pg.Query.prototype as any).prepare.call(this, connection);
+    super.prepare(connection);
   }
 
   handleCommandComplete(msg: { text?: string }, connection: unknown): void {
