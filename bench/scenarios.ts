@@ -1304,6 +1304,7 @@ interface DeviceScanFigures {
   ratioNew: number;
   ratioRepeat: number;
   postgresMsPerRequest?: { code: number; scanNew: number; scanRepeat: number };
+  commitsPerRequest?: { code: number; scanNew: number; scanRepeat: number };
   correctness: Record<string, unknown>;
   ok: boolean;
   loadgenCpu: ReturnType<typeof cpuSummary>;
@@ -1334,6 +1335,7 @@ async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): 
       room.students[1].map((st, i) => JSON.stringify({ student_id: numberOf.get(st.id), scan_id: `${pass}-${i}` }));
 
     const measure = async (spec: Omit<HttpLoadSpec, 'urls' | 'method' | 'connections' | 'amount'>) => {
+      const xacts0 = dialect === 'postgres' ? await committedTransactions(db) : 0;
       const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
       const counted = await countersDuring(server, () =>
         serverCpuDuring(servers, () => runHttpLoad({ urls: [server.baseUrl], method: 'POST', connections, amount: n, collect: 'recordId', ...spec })).then(
@@ -1342,10 +1344,12 @@ async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): 
       );
       const c = counted.result;
       const pgMs = dialect === 'postgres' ? processesCpuMs('postgres') - pg0 : 0;
+      const xacts = dialect === 'postgres' ? (await committedTransactions(db)) - xacts0 : 0;
       return {
         load: c.result,
         ms: c.ms,
         pgMsPerRequest: round(pgMs / Math.max(1, c.result.responses), 3),
+        commitsPerRequest: round(xacts / Math.max(1, c.result.responses), 2),
         statementsPerRequest: round(counted.statements / Math.max(1, c.result.responses), 2),
         serverCheckins: counted.checkins,
       };
@@ -1402,7 +1406,11 @@ async function deviceScanOn(ctx: BenchContext, dialect: 'sqlite' | 'postgres'): 
       ratioNew: round(newF.rps / codeF.rps, 3),
       ratioRepeat: round(repeatF.rps / codeF.rps, 3),
       ...(dialect === 'postgres'
-        ? { postgresMsPerRequest: { code: codeRun.pgMsPerRequest, scanNew: newRun.pgMsPerRequest, scanRepeat: repeatRun.pgMsPerRequest } }
+        ? {
+            postgresMsPerRequest: { code: codeRun.pgMsPerRequest, scanNew: newRun.pgMsPerRequest, scanRepeat: repeatRun.pgMsPerRequest },
+            // Transactions PostgreSQL committed per request (a group commit's check-ins share one).
+            commitsPerRequest: { code: codeRun.commitsPerRequest, scanNew: newRun.commitsPerRequest, scanRepeat: repeatRun.commitsPerRequest },
+          }
         : {}),
       correctness: {
         codeCheckins201: codeCreated,
