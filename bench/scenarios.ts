@@ -230,7 +230,7 @@ async function serverCpuDuring<T extends { responses: number }>(servers: ServerP
  * round trip: `rollbook_db_statements_total`) and records created by check-ins (`rollbook_checkins_total`,
  * every method), so a figure per request can be checked against the responses of the same window.
  */
-async function serverCounters(server: ServerProcess): Promise<{ statements: number; checkins: number }> {
+async function serverCounters(server: ServerProcess): Promise<{ statements: number; checkins: number; groupCommits: number; groupUnits: number }> {
   const res = await fetch(`${server.baseUrl}/metrics`);
   if (!res.ok) throw new Error(`/metrics: ${res.status}`);
   const text = await res.text();
@@ -239,7 +239,12 @@ async function serverCounters(server: ServerProcess): Promise<{ statements: numb
       .split('\n')
       .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
       .reduce((t, line) => t + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-  return { statements: sum('rollbook_db_statements_total'), checkins: sum('rollbook_checkins_total') };
+  return {
+    statements: sum('rollbook_db_statements_total'),
+    checkins: sum('rollbook_checkins_total'),
+    groupCommits: sum('rollbook_commit_group_transactions_total'),
+    groupUnits: sum('rollbook_commit_group_units_total'),
+  };
 }
 
 /** Server counters over `fn`: statements per response, and check-ins the server counted in that window. */
@@ -247,7 +252,13 @@ async function countersDuring<T extends { responses: number }>(server: ServerPro
   const before = await serverCounters(server);
   const result = await fn();
   const after = await serverCounters(server);
-  return { result, statements: after.statements - before.statements, checkins: after.checkins - before.checkins };
+  return {
+    result,
+    statements: after.statements - before.statements,
+    checkins: after.checkins - before.checkins,
+    groupCommits: after.groupCommits - before.groupCommits,
+    groupUnits: after.groupUnits - before.groupUnits,
+  };
 }
 
 /** The baseline: POST /api/bench/ping (JWT verification only) with the same shape as the measured load. */
@@ -445,6 +456,8 @@ async function checkinThroughputOn(
     const loads: HttpLoadResult[] = [];
     let xacts = 0;
     let statements = 0;
+    let groupCommits = 0;
+    let groupUnits = 0;
     let serverCheckins = 0;
     let pingCpuMs = 0;
     let serverMs = 0;
@@ -473,6 +486,8 @@ async function checkinThroughputOn(
       );
       const c = counted.result;
       statements += counted.statements;
+      groupCommits += counted.groupCommits;
+      groupUnits += counted.groupUnits;
       serverCheckins += counted.checkins;
       loads.push(c.result);
       serverMs += c.ms;
@@ -562,6 +577,8 @@ async function checkinThroughputOn(
         cpuRatio: msPerPing ? round(msPerPing / msPerCheckin, 3) : null,
         // Statements the server sent to the database per check-in (its own count; on PostgreSQL round trips).
         statementsPerRequest: round(statements / Math.max(1, load.responses), 2),
+        // Check-ins per transaction of the group commit (1: every check-in committed alone).
+        checkinsPerCommit: round(groupUnits / Math.max(1, groupCommits), 2),
         ...(dialect === 'postgres'
           ? {
               postgresMsPerRequest: round(databaseMs / Math.max(1, load.responses), 3),
@@ -628,9 +645,17 @@ interface BurstOutcome {
   load: HttpLoadResult;
   fanout: Latency & { events: number };
   serverMs: number;
+  /** Check-ins per transaction of the group commit, over every node. */
+  checkinsPerCommit: number;
   errors: number;
   ok: boolean;
   correctness: Record<string, unknown>;
+}
+
+/** The group commit's transactions and check-ins so far, summed over the nodes. */
+async function groupCounts(servers: ServerProcess[]): Promise<{ commits: number; units: number }> {
+  const all = await Promise.all(servers.map(serverCounters));
+  return { commits: all.reduce((t, c) => t + c.groupCommits, 0), units: all.reduce((t, c) => t + c.groupUnits, 0) };
 }
 
 /**
@@ -659,9 +684,12 @@ async function burst(
     // Each student is a connection of its own that sends one request (phones pressing "check in").
     const reqs = checkinRequests({ ...room, sessionIds: [room.sessionIds[index]], students: [room.students[index]] }, [code], true);
     const received = teacher.request<any>({ type: 'expect', event: 'CHECKIN', count: n, timeoutMs: 60_000 }, 'received', 120_000);
+    const groupsBefore = await groupCounts(servers);
     const { result: load, ms: serverMs } = await serverCpuDuring(servers, () =>
       runHttpLoad({ urls, method: 'POST', paths: ['/api/checkin'], ...reqs, connections: n, amount: n, collect: 'recordId', paced }),
     );
+    const groupsAfter = await groupCounts(servers);
+    const checkinsPerCommit = round((groupsAfter.units - groupsBefore.units) / Math.max(1, groupsAfter.commits - groupsBefore.commits), 2);
     const got = await received;
     const rows = await countRows(db, [room.sessionIds[index]]);
     const inDb = await recordIdsIn(db, [room.sessionIds[index]]);
@@ -686,6 +714,7 @@ async function burst(
       load,
       fanout: { ...percentiles(got.latencies), events: got.latencies.length },
       serverMs,
+      checkinsPerCommit,
       errors,
       ok,
       correctness: {
@@ -777,6 +806,7 @@ async function lectureBurst(ctx: BenchContext, kind: 'single' | 'two-node'): Pro
         baselineRps: m.base.rps,
         serverCpuMsPerRequest: round(m.once.serverMs / Math.max(1, m.once.load.responses), 3),
         baselineServerCpuMsPerRequest: m.base.serverCpuMsPerRequest ?? null,
+        checkinsPerCommit: m.once.checkinsPerCommit,
         fanoutP99: m.once.fanout.p99,
       })),
       spread: {
@@ -786,6 +816,7 @@ async function lectureBurst(ctx: BenchContext, kind: 'single' | 'two-node'): Pro
         latencyMeasuredFrom: 'when each request was due (open loop)',
         fanout: spread.fanout,
         serverCpuMsPerRequest: round(spread.serverMs / Math.max(1, spread.load.responses), 3),
+        checkinsPerCommit: spread.checkinsPerCommit,
         ok: spread.ok,
         targetMet: spread.ok && spread.figures.latency.p99 < 100 && spread.fanout.p99 < 50,
       },

@@ -95,6 +95,8 @@ const MAX_RETRIES = 3;
  *   loses a deadlock between two lanes is rolled back to its savepoint and queued again.
  */
 export class CommitGroup<DB> {
+  /** Transactions this group committed, and the units they held (metrics: units per commit). */
+  readonly committed = { transactions: 0, units: 0 };
   private queue: Pending<DB>[] = [];
   private scheduled = false;
   private busyLanes = 0;
@@ -209,6 +211,8 @@ export class CommitGroup<DB> {
       for (const p of group) p.reject(err);
       return;
     }
+    this.committed.transactions++;
+    this.committed.units += group.length;
     this.settle(group, outcomes);
   }
 
@@ -238,6 +242,12 @@ function isDeadlock(err: unknown): boolean {
 export const POSTGRES_LANES = 4;
 
 const groups = new WeakMap<object, unknown>();
+
+/** What the database's commit group committed so far (zeros before its first check-in). */
+export function commitGroupStats(db: Kysely<any>): { transactions: number; units: number } {
+  const group = groups.get(db) as CommitGroup<unknown> | undefined;
+  return group ? { ...group.committed } : { transactions: 0, units: 0 };
+}
 
 /** The database's commit group (one per Kysely instance), set up for its dialect. */
 export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {

@@ -4,6 +4,7 @@ import { unauthenticated } from '../errors.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { outboxStatus } from '../modules/webhooks/webhooks.service.js';
 import type { OutboxStatus } from '../../common/webhook.schemas.js';
+import { commitGroupStats } from '../db/commit-group.js';
 import { statementsSent } from '../db/kysely.js';
 
 export interface AppMetrics {
@@ -51,6 +52,24 @@ export default fp(
       collect() {
         this.reset();
         this.inc(statementsSent(app.db));
+      },
+    });
+    new Counter({
+      name: 'rollbook_commit_group_transactions_total',
+      help: 'Transactions committed by the group commit of check-ins (each holds one or more check-ins)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(commitGroupStats(app.db).transactions);
+      },
+    });
+    new Counter({
+      name: 'rollbook_commit_group_units_total',
+      help: 'Check-ins (units) in the transactions of the group commit; ÷ transactions = check-ins per commit',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(commitGroupStats(app.db).units);
       },
     });
     new Gauge({
