@@ -86,5 +86,19 @@ describeEachDialect('metrics', (ctx) => {
     expect(res.body).toContain('rollbook_checkins_total{method="code"} 1');
     expect(res.body).toMatch(/rollbook_http_requests_total\{method="POST",route="\/api\/checkin",status="2xx"\} 1/);
     expect(res.body).toContain('rollbook_websockets');
+    // The group commit's figures: one check-in, one transaction that held it.
+    expect(res.body).toMatch(/^rollbook_commit_group_transactions_total 1$/m);
+    expect(res.body).toMatch(/^rollbook_commit_group_units_total 1$/m);
+    // Twelve at once: twelve more check-ins, in at most twelve transactions.
+    const more = await buildClassroom(ctx(), 12);
+    const other = await scheduleSession(ctx(), more);
+    const opened = await openWithCode(ctx(), more, other);
+    const answers = await Promise.all(more.students.map((s) => ctx().request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code: opened.code } })));
+    expect(answers.map((a) => a.statusCode)).toEqual(more.students.map(() => 201));
+    const after = (await ctx().request({ method: 'GET', url: '/metrics' })).body;
+    const figure = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(after)?.[1]);
+    expect(figure('rollbook_commit_group_units_total')).toBe(13);
+    expect(figure('rollbook_commit_group_transactions_total')).toBeGreaterThanOrEqual(2);
+    expect(figure('rollbook_commit_group_transactions_total')).toBeLessThanOrEqual(13);
   });
 });
