@@ -592,7 +592,9 @@ async function checkinThroughputOn(
       ok,
       target: receiver
         ? { goal: '≥ 55% of baseline rps with one webhook on every event; 0 errors; rows in DB = successes; every event delivered', met: ok && ratio >= 0.55 }
-        : { goal: '≥ 50% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.5 },
+        : dialect === 'postgres'
+          ? { goal: '≥ 40% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.4 }
+          : { goal: '≥ 50% of baseline rps; 0 errors; rows in DB = successes', met: ok && ratio >= 0.5 },
       perRound: loads.map((l, i) => ({ pingRps: pings[i] ? loadFigures(pings[i]).rps : null, checkinRps: loadFigures(l).rps })),
       setup: {
         dialect,

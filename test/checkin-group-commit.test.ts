@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { newId, nowIso } from '../server/lib/ids.js';
-import { withRecordWriter } from '../server/modules/attendance/record-writer.js';
+import { withRecordWriter, writeRecords } from '../server/modules/attendance/record-writer.js';
 import { closeOpenSession } from '../server/modules/live-sessions/live-sessions.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { describeEachDialect } from './support/test-app.js';
@@ -96,5 +96,32 @@ describeEachDialect('grouped check-in transactions', (ctx) => {
     expect(records.every((r) => r.status === 'absent' && r.method === 'auto' && r.version === 1 && r.checked_in_at === null)).toBe(true);
     const audits = await ctx().db.selectFrom('audit_events').select('action').where('session_id', '=', sessionId).where('entity', '=', 'record').execute();
     expect(audits).toEqual([]);
+  });
+
+  it('check-ins from one browser arriving together in one group are flagged shared-device, as when they come one after another', async () => {
+    // Eight at once: on PostgreSQL four lanes take two each, on SQLite one group takes all eight.
+    // Each pair shares a browser; a pair in one group must not run side by side (the concurrent
+    // pass on PostgreSQL), or neither would see the other's record.
+    const room = await buildClassroom(ctx(), 8);
+    const sessionId = await scheduleSession(ctx(), room);
+    await openWithCode(ctx(), room, sessionId);
+    const session = { id: sessionId, courseId: room.courseId, courseCode: room.courseCode };
+    const results = await Promise.all(
+      room.students.map((s, i) =>
+        writeRecords(ctx().app, {
+          type: 'checkin',
+          session,
+          student: { id: s.id, name: s.name, studentNumber: s.student_number },
+          method: 'code',
+          decision: { status: 'present', state: 'confirmed', flags: [] },
+          browserId: `browser-${Math.floor(i / 2)}`,
+          actorId: s.id,
+        }),
+      ),
+    );
+    expect(results.every((r) => r.record !== null)).toBe(true);
+    const records = await ctx().db.selectFrom('attendance_records').select(['student_id', 'flags', 'browser_id']).where('session_id', '=', sessionId).execute();
+    expect(records).toHaveLength(8);
+    for (const r of records) expect(JSON.parse(r.flags), r.browser_id ?? '').toEqual(['shared-device']);
   });
 });

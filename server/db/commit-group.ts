@@ -1,5 +1,5 @@
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { COMMIT_WITH_NEXT, PIPELINE_STATUS, WITH_NEXT } from './kysely.js';
+import { CompiledQuery, Transaction, type DatabaseConnection, type Kysely, type KyselyProps } from 'kysely';
+import { COMMIT_WITH_NEXT, PIPELINE_OFF, PIPELINE_ON, PIPELINE_STATUS, WITH_NEXT } from './kysely.js';
 
 interface Pending<DB> {
   work: (trx: Transaction<DB>) => Promise<unknown>;
@@ -9,6 +9,19 @@ interface Pending<DB> {
   retries: number;
   /** It asked for a transaction it can finish in (NeedsOwnTransaction): no COMMIT with its last write. */
   own?: boolean;
+  /** RunOptions.concurrentKeys; undefined: the unit runs only one after another. */
+  keys?: readonly string[];
+}
+
+export interface RunOptions {
+  /**
+   * The unit may run at the same time as the other units of its group, on their one transaction (the
+   * concurrent pass, CommitGroupOptions.concurrent), provided no other unit of the group has any of
+   * these keys. The unit promises that what it reads and decides depends on another unit's writes
+   * only through what these keys name (e.g. the same student's record, the same browser's records in
+   * a session): units sharing a key run one after another, as without the option.
+   */
+  concurrentKeys?: readonly string[];
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown } | { retry: true; own?: boolean };
@@ -76,6 +89,16 @@ export interface CommitGroupOptions {
    * statements and four pairs of `checkin-throughput-pg` showed no difference (docs/performance.md).
    */
   optimistic?: boolean;
+  /**
+   * PostgreSQL: a group whose units all allow it (RunOptions.concurrentKeys, no key twice) first runs
+   * its units at the same time on the transaction's connection in pipeline mode: every unit's first
+   * statement goes in one write, then every unit's next, and so on — about three round trips for
+   * the group (the reads with the BEGIN, the writes, the COMMIT) instead of two per unit. No
+   * savepoints: if any unit fails, the transaction is rolled back and the group runs again one unit
+   * after another, each in its own savepoint, so the others still commit and only the failing one
+   * gets its error (its work then runs twice, as in the optimistic pass).
+   */
+  concurrent?: boolean;
 }
 
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
@@ -85,6 +108,8 @@ const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint grouped');
 const SAVEPOINT_WITH_NEXT = CompiledQuery.raw(`${WITH_NEXT}savepoint grouped`);
 const RELEASE_WITH_NEXT = CompiledQuery.raw(`${WITH_NEXT}release savepoint grouped`);
 const ASK_PIPELINE = CompiledQuery.raw(PIPELINE_STATUS);
+const PIPELINE_ON_QUERY = CompiledQuery.raw(PIPELINE_ON);
+const PIPELINE_OFF_QUERY = CompiledQuery.raw(PIPELINE_OFF);
 /** PostgreSQL's deadlock_detected: the unit lost a lock cycle with another lane's group; it is run again. */
 const DEADLOCK = '40P01';
 const MAX_RETRIES = 3;
@@ -116,6 +141,7 @@ export class CommitGroup<DB> {
   private readonly combine: boolean;
   private readonly pipeline: boolean;
   private readonly optimistic: boolean;
+  private readonly concurrent: boolean;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -126,11 +152,12 @@ export class CommitGroup<DB> {
     this.combine = options.combineSavepoints ?? false;
     this.pipeline = options.pipeline ?? false;
     this.optimistic = options.optimistic ?? false;
+    this.concurrent = options.concurrent ?? false;
   }
 
-  run<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  run<T>(work: (trx: Transaction<DB>) => Promise<T>, options: RunOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, retries: 0 });
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject, retries: 0, keys: options.concurrentKeys });
       this.schedule();
     });
   }
@@ -160,8 +187,14 @@ export class CommitGroup<DB> {
     }
   }
 
-  /** One transaction for the group; `savepoints` false: the optimistic pass (see CommitGroupOptions.optimistic). */
-  private async commit(group: Pending<DB>[], savepoints = !this.optimistic): Promise<void> {
+  /**
+   * One transaction for the group. The first pass runs the units at the same time (`concurrent`,
+   * when they allow it) or without savepoints (`optimistic`); when any unit fails there, the group
+   * runs again with a savepoint per unit (`guarded`).
+   */
+  private async commit(group: Pending<DB>[], pass: 'first' | 'guarded' = 'first'): Promise<void> {
+    if (pass === 'first' && this.concurrent && group.length > 1 && keysApart(group)) return this.commitConcurrently(group);
+    const savepoints = pass === 'guarded' || !this.optimistic;
     const outcomes: Outcome[] = [];
     let trx;
     try {
@@ -213,7 +246,7 @@ export class CommitGroup<DB> {
             // was never reached). Undo everything and run the group again with a savepoint per unit.
             mayCommitEarly.delete(trx);
             await trx.rollback().execute().catch(() => undefined);
-            return this.commit(group, true);
+            return this.commit(group, 'guarded');
           }
           // The savepoint (or the release of the one before) that went with the unit's statement did
           // not run: rolling back to a savepoint now would undo an earlier unit. The whole group fails.
@@ -238,6 +271,50 @@ export class CommitGroup<DB> {
     this.settle(group, outcomes);
   }
 
+  /** The concurrent pass (CommitGroupOptions.concurrent): every unit at once, pipelined on one connection. */
+  private async commitConcurrently(group: Pending<DB>[]): Promise<void> {
+    let trx;
+    try {
+      trx = await this.db.startTransaction().execute();
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      const shared = await sharedTransaction(trx);
+      await trx.executeQuery(PIPELINE_ON_QUERY);
+      try {
+        results = await Promise.allSettled(group.map((p) => p.work(shared)));
+      } finally {
+        await trx.executeQuery(PIPELINE_OFF_QUERY);
+      }
+    } catch (err) {
+      await trx.rollback().execute().catch(() => undefined);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    if (results.some((r) => r.status === 'rejected')) {
+      // Which unit failed, and whether it wrote anything first, is not known here: none of the group
+      // is kept, and it runs again one unit after another (each unit's error, deadlock retries).
+      await trx.rollback().execute().catch(() => undefined);
+      return this.commit(group, 'guarded');
+    }
+    try {
+      await trx.commit().execute();
+    } catch (err) {
+      await trx.rollback().execute().catch(() => undefined);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    this.committed.transactions++;
+    this.committed.units += group.length;
+    this.settle(
+      group,
+      results.map((r) => ({ ok: true, value: (r as PromiseFulfilledResult<unknown>).value })),
+    );
+  }
+
   /** After the transaction ended: answer each unit, or queue it again after a lost deadlock. */
   private settle(group: Pending<DB>[], outcomes: Outcome[]): void {
     group.forEach((p, i) => {
@@ -250,6 +327,38 @@ export class CommitGroup<DB> {
       else p.reject(o.err);
     });
   }
+}
+
+/** Every unit allows the concurrent pass, and no key is held by two of them. */
+function keysApart(group: readonly { keys?: readonly string[] }[]): boolean {
+  const seen = new Set<string>();
+  for (const p of group) {
+    if (!p.keys) return false;
+    for (const k of p.keys) {
+      if (seen.has(k)) return false;
+      seen.add(k);
+    }
+  }
+  return true;
+}
+
+/**
+ * The transaction as its units see it in the concurrent pass: its statements go straight to the
+ * transaction's connection. Kysely's own transaction sends one statement at a time (it waits for
+ * each to finish before it hands the connection to the next), which would put the units back in a
+ * row. The connection's driver is only the transaction's: beginning, committing and rolling back
+ * stay with `trx`; a Transaction has no use for the driver, dialect or config it is built with.
+ */
+async function sharedTransaction<DB>(trx: Transaction<DB>): Promise<Transaction<DB>> {
+  const executor = trx.getExecutor();
+  const connection = await executor.provideConnection(async (c: DatabaseConnection) => c);
+  const props = {
+    config: {},
+    driver: {},
+    dialect: {},
+    executor: executor.withConnectionProvider({ provideConnection: (consume) => consume(connection) }),
+  } as unknown as KyselyProps;
+  return new Transaction<DB>(props);
 }
 
 function isDeadlock(err: unknown): boolean {
@@ -275,7 +384,7 @@ export function commitGroupStats(db: Kysely<any>): { transactions: number; units
 export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {
   let group = groups.get(db) as CommitGroup<DB> | undefined;
   if (!group) {
-    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true } : { lanes: POSTGRES_LANES, pipeline: true });
+    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true });
     groups.set(db, group);
   }
   return group;

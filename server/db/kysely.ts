@@ -140,6 +140,7 @@ export function openDatabase(
   });
   // A client goes back to the pool with nothing waiting to be sent (see usePreparedStatements).
   pool.on('release', (_err: unknown, client: pg.PoolClient) => {
+    setPipelineMode(client, false);
     const state = pipelines.get(client);
     if (state) {
       state.pending = [];
@@ -179,7 +180,22 @@ export const PIPELINE_STATUS = '/* rb:pipeline-status */';
  */
 export const COMMIT_WITH_NEXT = '/* rb:commit-with-next */';
 
+/**
+ * Sent alone, costs no round trip: from now on the connection writes each statement as soon as it
+ * is asked for, without waiting for the answers to those before it (node-postgres' pipeline mode),
+ * and the statements asked for in one turn of the event loop go out in one write. Each keeps its own
+ * Sync: one that fails does not skip the others' messages (in a transaction, PostgreSQL then refuses
+ * them as the failed transaction's). PIPELINE_OFF ends it once everything sent was answered. For
+ * statements of several callers at once on one transaction (server/db/commit-group.ts, the
+ * concurrent pass); never with a cursor, which node-postgres refuses in pipeline mode.
+ */
+export const PIPELINE_ON = '/* rb:pipeline-on */';
+/** Ends PIPELINE_ON: at once when nothing is in flight, else when the last answer is in. */
+export const PIPELINE_OFF = '/* rb:pipeline-off */';
+
 interface PipelineState {
+  /** PIPELINE_ON: the connection's socket is corked until the end of this turn of the event loop. */
+  corked: boolean;
   /** Statements waiting to go ahead of the next one. */
   pending: string[];
   /** One of them failed (see PIPELINE_STATUS). */
@@ -415,7 +431,7 @@ class PipelinedQuery extends NamedQuery {
  */
 function usePreparedStatements(client: pg.PoolClient, count: { n: number }): void {
   const query = client.query.bind(client) as QueryFn;
-  const state: PipelineState = { pending: [], failed: false, commitNext: false, committed: false };
+  const state: PipelineState = { corked: false, pending: [], failed: false, commitNext: false, committed: false };
   pipelines.set(client, state);
   const send = (text: unknown, values?: unknown, callback?: unknown): unknown => {
     count.n++;
@@ -426,6 +442,11 @@ function usePreparedStatements(client: pg.PoolClient, count: { n: number }): voi
     });
   };
   client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+    if (text === PIPELINE_ON || text === PIPELINE_OFF) {
+      setPipelineMode(client, text === PIPELINE_ON);
+      return Promise.resolve({ command: 'WAITING', rowCount: null, rows: [], fields: [] });
+    }
+    if ((client as unknown as PgClientInternals).pipeline) corkUntilNextTick(client, state);
     if (text === COMMIT_WITH_NEXT) {
       state.commitNext = true;
       return Promise.resolve({ command: 'WAITING', rowCount: null, rows: [], fields: [] });
@@ -500,6 +521,52 @@ function usePreparedStatements(client: pg.PoolClient, count: { n: number }): voi
     }
     return result;
   }) as typeof client.query;
+}
+
+/** What of node-postgres' client pipeline mode relies on (pg ≥ 8.20; not in its type declarations). */
+interface PgClientInternals {
+  pipeline: boolean;
+  connection?: { stream?: { cork?: () => void; uncork?: () => void } };
+  _sentQueryQueue?: unknown[];
+  _queryQueue?: unknown[];
+  _getActiveQuery?: () => unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  /** Ours: the mode last asked for (a 'drain' that comes after pipeline mode was asked for again leaves it on). */
+  rbPipeline?: boolean;
+}
+
+function setPipelineMode(client: pg.PoolClient, on: boolean): void {
+  const c = client as unknown as PgClientInternals;
+  c.rbPipeline = on;
+  if (on) {
+    c.pipeline = true;
+    return;
+  }
+  if (!c.pipeline) return;
+  // Leaving pipeline mode with answers still due would make node-postgres forget the queries sent:
+  // wait until the last is answered ('drain').
+  const busy = Boolean(c._getActiveQuery?.()) || (c._sentQueryQueue?.length ?? 0) > 0 || (c._queryQueue?.length ?? 0) > 0;
+  if (!busy) c.pipeline = false;
+  else
+    c.once('drain', () => {
+      if (!c.rbPipeline) c.pipeline = false;
+    });
+}
+
+/**
+ * In pipeline mode node-postgres writes each statement as it is asked for; the statements asked for
+ * in one turn of the event loop (several callers' continuations run one after another in it) are
+ * held in the socket and go in one write at its end.
+ */
+function corkUntilNextTick(client: pg.PoolClient, state: PipelineState): void {
+  const stream = (client as unknown as PgClientInternals).connection?.stream;
+  if (state.corked || !stream?.cork || !stream.uncork) return;
+  state.corked = true;
+  stream.cork();
+  process.nextTick(() => {
+    state.corked = false;
+    stream.uncork!();
+  });
 }
 
 const STATEMENT_CACHE_SIZE = 500;

@@ -813,9 +813,32 @@ function parseRecordJson(text: string | null): { method?: RecordRow['method']; n
  * on SQLite in its one writer, on PostgreSQL in a few lanes at once); everything else gets a
  * transaction of its own.
  */
-function runTransaction<T>(app: FastifyInstance, grouped: boolean, work: (trx: Trx) => Promise<T>): Promise<T> {
-  if (!grouped) return app.db.transaction().execute(work);
-  return commitGroupOf(app.db, app.dialect).run(work);
+function runTransaction<T>(app: FastifyInstance, options: GroupOptions, work: (trx: Trx) => Promise<T>): Promise<T> {
+  if (!options.grouped) return app.db.transaction().execute(work);
+  return commitGroupOf(app.db, app.dialect).run(work, { concurrentKeys: options.concurrentKeys });
+}
+
+interface GroupOptions {
+  /** Join the group commit (check-ins). */
+  grouped?: boolean;
+  /** The group may run this work at the same time as others that hold none of these keys (RunOptions.concurrentKeys). */
+  concurrentKeys?: readonly string[];
+}
+
+/**
+ * What a check-in's work depends on besides itself: the student's record in the session, the
+ * records of the same browser in the session (shared-device flags), the device's scan id, and for a
+ * link self-enrolment the course's enrolments and new accounts. Check-ins in one group that share
+ * none of these run at the same time on PostgreSQL (CommitGroupOptions.concurrent); the others one
+ * after another, each seeing the writes of those before it.
+ */
+function checkinKeys(c: CheckinCommand): string[] {
+  const student = 'admit' in c.student ? (c.student.id ?? `number:${c.student.studentNumber ?? ''}`) : c.student.id;
+  const keys = [`student:${c.session.id}:${student}`];
+  if (c.browserId) keys.push(`browser:${c.session.id}:${c.browserId}`);
+  if (c.scan) keys.push(`scan:${c.scan.deviceId}:${c.scan.scanId}`);
+  if (c.enroll) keys.push(`enrol:${c.session.courseId}`);
+  return keys;
 }
 
 /**
@@ -823,9 +846,9 @@ function runTransaction<T>(app: FastifyInstance, grouped: boolean, work: (trx: T
  * and every command it applies commit together; then the changes are published. Returns what
  * `work` returned.
  */
-export async function withRecordWriter<T>(app: FastifyInstance, work: (w: RecordWriter) => Promise<T>, options: { grouped?: boolean } = {}): Promise<T> {
+export async function withRecordWriter<T>(app: FastifyInstance, work: (w: RecordWriter) => Promise<T>, options: GroupOptions = {}): Promise<T> {
   const subscribers = await app.webhooks.current();
-  const { value, changes } = await runTransaction(app, options.grouped ?? false, async (trx) => {
+  const { value, changes } = await runTransaction(app, options, async (trx) => {
     const writer = new RecordWriter(trx, app.dialect, subscribers);
     const value = await work(writer);
     return { value, changes: writer.changes };
@@ -836,7 +859,8 @@ export async function withRecordWriter<T>(app: FastifyInstance, work: (w: Record
 
 /** Applies one command in its own transaction and publishes its changes after the commit. */
 export function writeRecords(app: FastifyInstance, command: RecordCommand): Promise<CommandResult> {
-  return withRecordWriter(app, (w) => w.apply(command), { grouped: command.type === 'checkin' });
+  if (command.type !== 'checkin') return withRecordWriter(app, (w) => w.apply(command));
+  return withRecordWriter(app, (w) => w.apply(command), { grouped: true, concurrentKeys: checkinKeys(command) });
 }
 
 /**

@@ -1,0 +1,131 @@
+// The group commit's concurrent pass on PostgreSQL (server/db/commit-group.ts,
+// CommitGroupOptions.concurrent): the units of a group that allow it run at the same time on their
+// one transaction, the connection in pipeline mode, so every unit's first statement goes in one
+// write, then every unit's next. What must hold: it is one transaction; units that share a key, or
+// a unit that does not allow it, run one after another as before; when any unit fails nothing of
+// the pass is kept and the group runs again with a savepoint per unit; the connection is left idle
+// and serves what comes next.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CommitGroup } from '../server/db/commit-group.js';
+import { type Db, migrateToLatest, openDatabase } from '../server/db/kysely.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+
+describe.runIf(inject('dialects').includes('postgres'))('group commit, concurrent pass [postgres]', () => {
+  let database: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    // One connection: every group, and every check afterwards, uses the same one.
+    db = openDatabase(database.url, { poolSize: 1 }).db;
+    await migrateToLatest(db);
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await database.drop();
+  });
+
+  const group = () => new CommitGroup(db, { lanes: 1, pipeline: true, concurrent: true });
+  const dept = (d: Db, code: string) => d.insertInto('departments').values({ id: `d-${code}`, code, name: code, created_at: new Date().toISOString() }).execute();
+  const codes = async (prefix: string) =>
+    (await db.selectFrom('departments').select('code').where('code', 'like', `${prefix}%`).orderBy('code').execute()).map((r) => r.code);
+  const transactionId = async (d: Db) => (await sql<{ id: string }>`select txid_current()::text as id`.execute(d)).rows[0].id;
+
+  /** Units that each write, then read: the log says in which order their steps ran. */
+  function steps(g: CommitGroup<any>, prefix: string, keys: (readonly string[] | undefined)[]) {
+    const log: string[] = [];
+    const runs = keys.map((k, i) =>
+      g.run(
+        async (trx) => {
+          await dept(trx, `${prefix}${i}`);
+          log.push(`write ${i}`);
+          const id = await transactionId(trx);
+          log.push(`read ${i}`);
+          return id;
+        },
+        { concurrentKeys: k },
+      ),
+    );
+    return { log, done: Promise.all(runs) };
+  }
+
+  it('units with keys apart run at the same time, in one transaction', async () => {
+    const g = group();
+    const { log, done } = steps(g, 'A', [['a'], ['b'], ['c']]);
+    const ids = await done;
+    // Every unit's first statement was answered before any unit's second ran.
+    expect(log).toEqual(['write 0', 'write 1', 'write 2', 'read 0', 'read 1', 'read 2']);
+    expect(new Set(ids).size).toBe(1);
+    expect(await codes('A')).toEqual(['A0', 'A1', 'A2']);
+    expect(g.committed).toEqual({ transactions: 1, units: 3 });
+  });
+
+  it('units that share a key, or a unit that does not allow it, run one after another', async () => {
+    const shared = steps(group(), 'B', [['a'], ['x', 'b'], ['x']]);
+    await shared.done;
+    expect(shared.log).toEqual(['write 0', 'read 0', 'write 1', 'read 1', 'write 2', 'read 2']);
+    const without = steps(group(), 'C', [['a'], undefined, ['c']]);
+    await without.done;
+    expect(without.log).toEqual(['write 0', 'read 0', 'write 1', 'read 1', 'write 2', 'read 2']);
+    expect(await codes('B')).toEqual(['B0', 'B1', 'B2']);
+    expect(await codes('C')).toEqual(['C0', 'C1', 'C2']);
+  });
+
+  it('a unit failing after it wrote: nothing of the pass is kept, the group runs again one by one, the others commit and only it fails', async () => {
+    const g = group();
+    const runs = [0, 0, 0];
+    const results = await Promise.allSettled([
+      g.run(
+        async (trx) => {
+          runs[0]++;
+          await dept(trx, 'D1');
+        },
+        { concurrentKeys: ['1'] },
+      ),
+      g.run(
+        async (trx) => {
+          runs[1]++;
+          await dept(trx, 'D2');
+          throw new Error('refused after writing');
+        },
+        { concurrentKeys: ['2'] },
+      ),
+      g.run(
+        async (trx) => {
+          runs[2]++;
+          await dept(trx, 'D3');
+          return trx.selectFrom('departments').select('code').where('code', 'like', 'D%').orderBy('code').execute();
+        },
+        { concurrentKeys: ['3'] },
+      ),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/refused after writing/);
+    // The third unit's answer is from the pass that committed, where D2 was undone to its savepoint.
+    expect((results[2] as PromiseFulfilledResult<{ code: string }[]>).value.map((r) => r.code)).toEqual(['D1', 'D3']);
+    expect(runs).toEqual([2, 2, 2]);
+    expect(await codes('D')).toEqual(['D1', 'D3']);
+    expect(g.committed).toEqual({ transactions: 1, units: 3 });
+  });
+
+  it('a statement failing (a duplicate key aborts the transaction) fails only its unit; the connection is left idle and serves what comes next', async () => {
+    await dept(db, 'E0');
+    const g = group();
+    const results = await Promise.allSettled(['E1', 'E0', 'E2'].map((code) => g.run((trx) => dept(trx, code), { concurrentKeys: [code] })));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/duplicate key/);
+    expect(await codes('E')).toEqual(['E0', 'E1', 'E2']);
+    const open = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`.execute(db);
+    expect(open.rows[0].n).toBe(0);
+    // The one connection serves a plain transaction and the next concurrent group as before.
+    await db.transaction().execute(async (trx) => {
+      await dept(trx, 'E3');
+      await dept(trx, 'E4');
+    });
+    const next = steps(group(), 'F', [['a'], ['b']]);
+    await next.done;
+    expect(next.log).toEqual(['write 0', 'write 1', 'read 0', 'read 1']);
+    expect(await codes('E')).toEqual(['E0', 'E1', 'E2', 'E3', 'E4']);
+  });
+});
