@@ -809,9 +809,10 @@ function parseRecordJson(text: string | null): { method?: RecordRow['method']; n
 
 /**
  * The transaction a command runs in. Check-ins (self, link and device scans) join the group commit
- * (see CommitGroup: check-ins arriving together share one BEGIN … COMMIT, each in its own savepoint;
- * on SQLite in its one writer, on PostgreSQL in a few lanes at once); everything else gets a
- * transaction of its own.
+ * (see CommitGroup: check-ins arriving together share one BEGIN … COMMIT, each still all-or-nothing;
+ * on SQLite in its one writer, on PostgreSQL in a few lanes at once, the check-ins of a lane's group
+ * side by side unless checkinKeys says they touch the same rows); everything else gets a transaction
+ * of its own.
  */
 function runTransaction<T>(app: FastifyInstance, options: GroupOptions, work: (trx: Trx) => Promise<T>): Promise<T> {
   if (!options.grouped) return app.db.transaction().execute(work);
