@@ -111,7 +111,7 @@ describeEachDialect('grouped check-in transactions', (ctx) => {
         writeRecords(ctx().app, {
           type: 'checkin',
           session,
-          student: { id: s.id, name: s.name, studentNumber: s.student_number },
+          student: { id: s.id, name: s.username, studentNumber: s.studentNumber },
           method: 'code',
           decision: { status: 'present', state: 'confirmed', flags: [] },
           browserId: `browser-${Math.floor(i / 2)}`,

@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CommitGroup } from '../server/db/commit-group.js';
+import type { Database } from '../server/db/database.js';
 import { type Db, migrateToLatest, openDatabase } from '../server/db/kysely.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
@@ -33,7 +34,7 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
   const transactionId = async (d: Db) => (await sql<{ id: string }>`select txid_current()::text as id`.execute(d)).rows[0].id;
 
   /** Units that each write, then read: the log says in which order their steps ran. */
-  function steps(g: CommitGroup<any>, prefix: string, keys: (readonly string[] | undefined)[]) {
+  function steps(g: CommitGroup<Database>, prefix: string, keys: (readonly string[] | undefined)[]) {
     const log: string[] = [];
     const runs = keys.map((k, i) =>
       g.run(
