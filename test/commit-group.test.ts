@@ -73,6 +73,34 @@ for (const dialect of inject('dialects')) {
       expect(g.committed).toEqual({ transactions: 1, units: 3 });
     });
 
+    it('gatherMs: units arriving one by one right after a commit wait and share the next commit; a unit after a quiet moment does not wait', async () => {
+      // A long window, so that the test does not depend on how fast this machine is.
+      const gatherMs = 400;
+      const g = new CommitGroup(db, { lanes: 1, gatherMs });
+      await g.run((trx) => dept(trx, 'G0'));
+      // A request arrives in a later turn of the event loop than the commit's answers: by then the
+      // lane has finished (a unit queued while the lane still runs joins its next group at once).
+      await new Promise((resolve) => setImmediate(resolve));
+      const committedAt = performance.now();
+      // Two check-ins arriving separately (as a trickling burst's do), within the window.
+      const first = g.run((trx) => dept(trx, 'G1')).then(() => performance.now());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = g.run((trx) => dept(trx, 'G2')).then(() => performance.now());
+      const [firstAt, secondAt] = await Promise.all([first, second]);
+      expect(g.committed).toEqual({ transactions: 2, units: 3 });
+      // Held until the window after the commit had passed, then committed together.
+      expect(firstAt - committedAt).toBeGreaterThanOrEqual(gatherMs - 5);
+      expect(Math.abs(secondAt - firstAt)).toBeLessThan(gatherMs / 2);
+      expect(await codes('G')).toEqual(['G0', 'G1', 'G2']);
+
+      // A quiet moment longer than the window: the next unit starts in the next turn, not a window later.
+      await new Promise((resolve) => setTimeout(resolve, gatherMs + 50));
+      const quietStart = performance.now();
+      await g.run((trx) => dept(trx, 'G3'));
+      expect(performance.now() - quietStart).toBeLessThan(gatherMs / 2);
+      expect(g.committed).toEqual({ transactions: 3, units: 4 });
+    });
+
     it('a unit whose statement fails (a duplicate key: on PostgreSQL the transaction is aborted) is undone alone in the second pass', async () => {
       const g = group();
       await dept(db, 'C0');

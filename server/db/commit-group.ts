@@ -99,6 +99,15 @@ export interface CommitGroupOptions {
    * gets its error (its work then runs twice, as in the optimistic pass).
    */
   concurrent?: boolean;
+  /**
+   * While check-ins keep coming, a lane that went idle starts its next group no sooner than this
+   * many milliseconds after its last commit ended (only then: a unit arriving after a quiet moment
+   * starts at once). Without it, a burst whose requests reach the server a few at a time — the
+   * phones' requests arriving while the server answers the first ones — commits them one or two at
+   * a time, each commit paying its WAL append and its own write to every watching socket, and a
+   * server that pays that per check-in keeps up with the trickle rather than gathering it.
+   */
+  gatherMs?: number;
 }
 
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
@@ -142,6 +151,9 @@ export class CommitGroup<DB> {
   private readonly pipeline: boolean;
   private readonly optimistic: boolean;
   private readonly concurrent: boolean;
+  private readonly gatherMs: number;
+  /** When the last group's transaction ended (performance.now()), for gatherMs. */
+  private lastCommitEnded = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -153,6 +165,7 @@ export class CommitGroup<DB> {
     this.pipeline = options.pipeline ?? false;
     this.optimistic = options.optimistic ?? false;
     this.concurrent = options.concurrent ?? false;
+    this.gatherMs = Math.max(0, options.gatherMs ?? 0);
   }
 
   run<T>(work: (trx: Transaction<DB>) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -162,14 +175,21 @@ export class CommitGroup<DB> {
     });
   }
 
-  /** Starts a lane at the end of this turn of the event loop, so that what arrives in it groups. */
+  /**
+   * Starts a lane at the end of this turn of the event loop, so that what arrives in it groups — or,
+   * right after a commit (gatherMs), when that much time has passed since it, so that what arrives
+   * meanwhile groups too.
+   */
   private schedule(): void {
     if (this.scheduled || this.busyLanes >= this.lanes) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const start = () => {
       this.scheduled = false;
       while (this.queue.length > 0 && this.busyLanes < this.lanes) void this.lane();
-    });
+    };
+    const wait = this.queue.length < this.maxGroup ? this.lastCommitEnded + this.gatherMs - performance.now() : 0;
+    if (wait >= 1) setTimeout(start, wait);
+    else setImmediate(start);
   }
 
   /** One lane: runs groups back to back while there is work, then frees itself. */
@@ -182,6 +202,7 @@ export class CommitGroup<DB> {
         await this.commit(this.queue.splice(0, size));
       }
     } finally {
+      this.lastCommitEnded = performance.now();
       this.busyLanes--;
       if (this.queue.length > 0) this.schedule();
     }
@@ -372,6 +393,12 @@ function isDeadlock(err: unknown): boolean {
  */
 export const POSTGRES_LANES = 4;
 
+/**
+ * gatherMs for SQLite's lane (docs/performance.md, "Bursts that arrive a few at a time"). Not for
+ * PostgreSQL's lanes: two-node bursts showed no gain from it there.
+ */
+const SQLITE_GATHER_MS = 2;
+
 const groups = new WeakMap<object, unknown>();
 
 /** What the database's commit group committed so far (zeros before its first check-in). */
@@ -384,7 +411,7 @@ export function commitGroupStats(db: Kysely<any>): { transactions: number; units
 export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {
   let group = groups.get(db) as CommitGroup<DB> | undefined;
   if (!group) {
-    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true });
+    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true, gatherMs: SQLITE_GATHER_MS } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true });
     groups.set(db, group);
   }
   return group;
