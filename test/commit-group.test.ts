@@ -103,6 +103,30 @@ for (const dialect of inject('dialects')) {
       expect(g.committed).toEqual({ transactions: 3, units: 4 });
     });
 
+    it('yieldBetweenGroups: what a group\'s callers queue on process.nextTick (their replies\' and live events\' socket writes) runs before the next group starts', async () => {
+      // better-sqlite3 answers synchronously: without the yield the lane would run the second group in
+      // the same chain of microtasks, and the first group's nextTick callbacks would wait for it.
+      // (PostgreSQL's lane waits on its socket between groups anyway.)
+      const g = new CommitGroup(db, { lanes: 1, maxGroup: 2, yieldBetweenGroups: true, ...(dialect === 'sqlite' ? {} : { pipeline: true }) });
+      const flushed: string[] = [];
+      let flushedWhenSecondGroupStarted: string[] | undefined;
+      const units = ['Y1', 'Y2', 'Y3', 'Y4'].map((code) =>
+        g
+          .run(async (trx) => {
+            if (code === 'Y3') flushedWhenSecondGroupStarted = [...flushed];
+            await dept(trx, code);
+            return code;
+          })
+          .then((done) => process.nextTick(() => flushed.push(done))),
+      );
+      await Promise.all(units);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(g.committed).toEqual({ transactions: 2, units: 4 });
+      expect(flushedWhenSecondGroupStarted).toEqual(['Y1', 'Y2']);
+      expect(flushed).toEqual(['Y1', 'Y2', 'Y3', 'Y4']);
+      expect(await codes('Y')).toEqual(['Y1', 'Y2', 'Y3', 'Y4']);
+    });
+
     it('a unit whose statement fails (a duplicate key: on PostgreSQL the transaction is aborted) is undone alone in the second pass', async () => {
       const g = group();
       await dept(db, 'C0');

@@ -108,6 +108,16 @@ export interface CommitGroupOptions {
    * server that pays that per check-in keeps up with the trickle rather than gathering it.
    */
   gatherMs?: number;
+  /**
+   * Between two groups of one lane, let Node's process.nextTick queue run. A driver that answers
+   * synchronously (better-sqlite3) settles every statement in a microtask, so a lane with a queue of
+   * groups would commit them all in one chain of microtasks: each group's HTTP replies and live
+   * events (socket writes uncorked on process.nextTick) would wait for the last group's commit. Only
+   * the tick queue, not the event loop: a setImmediate let new requests in between groups and raised
+   * a burst's median latency by half (docs/performance.md, "The teacher's screen during a burst").
+   * PostgreSQL's lanes wait on their socket between statements anyway.
+   */
+  yieldBetweenGroups?: boolean;
 }
 
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
@@ -152,6 +162,7 @@ export class CommitGroup<DB> {
   private readonly optimistic: boolean;
   private readonly concurrent: boolean;
   private readonly gatherMs: number;
+  private readonly yieldBetweenGroups: boolean;
   /** When the last group's transaction ended (performance.now()), for gatherMs. */
   private lastCommitEnded = Number.NEGATIVE_INFINITY;
 
@@ -166,6 +177,7 @@ export class CommitGroup<DB> {
     this.optimistic = options.optimistic ?? false;
     this.concurrent = options.concurrent ?? false;
     this.gatherMs = Math.max(0, options.gatherMs ?? 0);
+    this.yieldBetweenGroups = options.yieldBetweenGroups ?? false;
   }
 
   run<T>(work: (trx: Transaction<DB>) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -200,6 +212,7 @@ export class CommitGroup<DB> {
         // Share what is queued among the free lanes rather than one lane taking it all.
         const size = Math.min(this.maxGroup, Math.ceil(this.queue.length / Math.max(1, this.lanes - this.busyLanes + 1)));
         await this.commit(this.queue.splice(0, size));
+        if (this.yieldBetweenGroups && this.queue.length > 0) await new Promise((resolve) => process.nextTick(resolve));
       }
     } finally {
       this.lastCommitEnded = performance.now();
@@ -411,7 +424,7 @@ export function commitGroupStats(db: Kysely<any>): { transactions: number; units
 export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {
   let group = groups.get(db) as CommitGroup<DB> | undefined;
   if (!group) {
-    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true, gatherMs: SQLITE_GATHER_MS } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true });
+    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true, gatherMs: SQLITE_GATHER_MS, yieldBetweenGroups: true } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true });
     groups.set(db, group);
   }
   return group;
