@@ -127,6 +127,46 @@ for (const dialect of inject('dialects')) {
       expect(await codes('Y')).toEqual(['Y1', 'Y2', 'Y3', 'Y4']);
     });
 
+    // Two lanes need two connections: PostgreSQL only (SQLite has one writer and one lane).
+    if (dialect === 'postgres') it('extraLaneAt: while a lane is busy, another lane starts only once that many units wait', async () => {
+      const g = new CommitGroup(db, { lanes: 2, pipeline: true, extraLaneAt: 3 });
+      const started: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const unit = (code: string, hold?: Promise<void>) =>
+        g.run(async (trx) => {
+          started.push(code);
+          await dept(trx, code);
+          if (hold) await hold;
+          return code;
+        });
+      const until = async (done: () => boolean) => {
+        for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(done()).toBe(true);
+      };
+      const first = unit('E0', held);
+      let second: Promise<string> | undefined;
+      let more: Promise<string>[] = [];
+      try {
+        await until(() => started.includes('E0'));
+        // One unit waiting while the first lane is busy: it waits for that lane (and what arrives meanwhile joins it).
+        second = unit('E1');
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(started).toEqual(['E0']);
+        // Three waiting: a second lane takes them, as one group, while the first is still busy.
+        more = [unit('E2'), unit('E3')];
+        await until(() => started.length === 4);
+        expect(started).toEqual(['E0', 'E1', 'E2', 'E3']);
+      } finally {
+        // Never leave the first lane's transaction open for the tests after this one.
+        release();
+        await Promise.allSettled([first, second, ...more]);
+      }
+      expect(await Promise.all([first, second, ...more])).toEqual(['E0', 'E1', 'E2', 'E3']);
+      expect(g.committed).toEqual({ transactions: 2, units: 4 });
+      expect(await codes('E')).toEqual(['E0', 'E1', 'E2', 'E3']);
+    });
+
     it('a unit whose statement fails (a duplicate key: on PostgreSQL the transaction is aborted) is undone alone in the second pass', async () => {
       const g = group();
       await dept(db, 'C0');

@@ -118,6 +118,14 @@ export interface CommitGroupOptions {
    * PostgreSQL's lanes wait on their socket between statements anyway.
    */
   yieldBetweenGroups?: boolean;
+  /**
+   * While a lane is busy, another lane starts only once this many units are queued (default 1: a
+   * free lane takes whatever is queued). With several lanes, a burst whose requests reach the server
+   * a few at a time would otherwise be committed one or two per transaction, each paying its round
+   * trips and its WAL flush, because a free lane is always there to take them; waiting for the busy
+   * lane lets them gather into its next group. A backlog still spreads over every lane.
+   */
+  extraLaneAt?: number;
 }
 
 const SAVEPOINT = CompiledQuery.raw('savepoint grouped');
@@ -163,6 +171,7 @@ export class CommitGroup<DB> {
   private readonly concurrent: boolean;
   private readonly gatherMs: number;
   private readonly yieldBetweenGroups: boolean;
+  private readonly extraLaneAt: number;
   /** When the last group's transaction ended (performance.now()), for gatherMs. */
   private lastCommitEnded = Number.NEGATIVE_INFINITY;
 
@@ -178,6 +187,7 @@ export class CommitGroup<DB> {
     this.concurrent = options.concurrent ?? false;
     this.gatherMs = Math.max(0, options.gatherMs ?? 0);
     this.yieldBetweenGroups = options.yieldBetweenGroups ?? false;
+    this.extraLaneAt = Math.max(1, options.extraLaneAt ?? 1);
   }
 
   run<T>(work: (trx: Transaction<DB>) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -197,7 +207,7 @@ export class CommitGroup<DB> {
     this.scheduled = true;
     const start = () => {
       this.scheduled = false;
-      while (this.queue.length > 0 && this.busyLanes < this.lanes) void this.lane();
+      while (this.queue.length > 0 && this.busyLanes < this.lanes && (this.busyLanes === 0 || this.queue.length >= this.extraLaneAt)) void this.lane();
     };
     const wait = this.queue.length < this.maxGroup ? this.lastCommitEnded + this.gatherMs - performance.now() : 0;
     if (wait >= 1) setTimeout(start, wait);
@@ -210,7 +220,8 @@ export class CommitGroup<DB> {
     try {
       while (this.queue.length > 0) {
         // Share what is queued among the free lanes rather than one lane taking it all.
-        const size = Math.min(this.maxGroup, Math.ceil(this.queue.length / Math.max(1, this.lanes - this.busyLanes + 1)));
+        const sharers = Math.max(1, Math.min(this.lanes - this.busyLanes + 1, Math.floor(this.queue.length / this.extraLaneAt)));
+        const size = Math.min(this.maxGroup, Math.ceil(this.queue.length / sharers));
         await this.commit(this.queue.splice(0, size));
         if (this.yieldBetweenGroups && this.queue.length > 0) await new Promise((resolve) => process.nextTick(resolve));
       }
@@ -407,6 +418,12 @@ function isDeadlock(err: unknown): boolean {
 export const POSTGRES_LANES = 4;
 
 /**
+ * extraLaneAt for PostgreSQL's lanes: half a group (docs/performance.md, "PostgreSQL: a second lane
+ * for a backlog, not for every arrival").
+ */
+export const POSTGRES_EXTRA_LANE_AT = 16;
+
+/**
  * gatherMs for SQLite's lane (docs/performance.md, "Bursts that arrive a few at a time"). Not for
  * PostgreSQL's lanes: two-node bursts showed no gain from it there.
  */
@@ -424,7 +441,7 @@ export function commitGroupStats(db: Kysely<any>): { transactions: number; units
 export function commitGroupOf<DB>(db: Kysely<DB>, dialect: 'sqlite' | 'postgres'): CommitGroup<DB> {
   let group = groups.get(db) as CommitGroup<DB> | undefined;
   if (!group) {
-    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true, gatherMs: SQLITE_GATHER_MS, yieldBetweenGroups: true } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true });
+    group = new CommitGroup(db, dialect === 'sqlite' ? { lanes: 1, optimistic: true, gatherMs: SQLITE_GATHER_MS, yieldBetweenGroups: true } : { lanes: POSTGRES_LANES, pipeline: true, concurrent: true, extraLaneAt: POSTGRES_EXTRA_LANE_AT });
     groups.set(db, group);
   }
   return group;
