@@ -219,7 +219,8 @@ export class CommitGroup<DB> {
     this.busyLanes++;
     try {
       while (this.queue.length > 0) {
-        // Share what is queued among the free lanes rather than one lane taking it all.
+        // Share what is queued among the free lanes rather than one lane taking it all — but only
+        // among as many as extraLaneAt lets start: a share below it would wait for this lane anyway.
         const sharers = Math.max(1, Math.min(this.lanes - this.busyLanes + 1, Math.floor(this.queue.length / this.extraLaneAt)));
         const size = Math.min(this.maxGroup, Math.ceil(this.queue.length / sharers));
         await this.commit(this.queue.splice(0, size));
