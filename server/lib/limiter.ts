@@ -103,13 +103,15 @@ export interface LimiterFactory {
 /** The gate's outcome from one look at both budgets. */
 type GateLook = { outcome: 'allowed' } | { outcome: 'who' | 'ip'; msBeforeNext: number };
 
-/** An AttemptGate over two budgets; `look` decides and reserves in one step. */
+/**
+ * An AttemptGate: `look` decides and reserves the actor's attempt in one step, `refundWho` gives it
+ * back, and a failure is counted in the address's budget.
+ */
 class BudgetGate implements AttemptGate {
   constructor(
-    private readonly who: Budget,
-    private readonly ip: Budget,
     private readonly look: (who: string, ip: string) => Promise<GateLook>,
-    private readonly refundWho: (who: string) => Promise<void> = (key) => this.who.refund(key),
+    private readonly refundWho: (who: string) => Promise<void>,
+    private readonly ip: Budget,
   ) {}
 
   async enter(who: string, ip: string, patienceMs: number): Promise<GateEntry> {
@@ -129,12 +131,16 @@ class BudgetGate implements AttemptGate {
  * attempts already under way when it reaches the limit still get theirs.
  */
 function memoryGate(who: Budget, ip: Budget, ipPoints: number): BudgetGate {
-  return new BudgetGate(who, ip, async (whoKey, ipKey) => {
-    const ipFailures = await ip.peek(ipKey);
-    if (ipFailures >= ipPoints) return { outcome: 'ip', msBeforeNext: 0 };
-    const r = await who.reserve(whoKey);
-    return r.allowed ? { outcome: 'allowed' } : { outcome: 'who', msBeforeNext: r.msBeforeNext };
-  });
+  return new BudgetGate(
+    async (whoKey, ipKey) => {
+      const ipFailures = await ip.peek(ipKey);
+      if (ipFailures >= ipPoints) return { outcome: 'ip', msBeforeNext: 0 };
+      const r = await who.reserve(whoKey);
+      return r.allowed ? { outcome: 'allowed' } : { outcome: 'who', msBeforeNext: r.msBeforeNext };
+    },
+    (whoKey) => who.refund(whoKey),
+    ip,
+  );
 }
 
 function fromRes(res: RateLimiterRes, allowed: boolean): Reservation {
@@ -246,8 +252,7 @@ type GateScriptClient = Redis & { rbAttemptGates(numberOfKeys: number, ...args: 
  */
 class GateBatch {
   private looks: { keys: [string, string]; resolve: (look: GateLook) => void; reject: (err: unknown) => void }[] = [];
-  private refunds: string[] = [];
-  private refunded: (() => void)[] = [];
+  private refunds: { key: string; done: () => void }[] = [];
   private scheduled = false;
 
   constructor(
@@ -265,9 +270,8 @@ class GateBatch {
 
   /** Settles once Redis has answered (a failed refund is only lost, as rate-limiter-flexible's `reward`'s would be). */
   refund(who: string): Promise<void> {
-    return new Promise((resolve) => {
-      this.refunds.push(`${this.prefix}:who:${who}`);
-      this.refunded.push(resolve);
+    return new Promise((done) => {
+      this.refunds.push({ key: `${this.prefix}:who:${who}`, done });
       this.schedule();
     });
   }
@@ -278,23 +282,18 @@ class GateBatch {
     setImmediate(() => this.flush());
   }
 
+  /** The turn's refunds go with its first GATE_BATCH_MAX looks; further looks in calls of their own. */
   private flush(): void {
     this.scheduled = false;
-    let refunds = this.refunds;
-    let refunded = this.refunded;
+    const { refunds, looks } = this;
     this.refunds = [];
-    this.refunded = [];
-    const looks = this.looks;
     this.looks = [];
-    for (let i = 0; i === 0 || i < looks.length; i += GATE_BATCH_MAX) {
-      this.send(refunds, refunded, looks.slice(i, i + GATE_BATCH_MAX));
-      refunds = [];
-      refunded = [];
-    }
+    this.send(refunds, looks.slice(0, GATE_BATCH_MAX));
+    for (let i = GATE_BATCH_MAX; i < looks.length; i += GATE_BATCH_MAX) this.send([], looks.slice(i, i + GATE_BATCH_MAX));
   }
 
-  private send(refunds: string[], refunded: (() => void)[], looks: GateBatch['looks']): void {
-    const keys = [...refunds];
+  private send(refunds: GateBatch['refunds'], looks: GateBatch['looks']): void {
+    const keys = refunds.map((r) => r.key);
     for (const l of looks) keys.push(l.keys[0], l.keys[1]);
     const { who, ip, seconds } = this.points;
     this.client.rbAttemptGates(keys.length, ...keys, who, ip, seconds, refunds.length).then(
@@ -303,11 +302,11 @@ class GateBatch {
           const outcome = out[2 * i];
           l.resolve(outcome === 0 ? { outcome: 'allowed' } : { outcome: outcome === 1 ? 'who' : 'ip', msBeforeNext: Math.max(0, out[2 * i + 1]) });
         });
-        for (const done of refunded) done();
+        for (const r of refunds) r.done();
       },
       (err: unknown) => {
         for (const l of looks) l.reject(err);
-        for (const done of refunded) done();
+        for (const r of refunds) r.done();
       },
     );
   }
@@ -343,16 +342,15 @@ export class RedisLimiterFactory implements LimiterFactory {
    */
   gate({ name, whoPoints, ipPoints, durationSeconds }: GateOptions): AttemptGate {
     const memory = new MemoryLimiterFactory().gate({ name, whoPoints, ipPoints, durationSeconds });
-    const who = this.budget({ name: `${name}:who`, points: whoPoints, durationSeconds });
+    // The address's failures are counted by rate-limiter-flexible on the script's keys.
     const ip = this.budget({ name: `${name}:ip`, points: ipPoints, durationSeconds });
     const client = this.redis as GateScriptClient;
     if (typeof client.rbAttemptGates !== 'function') client.defineCommand('rbAttemptGates', { lua: GATE_SCRIPT });
     const batch = new GateBatch(client, `rb:${name}`, { who: whoPoints, ip: ipPoints, seconds: durationSeconds });
     const inRedis = new BudgetGate(
-      who,
-      ip,
       (whoKey, ipKey) => batch.look(whoKey, ipKey),
       (whoKey) => batch.refund(whoKey),
+      ip,
     );
     return {
       enter: (whoKey, ipKey, patienceMs) => {
