@@ -6,7 +6,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { hotQuery, preparedStatementName } from '../server/db/hot-query.js';
 import { statementsSent, type Db } from '../server/db/kysely.js';
-import { checkinContextSql, writeContextQuery } from '../server/modules/attendance/records.repository.js';
+import { checkinContextBatchSql, checkinContextSql, writeContextQuery } from '../server/modules/attendance/records.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
@@ -258,12 +258,13 @@ describeEachDialect('the check-in read on a new database', (ctx) => {
       // The statement as the server prepares it, planned as a reused prepared statement is (generic),
       // with the statistics of this new database: nothing has analysed the tables yet.
       const args = (values: (string | boolean | null)[]) => values.map((v) => (typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v))).join(', ');
-      const planOf = (scan: boolean, values: (string | boolean | null)[]) =>
+      const planOf = (scan: boolean, values: (string | boolean | null)[]) => planOfText(checkinContextSql(scan), args(values));
+      const planOfText = (statement: string, argsText: string) =>
         ctx().db.connection().execute(async (conn) => {
           await sql`set plan_cache_mode = force_generic_plan`.execute(conn);
           try {
-            await sql.raw(`prepare checkin_context_plan as ${checkinContextSql(scan)}`).execute(conn);
-            const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute checkin_context_plan(${args(values)})`).execute(conn);
+            await sql.raw(`prepare checkin_context_plan as ${statement}`).execute(conn);
+            const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute checkin_context_plan(${argsText})`).execute(conn);
             return planNodes(rows[0]['QUERY PLAN'][0].Plan);
           } finally {
             await sql`deallocate all`.execute(conn);
@@ -274,6 +275,16 @@ describeEachDialect('the check-in read on a new database', (ctx) => {
       const browserScan = plain.find((n) => n['Relation Name'] === 'attendance_records' && n.Alias === 'r');
       expect(browserScan).toMatchObject({ 'Index Name': 'attendance_records_browser_session_idx' });
       expect(browserScan!['Rows Removed by Filter'] ?? 0).toBe(0);
+      // The same read for two check-ins of a group at once (checkinContextBatchSql), planned alike.
+      const both = (a: string | boolean | null, b: string | boolean | null) => `array[${args([a, b])}]`;
+      const batched = await planOfText(
+        checkinContextBatchSql(),
+        [both(sessionId, sessionId), `${both('a-phone-never-seen', 'lecture-phone-3')}::text[]`, both(last.id, room.students[1].id), both(room.courseId, room.courseId), both(true, true), both(true, true)].join(', '),
+      );
+      const batchedBrowserScan = batched.find((n) => n['Relation Name'] === 'attendance_records' && n.Alias === 'r');
+      expect(batchedBrowserScan).toMatchObject({ 'Index Name': 'attendance_records_browser_session_idx' });
+      expect(batched.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+      expect(batched.filter((n) => (n['Rows Removed by Filter'] ?? 0) > 5).map((n) => `${n['Relation Name']} ${n['Index Name'] ?? ''}`)).toEqual([]);
       // The device-scan variant (no browser; a device that does not exist, so its scan-log insert inserts nothing).
       const now = new Date().toISOString();
       const scanPlan = await planOf(true, [sessionId, null, null, room.courseId, true, true, 'no-such-number', 'scan-row-id', 'no-such-device', 'scan-1', 'no-such-number', now, now]);

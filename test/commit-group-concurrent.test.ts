@@ -4,12 +4,14 @@
 // write, then every unit's next. What must hold: it is one transaction; units that share a key, or
 // a unit that does not allow it, run one after another as before; when any unit fails nothing of
 // the pass is kept and the group runs again with a savepoint per unit; the connection is left idle
-// and serves what comes next.
+// and serves what comes next. And the code check-ins' reads of a pass are one statement
+// (records.repository.ts, ContextBatch) whose answers are what each would have read alone.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CommitGroup } from '../server/db/commit-group.js';
 import type { Database } from '../server/db/database.js';
-import { type Db, migrateToLatest, openDatabase } from '../server/db/kysely.js';
+import { type Db, migrateToLatest, openDatabase, statementsSent } from '../server/db/kysely.js';
+import { checkinContext, type CheckinContextInput } from '../server/modules/attendance/records.repository.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 describe.runIf(inject('dialects').includes('postgres'))('group commit, concurrent pass [postgres]', () => {
@@ -108,6 +110,55 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
     expect(runs).toEqual([2, 2, 2]);
     expect(await codes('D')).toEqual(['D1', 'D3']);
     expect(g.committed).toEqual({ transactions: 1, units: 3 });
+  });
+
+  it('the code check-ins of a pass read what they need in one statement, each getting what it would alone', async () => {
+    const now = new Date().toISOString();
+    const user = (id: string) => ({ id, role: 'student' as const, username: id, name: `Student ${id}`, student_number: `N-${id}`, active: 1, created_at: now, updated_at: now });
+    await db.insertInto('users').values(['r1', 'r2', 'r3', 'r4'].map(user)).execute();
+    await db.insertInto('courses').values({ id: 'rc', code: 'RC', name: 'Read course', threshold_percent: 75, late_after_minutes: 10, created_at: now, updated_at: now }).execute();
+    const session = (id: string, state: 'open' | 'closed') => ({ id, course_id: 'rc', kind: 'lecture' as const, starts_at: now, ends_at: now, state, policy: '{}', version: 1, created_at: now, updated_at: now });
+    await db.insertInto('sessions').values([session('rs-held', 'closed'), session('rs', 'open')]).execute();
+    await db.insertInto('enrollments').values(['r1', 'r2', 'r4'].map((id) => ({ course_id: 'rc', student_id: id, method: 'manual' as const, created_at: now }))).execute();
+    const record = (id: string, sessionId: string, studentId: string, status: 'present' | 'late', browserId: string | null) => ({
+      id,
+      session_id: sessionId,
+      student_id: studentId,
+      status,
+      state: 'confirmed' as const,
+      method: 'code' as const,
+      checked_in_at: now,
+      updated_at: now,
+      updated_by: studentId,
+      note: null,
+      flags: '[]',
+      browser_id: browserId,
+      version: 1,
+    });
+    // r1 attended the held session late; r4 checked in to the open one from the phone r1 now uses.
+    await db.insertInto('attendance_records').values([record('rec-1', 'rs-held', 'r1', 'late', null), record('rec-4', 'rs', 'r4', 'present', 'phone-1')]).execute();
+    const input = (studentId: string, browserId: string | null): CheckinContextInput => ({ sessionId: 'rs', courseId: 'rc', studentId, browserId, student: true, attendance: true });
+    // Enrolled with a figure and a shared phone; enrolled; not enrolled; no such user.
+    const inputs = [input('r1', 'phone-1'), input('r2', null), input('r3', 'phone-2'), input('nobody', null)];
+    const alone = [];
+    for (const i of inputs) alone.push(await db.transaction().execute((trx) => checkinContext(trx, 'postgres', i)));
+    expect(alone[0].fromBrowser.map((r) => r.id)).toEqual(['rec-4']);
+    expect(alone[0].attendance).toMatchObject({ attended: 1, total: 1 });
+    expect(alone[2].student).toMatchObject({ id: 'r3', enrolled: null });
+    expect(alone[3].student).toBeUndefined();
+
+    // What a pass of four units sends besides their own statements (its transaction, pipeline mode).
+    const g = group();
+    let before = statementsSent(db);
+    await Promise.all(inputs.map((_, i) => g.run((trx) => sql`select 1`.execute(trx), { concurrentKeys: [`one-${i}`] })));
+    const overhead = statementsSent(db) - before - inputs.length;
+
+    const reads = group();
+    before = statementsSent(db);
+    const together = await Promise.all(inputs.map((i, k) => reads.run((trx) => checkinContext(trx, 'postgres', i), { concurrentKeys: [`read-${k}`] })));
+    expect(reads.committed).toEqual({ transactions: 1, units: 4 });
+    expect(statementsSent(db) - before - overhead).toBe(1);
+    expect(together).toEqual(alone);
   });
 
   it('a statement failing (a duplicate key aborts the transaction) fails only its unit; the connection is left idle and serves what comes next', async () => {

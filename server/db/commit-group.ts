@@ -404,7 +404,20 @@ async function sharedTransaction<DB>(trx: Transaction<DB>): Promise<Transaction<
     dialect: {},
     executor: executor.withConnectionProvider({ provideConnection: (consume) => consume(connection) }),
   } as unknown as KyselyProps;
-  return new Transaction<DB>(props);
+  const shared = new Transaction<DB>(props);
+  concurrentPasses.add(shared);
+  return shared;
+}
+
+const concurrentPasses = new WeakSet<object>();
+
+/**
+ * Whether `db` is the transaction of a concurrent pass: its units run side by side, so statements
+ * they give in the same turn may be merged into one (records.repository.ts: a group's check-in
+ * reads). If the merged statement fails, the pass fails and its units run again one after another.
+ */
+export function inConcurrentPass(db: object): boolean {
+  return concurrentPasses.has(db);
 }
 
 function isDeadlock(err: unknown): boolean {

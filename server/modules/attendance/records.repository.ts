@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AttendanceRecordsTable, AuditEventsTable, Database, DeviceScansTable } from '../../db/database.js';
 import type { Summary } from '../../../common/attendance.schemas.js';
+import { inConcurrentPass } from '../../db/commit-group.js';
 import { hotQuery, preparedStatement } from '../../db/hot-query.js';
 import { insertAuditRow } from '../audit/audit.repository.js';
 import { activeStudentByNumber, deviceActive, insertScanIfAbsent } from '../devices/devices.repository.js';
@@ -447,6 +448,72 @@ left join attendance_records r on r.browser_id = $2 and r.session_id || '' = s.i
  */
 const checkinContextStatements = { plain: preparedStatement<ContextRow>(checkinContextSql(false)), scan: preparedStatement<ContextRow>(checkinContextSql(true)) };
 
+/**
+ * The code check-ins' read (the variant without a scan) for many check-ins at once: one row of
+ * parameters per check-in ($1…$6 as arrays, in the order of checkinContextSql's), each read by the
+ * same statement as a lateral subquery over them, its rows tagged with the check-in's place
+ * (`batch_n`, from 1). PostgreSQL then starts one statement for a group instead of one per
+ * check-in, and the server sends and parses one. Exported for the test that examines its plan.
+ */
+export function checkinContextBatchSql(): string {
+  const perCheckin = checkinContextSql(false).replace(/\$([1-6])(::boolean)?\b/g, 'i.p$1');
+  return `select i.n as batch_n, c.*
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[]) with ordinality as i(p1, p2, p3, p4, p5, p6, n)
+cross join lateral (
+${perCheckin}
+) c`;
+}
+const checkinContextBatch = preparedStatement<ContextRow & { batch_n: string }>(checkinContextBatchSql());
+
+type ContextParameters = [sessionId: string, browserId: string | null, studentId: string | null, courseId: string, student: boolean, attendance: boolean];
+
+/**
+ * The code check-in reads given in one turn on the transaction of a concurrent pass
+ * (inConcurrentPass), sent as one statement once the turn's synchronous work is done: the pass
+ * starts every unit of its group in one go, and each unit's first statement is this read.
+ */
+class ContextBatch {
+  private readonly waiting: { parameters: ContextParameters; resolve(rows: ContextRow[]): void; reject(err: unknown): void }[] = [];
+
+  constructor(private readonly db: Db) {
+    process.nextTick(() => this.send());
+  }
+
+  read(parameters: ContextParameters): Promise<ContextRow[]> {
+    return new Promise((resolve, reject) => this.waiting.push({ parameters, resolve, reject }));
+  }
+
+  private send(): void {
+    if (contextBatches.get(this.db) === this) contextBatches.delete(this.db);
+    const { waiting } = this;
+    if (waiting.length === 1) {
+      const [only] = waiting;
+      checkinContextStatements.plain(this.db, only.parameters).then((r) => only.resolve(r.rows), only.reject);
+      return;
+    }
+    const columns = [0, 1, 2, 3, 4, 5].map((c) => waiting.map((w) => w.parameters[c]));
+    checkinContextBatch(this.db, columns).then(
+      ({ rows }) => {
+        const byCheckin = waiting.map((): ContextRow[] => []);
+        for (const { batch_n, ...row } of rows) byCheckin[Number(batch_n) - 1].push(row as ContextRow);
+        waiting.forEach((w, i) => w.resolve(byCheckin[i]));
+      },
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
+  }
+}
+const contextBatches = new WeakMap<Db, ContextBatch>();
+
+/** A code check-in's read: with the other check-ins of its concurrent pass when it has any (ContextBatch). */
+async function codeCheckinContextRows(db: Db, parameters: ContextParameters): Promise<ContextRow[]> {
+  if (!inConcurrentPass(db)) return (await checkinContextStatements.plain(db, parameters)).rows;
+  let batch = contextBatches.get(db);
+  if (!batch) contextBatches.set(db, (batch = new ContextBatch(db)));
+  return batch.read(parameters);
+}
+
 export interface CheckinContextInput {
   sessionId: string;
   courseId: string;
@@ -494,11 +561,11 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
   const { sessionId, courseId, studentId, browserId, scan } = input;
   const fromBrowser: RecordRow[] = [];
   if (dialect === 'postgres') {
-    const common = [sessionId, browserId, studentId, courseId, input.student, input.attendance];
-    const { rows } =
+    const common: ContextParameters = [sessionId, browserId, studentId, courseId, input.student, input.attendance];
+    const rows =
       scan || input.studentNumber !== undefined
-        ? await checkinContextStatements.scan(db, [...common, input.studentNumber ?? null, ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null))])
-        : await checkinContextStatements.plain(db, common);
+        ? (await checkinContextStatements.scan(db, [...common, input.studentNumber ?? null, ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null))])).rows
+        : await codeCheckinContextRows(db, common);
     const first = rows[0];
     const ctx: CheckinContext = { state: first?.session_state ?? undefined, fromBrowser };
     for (const row of rows) {
