@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CommitGroup } from '../server/db/commit-group.js';
 import type { Database } from '../server/db/database.js';
 import { type Db, migrateToLatest, openDatabase, statementsSent } from '../server/db/kysely.js';
-import { checkinContext, type CheckinContextInput } from '../server/modules/attendance/records.repository.js';
+import { checkinContext, type CheckinContextInput, insertCheckin } from '../server/modules/attendance/records.repository.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 describe.runIf(inject('dialects').includes('postgres'))('group commit, concurrent pass [postgres]', () => {
@@ -33,6 +33,23 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
   const dept = (d: Db, code: string) => d.insertInto('departments').values({ id: `d-${code}`, code, name: code, created_at: new Date().toISOString() }).execute();
   const codes = async (prefix: string) =>
     (await db.selectFrom('departments').select('code').where('code', 'like', `${prefix}%`).orderBy('code').execute()).map((r) => r.code);
+  /** A record row as a check-in writes it. */
+  const recordRow = (now: string, id: string, sessionId: string, studentId: string) => ({
+    id,
+    session_id: sessionId,
+    student_id: studentId,
+    status: 'present' as 'present' | 'late',
+    state: 'confirmed' as const,
+    method: 'code' as const,
+    checked_in_at: now,
+    updated_at: now,
+    updated_by: studentId,
+    note: null,
+    flags: '[]',
+    browser_id: null as string | null,
+    version: 1,
+    absence_id: null,
+  });
   const transactionId = async (d: Db) => (await sql<{ id: string }>`select txid_current()::text as id`.execute(d)).rows[0].id;
 
   /** Units that each write, then read: the log says in which order their steps ran. */
@@ -120,21 +137,7 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
     const session = (id: string, state: 'open' | 'closed') => ({ id, course_id: 'rc', kind: 'lecture' as const, starts_at: now, ends_at: now, state, policy: '{}', version: 1, created_at: now, updated_at: now });
     await db.insertInto('sessions').values([session('rs-held', 'closed'), session('rs', 'open')]).execute();
     await db.insertInto('enrollments').values(['r1', 'r2', 'r4'].map((id) => ({ course_id: 'rc', student_id: id, method: 'manual' as const, created_at: now }))).execute();
-    const record = (id: string, sessionId: string, studentId: string, status: 'present' | 'late', browserId: string | null) => ({
-      id,
-      session_id: sessionId,
-      student_id: studentId,
-      status,
-      state: 'confirmed' as const,
-      method: 'code' as const,
-      checked_in_at: now,
-      updated_at: now,
-      updated_by: studentId,
-      note: null,
-      flags: '[]',
-      browser_id: browserId,
-      version: 1,
-    });
+    const record = (id: string, sessionId: string, studentId: string, status: 'present' | 'late', browserId: string | null) => ({ ...recordRow(now, id, sessionId, studentId), status, browser_id: browserId });
     // r1 attended the held session late; r4 checked in to the open one from the phone r1 now uses.
     await db.insertInto('attendance_records').values([record('rec-1', 'rs-held', 'r1', 'late', null), record('rec-4', 'rs', 'r4', 'present', 'phone-1')]).execute();
     const input = (studentId: string, browserId: string | null): CheckinContextInput => ({ sessionId: 'rs', courseId: 'rc', studentId, browserId, student: true, attendance: true });
@@ -159,6 +162,45 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
     expect(reads.committed).toEqual({ transactions: 1, units: 4 });
     expect(statementsSent(db) - before - overhead).toBe(1);
     expect(together).toEqual(alone);
+  });
+
+  it('the code check-ins of a pass write in one statement: a record, its audit and outbox event each, a record already there returned', async () => {
+    const now = new Date().toISOString();
+    await db.insertInto('users').values(['w1', 'w2', 'w3'].map((id) => ({ id, role: 'student' as const, username: id, name: id, active: 1, created_at: now, updated_at: now }))).execute();
+    await db.insertInto('courses').values({ id: 'wc', code: 'WC', name: 'Write course', threshold_percent: 75, late_after_minutes: 10, created_at: now, updated_at: now }).execute();
+    await db.insertInto('sessions').values({ id: 'ws', course_id: 'wc', kind: 'lecture', starts_at: now, ends_at: now, state: 'open', policy: '{}', version: 1, created_at: now, updated_at: now }).execute();
+    const record = (id: string, studentId: string) => ({ ...recordRow(now, id, 'ws', studentId), flags: '["late-ish"]' });
+    // w3 has a record already.
+    await db.insertInto('attendance_records').values(record('wr-old', 'w3')).execute();
+    const rows = (studentId: string) => ({
+      record: record(`wr-${studentId}`, studentId),
+      audit: { id: `wa-${studentId}`, at: now, actor_id: studentId, action: 'record.checked_in', entity: 'record', entity_id: `wr-${studentId}`, session_id: 'ws', student_id: studentId, before: null, after: '{}', reason: null },
+      outbox: { events: [{ id: `we-${studentId}`, type: 'record.checked_in', order_key: `ws:${studentId}`, record_id: `wr-${studentId}`, payload: '{}', created_at: now }], deliveries: [] },
+      scan: null,
+    });
+    const writes = group();
+    const before = statementsSent(db);
+    const results = await Promise.all(['w1', 'w2', 'w3'].map((id) => writes.run((trx) => insertCheckin(trx, 'postgres', rows(id)), { concurrentKeys: [`write-${id}`] })));
+    expect(writes.committed).toEqual({ transactions: 1, units: 3 });
+    // The pass's own statements (see the test above: its transaction and pipeline mode) and one write.
+    const g = group();
+    const marker = statementsSent(db);
+    await Promise.all([0, 1, 2].map((i) => g.run((trx) => sql`select 1`.execute(trx), { concurrentKeys: [`one-${i}`] })));
+    const overhead = statementsSent(db) - marker - 3;
+    expect(marker - before - overhead).toBe(1);
+    expect(results.map((r) => r.inserted)).toEqual([true, true, false]);
+    expect(results[0].existing).toBeUndefined();
+    expect(results[2].existing).toMatchObject({ id: 'wr-old', student_id: 'w3', flags: '["late-ish"]', version: 1 });
+    const audits = await db.selectFrom('audit_events').select('id').where('session_id', '=', 'ws').orderBy('id').execute();
+    expect(audits.map((a) => a.id)).toEqual(['wa-w1', 'wa-w2']);
+    const events = await db.selectFrom('outbox_events').select(['id', 'record_id']).where('id', 'like', 'we-%').orderBy('id').execute();
+    expect(events).toEqual([
+      { id: 'we-w1', record_id: 'wr-w1' },
+      { id: 'we-w2', record_id: 'wr-w2' },
+    ]);
+    const records = await db.selectFrom('attendance_records').selectAll().where('session_id', '=', 'ws').orderBy('id').execute();
+    expect(records.map((r) => r.id)).toEqual(['wr-old', 'wr-w1', 'wr-w2']);
+    expect(records[1]).toEqual(record('wr-w1', 'w1'));
   });
 
   it('a statement failing (a duplicate key aborts the transaction) fails only its unit; the connection is left idle and serves what comes next', async () => {

@@ -79,6 +79,62 @@ const DELIVERY_COLUMNS = ['id', 'webhook_id', 'event_id', 'order_key', 'next_att
 const SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'session_id', 'student_number', 'scanned_at', 'created_at'] as const;
 
 /**
+ * One statement of many check-ins at once (the reads, the writes): `one` runs it for one check-in,
+ * `many` for several and answers in their order. `batches` holds the batch being gathered per
+ * transaction.
+ */
+interface StatementMerge<P, R> {
+  batches: WeakMap<Db, TurnBatch<P, R>>;
+  one(db: Db, parameters: P): Promise<R>;
+  many(db: Db, all: P[]): Promise<R[]>;
+}
+
+/**
+ * The statements of one kind given in one turn on the transaction of a concurrent pass, sent as one
+ * once the turn's synchronous work and promise continuations are done (process.nextTick): the pass
+ * starts every unit of its group in one go, so their reads, then their writes, are given together.
+ * If the merged statement fails, every check-in in it gets the error; the pass then fails and runs
+ * again one unit after another, each with statements of its own.
+ */
+class TurnBatch<P, R> {
+  private readonly waiting: { parameters: P; resolve(result: R): void; reject(err: unknown): void }[] = [];
+
+  constructor(
+    private readonly merge: StatementMerge<P, R>,
+    private readonly db: Db,
+  ) {
+    process.nextTick(() => this.send());
+  }
+
+  add(parameters: P): Promise<R> {
+    return new Promise((resolve, reject) => this.waiting.push({ parameters, resolve, reject }));
+  }
+
+  private send(): void {
+    if (this.merge.batches.get(this.db) === this) this.merge.batches.delete(this.db);
+    const { waiting } = this;
+    const settled =
+      waiting.length === 1
+        ? this.merge.one(this.db, waiting[0].parameters).then((r) => [r])
+        : this.merge.many(this.db, waiting.map((w) => w.parameters));
+    settled.then(
+      (results) => waiting.forEach((w, i) => w.resolve(results[i])),
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
+  }
+}
+
+/** `merge`'s statement for these parameters: with the others of its concurrent pass's turn when in one (inConcurrentPass). */
+function inOneStatement<P, R>(merge: StatementMerge<P, R>, db: Db, parameters: P): Promise<R> {
+  if (!inConcurrentPass(db)) return merge.one(db, parameters);
+  let batch = merge.batches.get(db);
+  if (!batch) merge.batches.set(db, (batch = new TurnBatch(merge, db)));
+  return batch.add(parameters);
+}
+
+/**
  * PostgreSQL: the whole check-in write as ONE statement (data-modifying CTEs). The record is inserted
  * unless the session × student has one (the unique key decides, as before); the audit event, the
  * outbox events and their deliveries are inserted only from the row the record insert returned, so
@@ -138,6 +194,60 @@ select (select count(*) from rec)::int as inserted, ${scan ? '(select count(*) f
 const checkinStatements = [buildCheckinStatement(false, false), buildCheckinStatement(true, false), buildCheckinStatement(false, true), buildCheckinStatement(true, true)];
 
 /**
+ * The write of code check-ins with no webhook subscribed (checkinStatements[0]) for many check-ins at
+ * once: their records, audit events and outbox events as three JSON arrays in the same order (each
+ * made rows of its table's type by `json_populate_recordset`, so no column needs a cast), each
+ * check-in's audit and outbox event inserted only with its record, the records already there
+ * returned, one row per check-in tagged with its place (`batch_n`, from 1). One statement: an error
+ * in any part leaves nothing of any of them. Exported for the test.
+ */
+export function checkinWriteBatchSql(): string {
+  const list = (columns: readonly string[]) => columns.join(', ');
+  const of = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
+  return `with ri as (select * from json_populate_recordset(null::attendance_records, $1::json) with ordinality as x),
+ai as (select * from json_populate_recordset(null::audit_events, $2::json) with ordinality as x),
+ei as (select * from json_populate_recordset(null::outbox_events, $3::json) with ordinality as x),
+rec as (
+  insert into attendance_records (${list(RECORD_COLUMNS)}) select ${list(RECORD_COLUMNS)} from ri
+  on conflict (session_id, student_id) do nothing returning id
+),
+aud as (
+  insert into audit_events (${list(AUDIT_COLUMNS)}) select ${of('ai', AUDIT_COLUMNS)} from ai join ri on ri.ordinality = ai.ordinality join rec on rec.id = ri.id
+),
+ev as (
+  insert into outbox_events (${list(EVENT_COLUMNS)}) select ${of('ei', EVENT_COLUMNS)} from ei join ri on ri.ordinality = ei.ordinality join rec on rec.id = ri.id
+),
+existing as (
+  select ri.ordinality as n, r.* from ri join attendance_records r on r.session_id = ri.session_id and r.student_id = ri.student_id
+  where not exists (select from rec where rec.id = ri.id)
+)
+select ri.ordinality as batch_n, (exists (select from rec where rec.id = ri.id))::int as inserted, 0 as logged, ${of('e', RECORD_ROW_KEYS)}
+from ri left join existing e on e.n = ri.ordinality`;
+}
+type WriteRow = RecordRow & { inserted: number; logged: number };
+const checkinWriteBatch = preparedStatement<WriteRow & { batch_n: string }>(checkinWriteBatchSql());
+
+type PlainWrite = { record: RecordRow; audit: CheckinRows['audit']; event: CheckinRows['outbox']['events'][number] };
+/** The parameters checkinStatements begin with: the record's, the audit event's and the outbox event's columns. */
+const writeParameters = ({ record, audit, event }: PlainWrite) => [...RECORD_COLUMNS.map((c) => record[c]), ...AUDIT_COLUMNS.map((c) => audit[c] ?? null), ...EVENT_COLUMNS.map((c) => event[c])];
+const pickColumns = (row: object, columns: readonly string[]) => {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) out[c] = (row as Record<string, unknown>)[c] ?? null;
+  return out;
+};
+const plainWrites: StatementMerge<PlainWrite, WriteRow> = {
+  batches: new WeakMap(),
+  one: async (db, write) => (await checkinStatements[0](db, writeParameters(write))).rows[0],
+  async many(db, all) {
+    const json = (pick: (w: PlainWrite) => object, columns: readonly string[]) => JSON.stringify(all.map((w) => pickColumns(pick(w), columns)));
+    const { rows } = await checkinWriteBatch(db, [json((w) => w.record, RECORD_COLUMNS), json((w) => w.audit, AUDIT_COLUMNS), json((w) => w.event, EVENT_COLUMNS)]);
+    const byCheckin: WriteRow[] = [];
+    for (const { batch_n, ...row } of rows) byCheckin[Number(batch_n) - 1] = row as WriteRow;
+    return byCheckin;
+  },
+};
+
+/**
  * Writes a self check-in: the record unless the session × student has one, and only with it its
  * audit event and outbox rows; and the scan log row (device scans). One statement on PostgreSQL (see
  * checkinStatements); on SQLite, whose transactions run one at a time in-process, the same rows by
@@ -151,15 +261,18 @@ export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows
     const deliveries = outbox.deliveries.length > 0;
     // A check-in is one change: one outbox event (its columns as scalars, its deliveries as arrays).
     if (outbox.events.length !== 1) throw new Error(`a check-in writes one outbox event, not ${outbox.events.length}`);
-    const [event] = outbox.events;
-    const parameters = [
-      ...RECORD_COLUMNS.map((c) => record[c]),
-      ...AUDIT_COLUMNS.map((c) => audit[c] ?? null),
-      ...EVENT_COLUMNS.map((c) => event[c]),
-      ...(deliveries ? arrays(outbox.deliveries, DELIVERY_COLUMNS) : []),
-      ...(scan ? SCAN_COLUMNS.map((c) => scan[c]) : []),
-    ];
-    const [r] = (await checkinStatements[Number(deliveries) + 2 * Number(scan !== null)](db, parameters)).rows;
+    const write: PlainWrite = { record, audit, event: outbox.events[0] };
+    // A code check-in with no webhook subscribed goes with the others of its concurrent pass (plainWrites).
+    const r =
+      !deliveries && !scan
+        ? await inOneStatement(plainWrites, db, write)
+        : (
+            await checkinStatements[Number(deliveries) + 2 * Number(scan !== null)](db, [
+              ...writeParameters(write),
+              ...(deliveries ? arrays(outbox.deliveries, DELIVERY_COLUMNS) : []),
+              ...(scan ? SCAN_COLUMNS.map((c) => scan[c]) : []),
+            ])
+          ).rows[0];
     const { inserted, logged, ...existing } = r;
     const seen = existing.id !== null ? existing : undefined;
     return { inserted: inserted === 1, existing: seen, scanLogged: scan && (inserted === 1 || seen) ? logged === 1 : null };
@@ -467,52 +580,20 @@ const checkinContextBatch = preparedStatement<ContextRow & { batch_n: string }>(
 
 type ContextParameters = [sessionId: string, browserId: string | null, studentId: string | null, courseId: string, student: boolean, attendance: boolean];
 
-/**
- * The code check-in reads given in one turn on the transaction of a concurrent pass
- * (inConcurrentPass), sent as one statement once the turn's synchronous work is done: the pass
- * starts every unit of its group in one go, and each unit's first statement is this read.
- */
-class ContextBatch {
-  private readonly waiting: { parameters: ContextParameters; resolve(rows: ContextRow[]): void; reject(err: unknown): void }[] = [];
-
-  constructor(private readonly db: Db) {
-    process.nextTick(() => this.send());
-  }
-
-  read(parameters: ContextParameters): Promise<ContextRow[]> {
-    return new Promise((resolve, reject) => this.waiting.push({ parameters, resolve, reject }));
-  }
-
-  private send(): void {
-    if (contextBatches.get(this.db) === this) contextBatches.delete(this.db);
-    const { waiting } = this;
-    if (waiting.length === 1) {
-      const [only] = waiting;
-      checkinContextStatements.plain(this.db, only.parameters).then((r) => only.resolve(r.rows), only.reject);
-      return;
-    }
-    const columns = [0, 1, 2, 3, 4, 5].map((c) => waiting.map((w) => w.parameters[c]));
-    checkinContextBatch(this.db, columns).then(
-      ({ rows }) => {
-        const byCheckin = waiting.map((): ContextRow[] => []);
-        for (const { batch_n, ...row } of rows) byCheckin[Number(batch_n) - 1].push(row as ContextRow);
-        waiting.forEach((w, i) => w.resolve(byCheckin[i]));
-      },
-      (err: unknown) => {
-        for (const w of waiting) w.reject(err);
-      },
-    );
-  }
+/** A code check-in's read: with the other check-ins of its concurrent pass when it has any (inOneStatement). */
+function codeCheckinContextRows(db: Db, parameters: ContextParameters): Promise<ContextRow[]> {
+  return inOneStatement(contextReads, db, parameters);
 }
-const contextBatches = new WeakMap<Db, ContextBatch>();
-
-/** A code check-in's read: with the other check-ins of its concurrent pass when it has any (ContextBatch). */
-async function codeCheckinContextRows(db: Db, parameters: ContextParameters): Promise<ContextRow[]> {
-  if (!inConcurrentPass(db)) return (await checkinContextStatements.plain(db, parameters)).rows;
-  let batch = contextBatches.get(db);
-  if (!batch) contextBatches.set(db, (batch = new ContextBatch(db)));
-  return batch.read(parameters);
-}
+const contextReads: StatementMerge<ContextParameters, ContextRow[]> = {
+  batches: new WeakMap(),
+  one: async (db, parameters) => (await checkinContextStatements.plain(db, parameters)).rows,
+  async many(db, all) {
+    const columns = [0, 1, 2, 3, 4, 5].map((c) => all.map((parameters) => parameters[c]));
+    const byCheckin = all.map((): ContextRow[] => []);
+    for (const { batch_n, ...row } of (await checkinContextBatch(db, columns)).rows) byCheckin[Number(batch_n) - 1].push(row as ContextRow);
+    return byCheckin;
+  },
+};
 
 export interface CheckinContextInput {
   sessionId: string;
