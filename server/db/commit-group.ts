@@ -413,8 +413,9 @@ const concurrentPasses = new WeakSet<object>();
 
 /**
  * Whether `db` is the transaction of a concurrent pass: its units run side by side, so statements
- * they give in the same turn may be merged into one (records.repository.ts: a group's check-in
- * reads). If the merged statement fails, the pass fails and its units run again one after another.
+ * they give in the same turn may be merged into one (records.repository.ts: a group's code check-in
+ * reads, then writes). If the merged statement fails, the pass fails and its units run again one
+ * after another.
  */
 export function inConcurrentPass(db: object): boolean {
   return concurrentPasses.has(db);
