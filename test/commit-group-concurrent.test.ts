@@ -5,7 +5,7 @@
 // a unit that does not allow it, run one after another as before; when any unit fails nothing of
 // the pass is kept and the group runs again with a savepoint per unit; the connection is left idle
 // and serves what comes next. And the code check-ins' reads of a pass are one statement
-// (records.repository.ts, TurnBatch) whose answers are what each would have read alone, and so are their writes.
+// (commit-group.ts, mergedStatement) whose answers are what each would have read alone, and so are their writes.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CommitGroup } from '../server/db/commit-group.js';

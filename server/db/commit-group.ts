@@ -412,13 +412,41 @@ async function sharedTransaction<DB>(trx: Transaction<DB>): Promise<Transaction<
 const concurrentPasses = new WeakSet<object>();
 
 /**
- * Whether `db` is the transaction of a concurrent pass: its units run side by side, so statements
- * they give in the same turn may be merged into one (records.repository.ts: a group's code check-in
- * reads, then writes). If the merged statement fails, the pass fails and its units run again one
- * after another.
+ * A statement that the units of a concurrent pass may give together: `one` runs it for one unit,
+ * `many` for several (answering in their order). On the transaction of a concurrent pass, the calls
+ * given in one turn — the pass starts every unit of its group in one go, so their first statements,
+ * then their next, come together — are sent as one once that turn's synchronous work and promise
+ * continuations are done (process.nextTick); anywhere else, and for a call alone, it is `one`. If the
+ * merged statement fails, every unit in it gets the error; the pass then fails and runs again one
+ * unit after another, each with statements of its own.
  */
-export function inConcurrentPass(db: object): boolean {
-  return concurrentPasses.has(db);
+export function mergedStatement<P, R>(
+  one: (db: Kysely<any>, parameters: P) => Promise<R>,
+  many: (db: Kysely<any>, all: P[]) => Promise<R[]>,
+): (db: Kysely<any>, parameters: P) => Promise<R> {
+  type Waiting = { parameters: P; resolve(result: R): void; reject(err: unknown): void };
+  const gathering = new WeakMap<object, Waiting[]>();
+  const send = (db: Kysely<any>, waiting: Waiting[]) => {
+    gathering.delete(db);
+    const settled = waiting.length === 1 ? one(db, waiting[0].parameters).then((r) => [r]) : many(db, waiting.map((w) => w.parameters));
+    settled.then(
+      (results) => waiting.forEach((w, i) => w.resolve(results[i])),
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
+  };
+  const gather = (db: Kysely<any>) => {
+    const waiting: Waiting[] = [];
+    gathering.set(db, waiting);
+    process.nextTick(() => send(db, waiting));
+    return waiting;
+  };
+  return (db, parameters) => {
+    if (!concurrentPasses.has(db)) return one(db, parameters);
+    const waiting = gathering.get(db) ?? gather(db);
+    return new Promise((resolve, reject) => waiting.push({ parameters, resolve, reject }));
+  };
 }
 
 function isDeadlock(err: unknown): boolean {

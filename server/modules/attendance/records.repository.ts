@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AttendanceRecordsTable, AuditEventsTable, Database, DeviceScansTable } from '../../db/database.js';
 import type { Summary } from '../../../common/attendance.schemas.js';
-import { inConcurrentPass } from '../../db/commit-group.js';
+import { mergedStatement } from '../../db/commit-group.js';
 import { hotQuery, preparedStatement } from '../../db/hot-query.js';
 import { insertAuditRow } from '../audit/audit.repository.js';
 import { activeStudentByNumber, deviceActive, insertScanIfAbsent } from '../devices/devices.repository.js';
@@ -78,60 +78,11 @@ const EVENT_COLUMNS = ['id', 'type', 'order_key', 'record_id', 'payload', 'creat
 const DELIVERY_COLUMNS = ['id', 'webhook_id', 'event_id', 'order_key', 'next_attempt_at', 'created_at'] as const;
 const SCAN_COLUMNS = ['id', 'device_id', 'scan_id', 'session_id', 'student_number', 'scanned_at', 'created_at'] as const;
 
-/**
- * One statement of many check-ins at once (the reads, the writes): `one` runs it for one check-in,
- * `many` for several and answers in their order. `batches` holds the batch being gathered per
- * transaction.
- */
-interface StatementMerge<P, R> {
-  batches: WeakMap<Db, TurnBatch<P, R>>;
-  one(db: Db, parameters: P): Promise<R>;
-  many(db: Db, all: P[]): Promise<R[]>;
-}
-
-/**
- * The statements of one kind given in one turn on the transaction of a concurrent pass, sent as one
- * once the turn's synchronous work and promise continuations are done (process.nextTick): the pass
- * starts every unit of its group in one go, so their reads, then their writes, are given together.
- * If the merged statement fails, every check-in in it gets the error; the pass then fails and runs
- * again one unit after another, each with statements of its own.
- */
-class TurnBatch<P, R> {
-  private readonly waiting: { parameters: P; resolve(result: R): void; reject(err: unknown): void }[] = [];
-
-  constructor(
-    private readonly merge: StatementMerge<P, R>,
-    private readonly db: Db,
-  ) {
-    process.nextTick(() => this.send());
-  }
-
-  add(parameters: P): Promise<R> {
-    return new Promise((resolve, reject) => this.waiting.push({ parameters, resolve, reject }));
-  }
-
-  private send(): void {
-    if (this.merge.batches.get(this.db) === this) this.merge.batches.delete(this.db);
-    const { waiting } = this;
-    const settled =
-      waiting.length === 1
-        ? this.merge.one(this.db, waiting[0].parameters).then((r) => [r])
-        : this.merge.many(this.db, waiting.map((w) => w.parameters));
-    settled.then(
-      (results) => waiting.forEach((w, i) => w.resolve(results[i])),
-      (err: unknown) => {
-        for (const w of waiting) w.reject(err);
-      },
-    );
-  }
-}
-
-/** `merge`'s statement for these parameters: with the others of its concurrent pass's turn when in one (inConcurrentPass). */
-function inOneStatement<P, R>(merge: StatementMerge<P, R>, db: Db, parameters: P): Promise<R> {
-  if (!inConcurrentPass(db)) return merge.one(db, parameters);
-  let batch = merge.batches.get(db);
-  if (!batch) merge.batches.set(db, (batch = new TurnBatch(merge, db)));
-  return batch.add(parameters);
+/** The rows of a merged statement (mergedStatement) by the check-in they belong to: `batch_n`, from 1. */
+function rowsByCheckin<R>(rows: (R & { batch_n: string })[], count: number): R[][] {
+  const byCheckin = Array.from({ length: count }, (): R[] => []);
+  for (const { batch_n, ...row } of rows) byCheckin[Number(batch_n) - 1].push(row as R);
+  return byCheckin;
 }
 
 /**
@@ -235,17 +186,15 @@ const pickColumns = (row: object, columns: readonly string[]) => {
   for (const c of columns) out[c] = (row as Record<string, unknown>)[c] ?? null;
   return out;
 };
-const plainWrites: StatementMerge<PlainWrite, WriteRow> = {
-  batches: new WeakMap(),
-  one: async (db, write) => (await checkinStatements[0](db, writeParameters(write))).rows[0],
-  async many(db, all) {
+/** A code check-in's write with no webhook delivery and no scan: with the others of its concurrent pass when it has any. */
+const plainWrite = mergedStatement<PlainWrite, WriteRow>(
+  async (db, write) => (await checkinStatements[0](db, writeParameters(write))).rows[0],
+  async (db, all) => {
     const json = (pick: (w: PlainWrite) => object, columns: readonly string[]) => JSON.stringify(all.map((w) => pickColumns(pick(w), columns)));
     const { rows } = await checkinWriteBatch(db, [json((w) => w.record, RECORD_COLUMNS), json((w) => w.audit, AUDIT_COLUMNS), json((w) => w.event, EVENT_COLUMNS)]);
-    const byCheckin: WriteRow[] = [];
-    for (const { batch_n, ...row } of rows) byCheckin[Number(batch_n) - 1] = row as WriteRow;
-    return byCheckin;
+    return rowsByCheckin(rows, all.length).map(([row]) => row);
   },
-};
+);
 
 /**
  * Writes a self check-in: the record unless the session × student has one, and only with it its
@@ -262,10 +211,9 @@ export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows
     // A check-in is one change: one outbox event (its columns as scalars, its deliveries as arrays).
     if (outbox.events.length !== 1) throw new Error(`a check-in writes one outbox event, not ${outbox.events.length}`);
     const write: PlainWrite = { record, audit, event: outbox.events[0] };
-    // A code check-in with no webhook subscribed goes with the others of its concurrent pass (plainWrites).
     const r =
       !deliveries && !scan
-        ? await inOneStatement(plainWrites, db, write)
+        ? await plainWrite(db, write)
         : (
             await checkinStatements[Number(deliveries) + 2 * Number(scan !== null)](db, [
               ...writeParameters(write),
@@ -580,20 +528,14 @@ const checkinContextBatch = preparedStatement<ContextRow & { batch_n: string }>(
 
 type ContextParameters = [sessionId: string, browserId: string | null, studentId: string | null, courseId: string, student: boolean, attendance: boolean];
 
-/** A code check-in's read: with the other check-ins of its concurrent pass when it has any (inOneStatement). */
-function codeCheckinContextRows(db: Db, parameters: ContextParameters): Promise<ContextRow[]> {
-  return inOneStatement(contextReads, db, parameters);
-}
-const contextReads: StatementMerge<ContextParameters, ContextRow[]> = {
-  batches: new WeakMap(),
-  one: async (db, parameters) => (await checkinContextStatements.plain(db, parameters)).rows,
-  async many(db, all) {
+/** A code check-in's read: with the others of its concurrent pass when it has any. */
+const codeCheckinContextRows = mergedStatement<ContextParameters, ContextRow[]>(
+  async (db, parameters) => (await checkinContextStatements.plain(db, parameters)).rows,
+  async (db, all) => {
     const columns = [0, 1, 2, 3, 4, 5].map((c) => all.map((parameters) => parameters[c]));
-    const byCheckin = all.map((): ContextRow[] => []);
-    for (const { batch_n, ...row } of (await checkinContextBatch(db, columns)).rows) byCheckin[Number(batch_n) - 1].push(row as ContextRow);
-    return byCheckin;
+    return rowsByCheckin((await checkinContextBatch(db, columns)).rows, all.length);
   },
-};
+);
 
 export interface CheckinContextInput {
   sessionId: string;
