@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { deliverDueBatch, pruneOutbox, type DeliveryDeps } from '../modules/webhooks/delivery.service.js';
+import { WebhookSender } from '../modules/webhooks/webhook-sender.js';
 import type { Job } from './scheduler.js';
 
 export const OUTBOX_DELIVERY_JOB = 'outbox-delivery';
@@ -15,6 +16,8 @@ const PRUNE_EVERY_MS = 3_600_000;
  */
 export function outboxDeliveryJob(app: FastifyInstance): Job {
   let lastPruneAt = 0;
+  const sender = new WebhookSender();
+  app.addHook('onClose', () => sender.close());
   const deps = (): DeliveryDeps => ({
     db: app.db,
     postgres: app.dialect === 'postgres',
@@ -23,6 +26,7 @@ export function outboxDeliveryJob(app: FastifyInstance): Job {
     retryBaseMs: app.config.OUTBOX_RETRY_BASE_MS,
     retryMaxMs: app.config.OUTBOX_RETRY_MAX_MS,
     maxAttempts: app.config.OUTBOX_MAX_ATTEMPTS,
+    sender,
     onOutcome: (outcome) => app.metrics.webhookDeliveries.inc({ outcome }),
   });
   return {

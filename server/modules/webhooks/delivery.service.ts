@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { signWebhook } from './webhook-signing.js';
+import type { OutgoingWebhook, SendResult, WebhookSender } from './webhook-sender.js';
 import { claimDueDeliveries, pruneDeliveredEvents, recordOutcomes, type AttemptOutcome, type ClaimedDelivery } from './webhooks.repository.js';
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
@@ -14,6 +15,8 @@ export interface DeliveryDeps {
   retryBaseMs: number;
   retryMaxMs: number;
   maxAttempts: number;
+  /** Carries the POSTs (a thread of its own). */
+  sender: WebhookSender;
   /** Counts outcomes (metrics). */
   onOutcome?(outcome: DeliveryOutcome): void;
 }
@@ -38,43 +41,28 @@ export function eventBody(d: Pick<ClaimedDelivery, 'event_id' | 'type' | 'event_
   return `{"id":${JSON.stringify(d.event_id)},"type":${JSON.stringify(d.type)},"createdAt":${JSON.stringify(d.event_created_at)},"data":${d.payload}}`;
 }
 
-async function send(deps: DeliveryDeps, d: ClaimedDelivery): Promise<{ ok: true; status: number } | { ok: false; status: number | null; error: string }> {
+/** The signed POST of one delivery (Standard Webhooks headers; the body as eventBody builds it). */
+function outgoing(d: ClaimedDelivery): OutgoingWebhook {
   const body = eventBody(d);
   const timestamp = Math.floor(Date.now() / 1000);
-  try {
-    const res = await fetch(d.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Rollbook-Webhooks/1',
-        'webhook-id': d.event_id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(d.secret, d.event_id, timestamp, body),
-      },
-      body,
-      // A redirect is not an answer: the endpoint's URL is what the admin configured.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs),
-    });
-    if (res.status >= 200 && res.status < 300) {
-      await res.body?.cancel().catch(() => undefined);
-      return { ok: true, status: res.status };
-    }
-    const text = await res.text().catch(() => '');
-    const snippet = text.trim().slice(0, 200);
-    return { ok: false, status: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}` };
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { ok: false, status: null, error: `no answer within ${deps.timeoutMs} ms` };
-    const cause = e.cause?.code ?? e.cause?.message;
-    return { ok: false, status: null, error: (cause ? `${e.message} (${cause})` : e.message).slice(0, ERROR_MAX) };
-  }
+  return {
+    url: d.url,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'Rollbook-Webhooks/1',
+      'webhook-id': d.event_id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(d.secret, d.event_id, timestamp, body),
+    },
+    body,
+  };
 }
 
-async function attempt(deps: DeliveryDeps, d: ClaimedDelivery): Promise<AttemptOutcome> {
-  const result = await send(deps, d);
-  const now = Date.now();
-  if (result.ok) {
+/** What one attempt's result means for its delivery: delivered, or failed (retried later or given up); unsent: released. */
+function outcomeOf(deps: DeliveryDeps, d: ClaimedDelivery, result: SendResult): AttemptOutcome {
+  if (result === null) return { id: d.id, kind: 'released' };
+  const now = result.at;
+  if (result.error === undefined) {
     deps.onOutcome?.('delivered');
     return { id: d.id, kind: 'delivered', status: result.status, at: new Date(now).toISOString() };
   }
@@ -93,29 +81,10 @@ async function attempt(deps: DeliveryDeps, d: ClaimedDelivery): Promise<AttemptO
 }
 
 /**
- * Sends a run of one queue in order; after a failure the rest stay unsent (released) behind it. No
- * attempt starts later than one timeout after the claim, so every attempt ends within the claim.
- */
-async function sendRun(deps: DeliveryDeps, run: ClaimedDelivery[], claimedAt: number): Promise<AttemptOutcome[]> {
-  const out: AttemptOutcome[] = [];
-  for (let i = 0; i < run.length; i++) {
-    if (i > 0 && Date.now() - claimedAt > deps.timeoutMs) {
-      for (const rest of run.slice(i)) out.push({ id: rest.id, kind: 'released' });
-      break;
-    }
-    const outcome = await attempt(deps, run[i]);
-    out.push(outcome);
-    if (outcome.kind === 'failed') {
-      for (const rest of run.slice(i + 1)) out.push({ id: rest.id, kind: 'released' });
-      break;
-    }
-  }
-  return out;
-}
-
-/**
- * Claims one batch of due deliveries, sends each queue's run in order (queues in parallel) and
- * records every outcome in one transaction; returns how many it claimed.
+ * Claims one batch of due deliveries, has the sender send each queue's run in order (queues side by
+ * side; a run stops at its first failure and the rest stay unsent behind it) and records every
+ * outcome in one transaction; returns how many it claimed. If the sender fails as a whole, the batch
+ * is released unsent (attempts unchanged) and goes out at the next poll.
  */
 export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
   const now = Date.now();
@@ -125,6 +94,7 @@ export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
     limit: CLAIM_BATCH,
     postgres: deps.postgres,
   });
+  if (claimed.length === 0) return 0;
   const runs = new Map<string, ClaimedDelivery[]>();
   for (const d of claimed) {
     const key = `${d.webhook_id}\u0000${d.order_key}`;
@@ -132,7 +102,19 @@ export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
     if (run) run.push(d);
     else runs.set(key, [d]);
   }
-  const outcomes = (await Promise.all([...runs.values()].map((run) => sendRun(deps, run, now)))).flat();
+  const runList = [...runs.values()];
+  let results: SendResult[][];
+  try {
+    // Every attempt ends within two timeouts of the claim (see sendRun in webhook-sender.ts).
+    results = await deps.sender.send(
+      runList.map((run) => run.map(outgoing)),
+      { timeoutMs: deps.timeoutMs, claimedAt: now, limitMs: 2 * deps.timeoutMs + LOCK_MARGIN_MS / 2 },
+    );
+  } catch (err) {
+    deps.log.warn({ err, deliveries: claimed.length }, 'could not send webhook deliveries; they go out at the next poll');
+    results = runList.map((run) => run.map(() => null));
+  }
+  const outcomes = runList.flatMap((run, i) => run.map((d, k) => outcomeOf(deps, d, results[i]?.[k] ?? null)));
   try {
     await recordOutcomes(deps.db, outcomes);
   } catch (err) {

@@ -144,12 +144,16 @@ export type AttemptOutcome =
 export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    const delivered = new Map<string, string[]>();
+    // The delivered ones in one statement per answer status (nearly always one): each keeps the
+    // instant of its own answer. (Grouping by status and instant together made a statement per
+    // millisecond: a third of the rows each, npm run bench, checkin-throughput-webhook.)
+    const delivered = new Map<number, { id: string; at: string }[]>();
     const released: string[] = [];
     for (const o of outcomes) {
       if (o.kind === 'delivered') {
-        const key = `${o.status}|${o.at}`;
-        delivered.set(key, [...(delivered.get(key) ?? []), o.id]);
+        const same = delivered.get(o.status);
+        if (same) same.push(o);
+        else delivered.set(o.status, [o]);
       } else if (o.kind === 'released') released.push(o.id);
       else {
         await trx
@@ -167,12 +171,12 @@ export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]
           .execute();
       }
     }
-    for (const [key, ids] of delivered) {
-      const [status, at] = [Number(key.slice(0, key.indexOf('|'))), key.slice(key.indexOf('|') + 1)];
+    for (const [status, rows] of delivered) {
+      const at = rows.every((r) => r.at === rows[0].at) ? sql<string>`${rows[0].at}` : sql<string>`case id ${sql.join(rows.map((r) => sql`when ${r.id} then ${r.at}`), sql` `)} end`;
       await trx
         .updateTable('webhook_deliveries')
         .set((eb) => ({ state: 'delivered', attempts: eb('attempts', '+', 1), last_status: status, last_error: null, delivered_at: at, locked_until: null }))
-        .where('id', 'in', ids)
+        .where('id', 'in', rows.map((r) => r.id))
         .where('state', '=', 'pending')
         .execute();
     }
