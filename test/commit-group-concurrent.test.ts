@@ -203,6 +203,49 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
     expect(records[1]).toEqual(record('wr-w1', 'w1'));
   });
 
+  it('the device scans of a pass write in one statement too: each scan logged against its record, new or already there; a scan_id delivered before logs nothing', async () => {
+    const now = new Date().toISOString();
+    await db.insertInto('users').values(['v1', 'v2', 'v3', 'v4'].map((id) => ({ id, role: 'student' as const, username: id, name: id, student_number: `N-${id}`, active: 1, created_at: now, updated_at: now }))).execute();
+    await db.insertInto('courses').values({ id: 'vc', code: 'VC', name: 'Scan course', threshold_percent: 75, late_after_minutes: 10, created_at: now, updated_at: now }).execute();
+    await db.insertInto('sessions').values({ id: 'vs', course_id: 'vc', kind: 'lecture', starts_at: now, ends_at: now, state: 'open', policy: '{}', version: 1, created_at: now, updated_at: now }).execute();
+    await db.insertInto('devices').values({ id: 'vd', name: 'Door', key_prefix: 'vd', key_hash: 'vd-hash', created_at: now }).execute();
+    const record = (id: string, studentId: string) => ({ ...recordRow(now, id, 'vs', studentId), method: 'device' as const });
+    // v3 has a record already; v4 too, and the scan_id its scan carries was delivered before.
+    await db.insertInto('attendance_records').values([record('vr-old3', 'v3'), record('vr-old4', 'v4')]).execute();
+    await db.insertInto('device_scans').values({ id: 'vscan-old', device_id: 'vd', scan_id: 'scan-v4', session_id: 'vs', student_number: 'N-v4', scanned_at: now, created_at: now, record_id: 'vr-old4' }).execute();
+    const rows = (studentId: string) => ({
+      record: record(`vr-${studentId}`, studentId),
+      audit: { id: `va-${studentId}`, at: now, actor_id: null, action: 'record.checked_in', entity: 'record', entity_id: `vr-${studentId}`, session_id: 'vs', student_id: studentId, before: null, after: '{}', reason: null },
+      outbox: { events: [{ id: `ve-${studentId}`, type: 'record.created', order_key: 'vs', record_id: `vr-${studentId}`, payload: '{}', created_at: now }], deliveries: [] },
+      scan: { id: `vscan-${studentId}`, device_id: 'vd', scan_id: `scan-${studentId}`, session_id: 'vs', student_number: `N-${studentId}`, scanned_at: now, created_at: now },
+    });
+    const students = ['v1', 'v2', 'v3', 'v4'];
+    const writes = group();
+    const before = statementsSent(db);
+    const results = await Promise.all(students.map((id) => writes.run((trx) => insertCheckin(trx, 'postgres', rows(id)), { concurrentKeys: [`scan-${id}`] })));
+    expect(writes.committed).toEqual({ transactions: 1, units: 4 });
+    const g = group();
+    const marker = statementsSent(db);
+    await Promise.all(students.map((_, i) => g.run((trx) => sql`select 1`.execute(trx), { concurrentKeys: [`one-${i}`] })));
+    const overhead = statementsSent(db) - marker - students.length;
+    expect(marker - before - overhead).toBe(1);
+    expect(results.map((r) => [r.inserted, r.existing?.id ?? null, r.scanLogged])).toEqual([
+      [true, null, true],
+      [true, null, true],
+      [false, 'vr-old3', true],
+      [false, 'vr-old4', false],
+    ]);
+    const scans = await db.selectFrom('device_scans').select(['id', 'scan_id', 'record_id']).where('session_id', '=', 'vs').orderBy('id').execute();
+    expect(scans).toEqual([
+      { id: 'vscan-old', scan_id: 'scan-v4', record_id: 'vr-old4' },
+      { id: 'vscan-v1', scan_id: 'scan-v1', record_id: 'vr-v1' },
+      { id: 'vscan-v2', scan_id: 'scan-v2', record_id: 'vr-v2' },
+      { id: 'vscan-v3', scan_id: 'scan-v3', record_id: 'vr-old3' },
+    ]);
+    const audits = await db.selectFrom('audit_events').select('id').where('session_id', '=', 'vs').orderBy('id').execute();
+    expect(audits.map((a) => a.id)).toEqual(['va-v1', 'va-v2']);
+  });
+
   it('a statement failing (a duplicate key aborts the transaction) fails only its unit; the connection is left idle and serves what comes next', async () => {
     await dept(db, 'E0');
     const g = group();

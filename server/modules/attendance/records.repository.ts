@@ -145,19 +145,31 @@ select (select count(*) from rec)::int as inserted, ${scan ? '(select count(*) f
 const checkinStatements = [buildCheckinStatement(false, false), buildCheckinStatement(true, false), buildCheckinStatement(false, true), buildCheckinStatement(true, true)];
 
 /**
- * The write of code check-ins with no webhook subscribed (checkinStatements[0]) for many check-ins at
- * once: their records, audit events and outbox events as three JSON arrays in the same order (each
- * made rows of its table's type by `json_populate_recordset`, so no column needs a cast), each
- * check-in's audit and outbox event inserted only with its record, the records already there
- * returned, one row per check-in tagged with its place (`batch_n`, from 1). One statement: an error
- * in any part leaves nothing of any of them. Exported for the test.
+ * The write of check-ins with no webhook subscribed (checkinStatements[0], or [2] with `scan`) for
+ * many check-ins at once: their records, audit events and outbox events (and scan log rows) as JSON
+ * arrays in the same order (each made rows of its table's type by `json_populate_recordset`, so no
+ * column needs a cast), each check-in's audit and outbox event inserted only with its record, the
+ * records already there returned, a scan logged against whichever record its check-in has under its
+ * (device_id, scan_id) key, one row per check-in tagged with its place (`batch_n`, from 1). One
+ * statement: an error in any part leaves nothing of any of them. (Two scans of one scan_id are never
+ * in one pass: checkinKeys.) Exported for the test.
  */
-export function checkinWriteBatchSql(): string {
+export function checkinWriteBatchSql(scan = false): string {
   const list = (columns: readonly string[]) => columns.join(', ');
   const of = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
+  const scanInput = scan ? `,\nsi as (select * from json_populate_recordset(null::device_scans, $4::json) with ordinality as x)` : '';
+  const scanLog = scan
+    ? `,
+sc as (
+  insert into device_scans (${list(SCAN_COLUMNS)}, record_id)
+  select ${of('si', SCAN_COLUMNS)}, t.id from si join (select ri.ordinality as n, rec.id from ri join rec on rec.id = ri.id union all select n, id from existing) t on t.n = si.ordinality
+  on conflict (device_id, scan_id) do nothing returning id
+)`
+    : '';
+  const logged = scan ? '(exists (select from sc join si on si.id = sc.id where si.ordinality = ri.ordinality))::int' : '0';
   return `with ri as (select * from json_populate_recordset(null::attendance_records, $1::json) with ordinality as x),
 ai as (select * from json_populate_recordset(null::audit_events, $2::json) with ordinality as x),
-ei as (select * from json_populate_recordset(null::outbox_events, $3::json) with ordinality as x),
+ei as (select * from json_populate_recordset(null::outbox_events, $3::json) with ordinality as x)${scanInput},
 rec as (
   insert into attendance_records (${list(RECORD_COLUMNS)}) select ${list(RECORD_COLUMNS)} from ri
   on conflict (session_id, student_id) do nothing returning id
@@ -171,29 +183,38 @@ ev as (
 existing as (
   select ri.ordinality as n, r.* from ri join attendance_records r on r.session_id = ri.session_id and r.student_id = ri.student_id
   where not exists (select from rec where rec.id = ri.id)
-)
-select ri.ordinality as batch_n, (exists (select from rec where rec.id = ri.id))::int as inserted, 0 as logged, ${of('e', RECORD_ROW_KEYS)}
+)${scanLog}
+select ri.ordinality as batch_n, (exists (select from rec where rec.id = ri.id))::int as inserted, ${logged} as logged, ${of('e', RECORD_ROW_KEYS)}
 from ri left join existing e on e.n = ri.ordinality`;
 }
 type WriteRow = RecordRow & { inserted: number; logged: number };
-const checkinWriteBatch = preparedStatement<WriteRow & { batch_n: string }>(checkinWriteBatchSql());
+const checkinWriteBatches = [preparedStatement<WriteRow & { batch_n: string }>(checkinWriteBatchSql(false)), preparedStatement<WriteRow & { batch_n: string }>(checkinWriteBatchSql(true))];
 
-type PlainWrite = { record: RecordRow; audit: CheckinRows['audit']; event: CheckinRows['outbox']['events'][number] };
+type PlainWrite = { record: RecordRow; audit: CheckinRows['audit']; event: CheckinRows['outbox']['events'][number]; scan?: NonNullable<CheckinRows['scan']> };
 /** The parameters checkinStatements begin with: the record's, the audit event's and the outbox event's columns. */
 const writeParameters = ({ record, audit, event }: PlainWrite) => [...RECORD_COLUMNS.map((c) => record[c]), ...AUDIT_COLUMNS.map((c) => audit[c] ?? null), ...EVENT_COLUMNS.map((c) => event[c])];
+/** The parameters checkinStatements end with for a scan: its log row's columns. */
+const scanParameters = (scan: PlainWrite['scan']) => (scan ? SCAN_COLUMNS.map((c) => scan[c]) : []);
 const pickColumns = (row: object, columns: readonly string[]) => {
   const out: Record<string, unknown> = {};
   for (const c of columns) out[c] = (row as Record<string, unknown>)[c] ?? null;
   return out;
 };
-/** A code check-in's write with no webhook delivery and no scan: with the others of its concurrent pass when it has any. */
-const plainWrite = mergedStatement<PlainWrite, WriteRow>(
-  async (db, write) => (await checkinStatements[0](db, writeParameters(write))).rows[0],
-  async (db, all) => {
-    const json = (pick: (w: PlainWrite) => object, columns: readonly string[]) => JSON.stringify(all.map((w) => pickColumns(pick(w), columns)));
-    const { rows } = await checkinWriteBatch(db, [json((w) => w.record, RECORD_COLUMNS), json((w) => w.audit, AUDIT_COLUMNS), json((w) => w.event, EVENT_COLUMNS)]);
-    return rowsByCheckin(rows, all.length).map(([row]) => row);
-  },
+/**
+ * A check-in's write with no webhook delivery (a code check-in; with `scan`, a device scan): with the
+ * others of its kind in its concurrent pass when it has any.
+ */
+const plainWrites = [false, true].map((scan) =>
+  mergedStatement<PlainWrite, WriteRow>(
+    async (db, write) => (await checkinStatements[2 * Number(scan)](db, [...writeParameters(write), ...scanParameters(write.scan)])).rows[0],
+    async (db, all) => {
+      const json = (pick: (w: PlainWrite) => object, columns: readonly string[]) => JSON.stringify(all.map((w) => pickColumns(pick(w), columns)));
+      const parameters = [json((w) => w.record, RECORD_COLUMNS), json((w) => w.audit, AUDIT_COLUMNS), json((w) => w.event, EVENT_COLUMNS)];
+      if (scan) parameters.push(json((w) => w.scan!, SCAN_COLUMNS));
+      const { rows } = await checkinWriteBatches[Number(scan)](db, parameters);
+      return rowsByCheckin(rows, all.length).map(([row]) => row);
+    },
+  ),
 );
 
 /**
@@ -210,17 +231,12 @@ export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows
     const deliveries = outbox.deliveries.length > 0;
     // A check-in is one change: one outbox event (its columns as scalars, its deliveries as arrays).
     if (outbox.events.length !== 1) throw new Error(`a check-in writes one outbox event, not ${outbox.events.length}`);
-    const write: PlainWrite = { record, audit, event: outbox.events[0] };
-    const r =
-      !deliveries && !scan
-        ? await plainWrite(db, write)
-        : (
-            await checkinStatements[Number(deliveries) + 2 * Number(scan !== null)](db, [
-              ...writeParameters(write),
-              ...(deliveries ? arrays(outbox.deliveries, DELIVERY_COLUMNS) : []),
-              ...(scan ? SCAN_COLUMNS.map((c) => scan[c]) : []),
-            ])
-          ).rows[0];
+    const write: PlainWrite = { record, audit, event: outbox.events[0], ...(scan ? { scan } : {}) };
+    const r = !deliveries
+      ? await plainWrites[Number(scan !== null)](db, write)
+      : (
+          await checkinStatements[1 + 2 * Number(scan !== null)](db, [...writeParameters(write), ...arrays(outbox.deliveries, DELIVERY_COLUMNS), ...scanParameters(write.scan)])
+        ).rows[0];
     const { inserted, logged, ...existing } = r;
     const seen = existing.id !== null ? existing : undefined;
     return { inserted: inserted === 1, existing: seen, scanLogged: scan && (inserted === 1 || seen) ? logged === 1 : null };
