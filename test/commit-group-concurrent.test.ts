@@ -164,6 +164,57 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
     expect(together).toEqual(alone);
   });
 
+  it('the device scans of a pass read in one statement, a repeated scan logged there, each getting what it would alone', async () => {
+    const now = new Date().toISOString();
+    await db.insertInto('users').values(['u1', 'u2', 'u3', 'u4'].map((id) => ({ id, role: 'student' as const, username: id, name: id, student_number: `N-${id}`, active: 1, created_at: now, updated_at: now }))).execute();
+    await db.insertInto('courses').values({ id: 'uc', code: 'UC', name: 'Scan read course', threshold_percent: 75, late_after_minutes: 10, created_at: now, updated_at: now }).execute();
+    await db.insertInto('sessions').values({ id: 'us', course_id: 'uc', kind: 'lecture', starts_at: now, ends_at: now, state: 'open', policy: '{}', version: 1, created_at: now, updated_at: now }).execute();
+    await db.insertInto('enrollments').values(['u1', 'u2', 'u3'].map((id) => ({ course_id: 'uc', student_id: id, method: 'manual' as const, created_at: now }))).execute();
+    await db.insertInto('devices').values({ id: 'ud', name: 'Gate', key_prefix: 'ud', key_hash: 'ud-hash', created_at: now }).execute();
+    // u2 and u3 are recorded; u3's scan carries a scan_id delivered before; u4 is not enrolled.
+    await db.insertInto('attendance_records').values([{ ...recordRow(now, 'ur-2', 'us', 'u2'), method: 'device' as const }, { ...recordRow(now, 'ur-3', 'us', 'u3'), method: 'device' as const }]).execute();
+    await db.insertInto('device_scans').values({ id: 'uscan-old', device_id: 'ud', scan_id: 'dup', session_id: 'us', student_number: 'N-u3', scanned_at: now, created_at: now, record_id: 'ur-3' }).execute();
+    const input = (studentNumber: string, scanId: string): CheckinContextInput => ({
+      sessionId: 'us',
+      courseId: 'uc',
+      studentId: null,
+      studentNumber,
+      browserId: null,
+      student: true,
+      attendance: true,
+      scan: { id: `scan-row-${scanId}`, device_id: 'ud', scan_id: scanId, session_id: 'us', student_number: studentNumber, scanned_at: now, created_at: now },
+    });
+    const inputs = (run: string) => [input('N-u1', `${run}-1`), input('N-u2', `${run}-2`), input('N-u3', 'dup'), input('N-u4', `${run}-4`), input('N-nobody', `${run}-5`)];
+    const alone = [];
+    for (const i of inputs('alone')) alone.push(await db.transaction().execute((trx) => checkinContext(trx, 'postgres', i)));
+    expect(alone.map((c) => [c.student?.id ?? null, c.existing?.record.id ?? null, c.existing?.scanLogged ?? null, c.deviceActive])).toEqual([
+      ['u1', null, null, true],
+      ['u2', 'ur-2', true, true],
+      ['u3', 'ur-3', false, true],
+      ['u4', null, null, true],
+      [null, null, null, true],
+    ]);
+
+    const g = group();
+    let before = statementsSent(db);
+    await Promise.all([0, 1, 2, 3, 4].map((i) => g.run((trx) => sql`select 1`.execute(trx), { concurrentKeys: [`one-${i}`] })));
+    const overhead = statementsSent(db) - before - 5;
+
+    const reads = group();
+    before = statementsSent(db);
+    const together = await Promise.all(inputs('together').map((i, k) => reads.run((trx) => checkinContext(trx, 'postgres', i), { concurrentKeys: [`scan-read-${k}`] })));
+    expect(reads.committed).toEqual({ transactions: 1, units: 5 });
+    expect(statementsSent(db) - before - overhead).toBe(1);
+    expect(together).toEqual(alone);
+    // u2's two scans are logged against its record, once each; the replayed scan_id was not logged again.
+    const logged = await db.selectFrom('device_scans').select(['scan_id', 'record_id']).where('session_id', '=', 'us').orderBy('scan_id').execute();
+    expect(logged).toEqual([
+      { scan_id: 'alone-2', record_id: 'ur-2' },
+      { scan_id: 'dup', record_id: 'ur-3' },
+      { scan_id: 'together-2', record_id: 'ur-2' },
+    ]);
+  });
+
   it('the code check-ins of a pass write in one statement: a record, its audit and outbox event each, a record already there returned', async () => {
     const now = new Date().toISOString();
     await db.insertInto('users').values(['w1', 'w2', 'w3'].map((id) => ({ id, role: 'student' as const, username: id, name: id, active: 1, created_at: now, updated_at: now }))).execute();

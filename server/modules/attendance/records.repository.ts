@@ -474,7 +474,7 @@ type ContextRow = {
  * check-ins then cost PostgreSQL O(students) each; docs/performance.md). Exported for the test
  * that examines its plan.
  */
-export function checkinContextSql(scan: boolean): string {
+export function checkinContextSql(scan: boolean, logScan = true): string {
   const u = scan
     ? `select id, name, student_number, role, active from users where $5::boolean and id = $3
   union all
@@ -485,15 +485,23 @@ export function checkinContextSql(scan: boolean): string {
     ? `,
 er as (select r.* from attendance_records r where r.session_id = $1 and r.student_id = (select id from su) and $9::text is not null),
 d as (select id from devices where $9::text is not null and id = $9 and revoked_at is null),
+lr as (
+  select er.id from er, s, su, d
+  where s.state = 'open' and su.enrolled is not null and not (er.method = 'auto' and er.status = 'absent')
+)${
+        logScan
+          ? `,
 sc as (
   insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
-  select $8, $9, $10, $1, $11, $12, $13, er.id from er, s, su, d
-  where s.state = 'open' and su.enrolled is not null and not (er.method = 'auto' and er.status = 'absent')
+  select $8, $9, $10, $1, $11, $12, $13, lr.id from lr
   on conflict (device_id, scan_id) do nothing returning id
 )`
+          : ''
+      }`
     : '';
+  // Merged (logScan false): instead of whether the scan was logged, the record to log it against (`e_log_record`).
   const scanColumns = scan
-    ? '(select row_to_json(er.*) from er) as e_record, (select count(*) from sc)::int as e_logged, (select count(*) from d)::int as d_active'
+    ? `(select row_to_json(er.*) from er) as e_record, ${logScan ? '(select count(*) from sc)::int as e_logged' : '(select id from lr) as e_log_record'}, (select count(*) from d)::int as d_active`
     : 'null as e_record, 0 as e_logged, 0 as d_active';
   return (
     `with s as (select id, state from sessions where id = $1 for share),
@@ -541,6 +549,43 @@ ${perCheckin}
 ) c`;
 }
 const checkinContextBatch = preparedStatement<ContextRow & { batch_n: string }>(checkinContextBatchSql());
+
+/**
+ * The device scans' read (the scan variant) for many scans at once, like checkinContextBatchSql:
+ * $1…$13 as arrays. A data-modifying part may only stand at a statement's top level, so the repeated
+ * scans are logged there, each against the record its own read found (`e_log_record`), and each
+ * row says whether its scan was (`e_logged`). Exported for the test.
+ */
+export function checkinScanContextBatchSql(): string {
+  const perCheckin = checkinContextSql(true, false).replace(/\$(1[0-3]|[1-9])(::boolean|::text)?\b/g, 'i.p$1');
+  const p = Array.from({ length: 13 }, (_, k) => `p${k + 1}`);
+  const arrays = p.map((name, k) => `$${k + 1}::${k === 4 || k === 5 ? 'boolean' : 'text'}[]`);
+  return `with c as materialized (
+  select i.n as batch_n, i.p8 as l_id, i.p9 as l_device, i.p10 as l_scan, i.p1 as l_session, i.p11 as l_number, i.p12 as l_scanned, i.p13 as l_created, c.*
+  from unnest(${arrays.join(', ')}) with ordinality as i(${p.join(', ')}, n)
+  cross join lateral (
+${perCheckin}
+  ) c
+),
+sc as (
+  insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
+  select distinct on (batch_n) l_id, l_device, l_scan, l_session, l_number, l_scanned, l_created, e_log_record from c where e_log_record is not null
+  on conflict (device_id, scan_id) do nothing returning id
+)
+select c.*, (exists (select from sc where sc.id = c.l_id))::int as e_logged from c`;
+}
+const checkinScanContextBatch = preparedStatement<ContextRow & { batch_n: string }>(checkinScanContextBatchSql());
+
+type ScanContextParameters = [...ContextParameters, studentNumber: string | null, ...scan: (string | null)[]];
+
+/** A device scan's read (logging a repeated scan): with the other scans of its concurrent pass when it has any. */
+const scanCheckinContextRows = mergedStatement<ScanContextParameters, ContextRow[]>(
+  async (db, parameters) => (await checkinContextStatements.scan(db, parameters)).rows,
+  async (db, all) => {
+    const columns = Array.from({ length: 13 }, (_, c) => all.map((parameters) => parameters[c]));
+    return rowsByCheckin((await checkinScanContextBatch(db, columns)).rows, all.length);
+  },
+);
 
 type ContextParameters = [sessionId: string, browserId: string | null, studentId: string | null, courseId: string, student: boolean, attendance: boolean];
 
@@ -603,7 +648,7 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
     const common: ContextParameters = [sessionId, browserId, studentId, courseId, input.student, input.attendance];
     const rows =
       scan || input.studentNumber !== undefined
-        ? (await checkinContextStatements.scan(db, [...common, input.studentNumber ?? null, ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null))])).rows
+        ? await scanCheckinContextRows(db, [...common, input.studentNumber ?? null, ...CONTEXT_SCAN_COLUMNS.map((c) => (scan ? scan[c] : null))])
         : await codeCheckinContextRows(db, common);
     const first = rows[0];
     const ctx: CheckinContext = { state: first?.session_state ?? undefined, fromBrowser };
