@@ -22,7 +22,7 @@ export interface DeliveryDeps {
 }
 
 /** Deliveries one claim takes: queues are sent in parallel, each queue's run in order. */
-const CLAIM_BATCH = 50;
+export const CLAIM_BATCH = 200;
 /** A claim outlives its last possible attempt (two timeouts) by this much, then lapses (a crashed node's work is retaken). */
 const LOCK_MARGIN_MS = 5_000;
 const ERROR_MAX = 500;
