@@ -375,10 +375,11 @@ export class RecordWriter {
     // as it was read; one to read again locked or to reopen runs again in a transaction of its own.
     const finishWithWrite = !scan && !c.enroll && others.length === 0 && (await commitWithNextStatement(trx));
     // The record, its audit event and outbox rows (and the scan log row): one statement on PostgreSQL.
+    const outbox = outboxRows([created.event], this.subscribers);
     const written = await insertCheckin(trx, this.dialect, {
       record: row,
       audit: auditRow(created.audit, nowIso()),
-      outbox: outboxRows([created.event], this.subscribers),
+      outbox,
       scan,
     }).catch((err: unknown) => {
       // The record the statement saw (unlocked) was deleted before the scan log's reference to it was
@@ -420,7 +421,11 @@ export class RecordWriter {
     if (scan && !scanLogged) throw new ReplayedScan();
     // Flag the other records checked in from this browser only when this call made a check-in.
     if (this.changes.some((ch) => ch.record?.id === result.id && ch.action === 'record.checked_in')) await this.flagSharedDevice(others, c, now);
-    return toRecord(result);
+    const record = toRecord(result);
+    // A record this check-in created has, as its latest event, the one it queued: its sync state is
+    // known without a read (pending while it has deliveries; record-sync fills in only null).
+    if (result === row && outbox.deliveries.length > 0) record.sync = 'pending';
+    return record;
   }
 
   /** Link self-enrolment: the new student (if any) and the enrollment, audited, in the check-in's transaction. */

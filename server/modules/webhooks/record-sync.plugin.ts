@@ -36,14 +36,17 @@ function collectRecords(value: unknown, out: RecordLike[], depth = 0): void {
  * Fills `record.sync` on every record a JSON response carries, with one query per response, in one
  * place instead of in each of the many routes that return records. Records are built with
  * `sync: null`; while no webhook endpoint is active (an in-memory check) nothing is looked up and
- * null is right.
+ * null is right. A record that already has a state (a check-in's new record, whose only event is the
+ * one its transaction queued: `pending`) keeps it.
  */
 export default fp(
   async (app) => {
     app.addHook('preSerialization', async (_request, reply, payload) => {
       if (reply.statusCode >= 300 || payload === null || typeof payload !== 'object') return payload;
-      const records: RecordLike[] = [];
-      collectRecords(payload, records);
+      const found: RecordLike[] = [];
+      collectRecords(payload, found);
+      // A record whose state its route already knows (a check-in's new record) is not read again.
+      const records = found.filter((r) => r.sync === null);
       // Only responses that carry records may ask the webhook directory (which can need the
       // database): /api/status must answer within its deadline while the database hangs.
       if (records.length === 0) return payload;
