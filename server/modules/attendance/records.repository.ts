@@ -559,7 +559,7 @@ const checkinContextBatch = preparedStatement<ContextRow & { batch_n: string }>(
 export function checkinScanContextBatchSql(): string {
   const perCheckin = checkinContextSql(true, false).replace(/\$(1[0-3]|[1-9])(::boolean|::text)?\b/g, 'i.p$1');
   const p = Array.from({ length: 13 }, (_, k) => `p${k + 1}`);
-  const arrays = p.map((name, k) => `$${k + 1}::${k === 4 || k === 5 ? 'boolean' : 'text'}[]`);
+  const arrays = p.map((_, k) => `$${k + 1}::${k === 4 || k === 5 ? 'boolean' : 'text'}[]`);
   return `with c as materialized (
   select i.n as batch_n, i.p8 as l_id, i.p9 as l_device, i.p10 as l_scan, i.p1 as l_session, i.p11 as l_number, i.p12 as l_scanned, i.p13 as l_created, c.*
   from unnest(${arrays.join(', ')}) with ordinality as i(${p.join(', ')}, n)
