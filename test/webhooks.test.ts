@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { pruneOutbox } from '../server/modules/webhooks/delivery.service.js';
+import { deliverDueBatch, pruneOutbox, type DeliveryDeps } from '../server/modules/webhooks/delivery.service.js';
+import { WebhookSender } from '../server/modules/webhooks/webhook-sender.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
@@ -252,6 +253,46 @@ describeEachDialect(
   },
   ENV,
 );
+
+describeEachDialect('webhooks: the delivery job when its sender fails', (ctx) => {
+  it('a batch the sender could not send is released unsent, the run ends (0), and the next run delivers it', async () => {
+    const admin = await userWithToken(ctx(), 'admin');
+    const receiver = await startWebhookReceiver();
+    try {
+      const { webhook } = await addWebhook(ctx(), admin.token, { url: receiver.url, events: ['*'] });
+      // JOBS is off here: the test ping stays queued until the batch below.
+      const ping = await ctx().request({ method: 'POST', url: `/api/webhooks/${webhook.id}/test`, token: admin.token });
+      expect(ping.statusCode, ping.body).toBe(202);
+      const sender = new WebhookSender();
+      const deps = (): DeliveryDeps => ({
+        db: ctx().db,
+        postgres: ctx().dialect === 'postgres',
+        log: ctx().app.log,
+        timeoutMs: 1_000,
+        retryBaseMs: 1_000,
+        retryMaxMs: 1_000,
+        maxAttempts: 3,
+        sender,
+      });
+      await sender.close();
+      expect(await deliverDueBatch(deps())).toBe(0);
+      const [released] = await deliveriesOf(ctx(), admin.token, webhook.id);
+      expect(released).toMatchObject({ state: 'pending', attempts: 0, lastError: null });
+      expect(receiver.received).toHaveLength(0);
+
+      const working = new WebhookSender();
+      try {
+        expect(await deliverDueBatch({ ...deps(), sender: working })).toBe(1);
+      } finally {
+        await working.close();
+      }
+      expect((await deliveriesOf(ctx(), admin.token, webhook.id))[0]).toMatchObject({ id: released.id, state: 'delivered', attempts: 1 });
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
 
 // Long enough a retry window for an endpoint that is down for a few seconds.
 const OUTAGE_ENV = { ...ENV, OUTBOX_MAX_ATTEMPTS: '100', OUTBOX_RETRY_BASE_MS: '100', OUTBOX_RETRY_MAX_MS: '400' };

@@ -424,7 +424,7 @@ export class RecordWriter {
     const record = toRecord(result);
     // A record this check-in created has, as its latest event, the one it queued: its sync state is
     // known without a read (pending while it has deliveries; record-sync fills in only null).
-    if (result === row && outbox.deliveries.length > 0) record.sync = 'pending';
+    if (written.inserted && outbox.deliveries.length > 0) record.sync = 'pending';
     return record;
   }
 

@@ -152,9 +152,9 @@ const checkinStatements = [buildCheckinStatement(false, false), buildCheckinStat
  * records already there returned, a scan logged against whichever record its check-in has under its
  * (device_id, scan_id) key, one row per check-in tagged with its place (`batch_n`, from 1). One
  * statement: an error in any part leaves nothing of any of them. (Two scans of one scan_id are never
- * in one pass: checkinKeys.) Exported for the test.
+ * in one pass: checkinKeys.)
  */
-export function checkinWriteBatchSql(scan = false): string {
+function checkinWriteBatchSql(scan = false): string {
   const list = (columns: readonly string[]) => columns.join(', ');
   const of = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
   const scanInput = scan ? `,\nsi as (select * from json_populate_recordset(null::device_scans, $4::json) with ordinality as x)` : '';
@@ -190,11 +190,11 @@ from ri left join existing e on e.n = ri.ordinality`;
 type WriteRow = RecordRow & { inserted: number; logged: number };
 const checkinWriteBatches = [preparedStatement<WriteRow & { batch_n: string }>(checkinWriteBatchSql(false)), preparedStatement<WriteRow & { batch_n: string }>(checkinWriteBatchSql(true))];
 
-type PlainWrite = { record: RecordRow; audit: CheckinRows['audit']; event: CheckinRows['outbox']['events'][number]; scan?: NonNullable<CheckinRows['scan']> };
+type WriteInput = { record: RecordRow; audit: CheckinRows['audit']; event: CheckinRows['outbox']['events'][number]; scan?: NonNullable<CheckinRows['scan']> };
 /** The parameters checkinStatements begin with: the record's, the audit event's and the outbox event's columns. */
-const writeParameters = ({ record, audit, event }: PlainWrite) => [...RECORD_COLUMNS.map((c) => record[c]), ...AUDIT_COLUMNS.map((c) => audit[c] ?? null), ...EVENT_COLUMNS.map((c) => event[c])];
+const writeParameters = ({ record, audit, event }: WriteInput) => [...RECORD_COLUMNS.map((c) => record[c]), ...AUDIT_COLUMNS.map((c) => audit[c] ?? null), ...EVENT_COLUMNS.map((c) => event[c])];
 /** The parameters checkinStatements end with for a scan: its log row's columns. */
-const scanParameters = (scan: PlainWrite['scan']) => (scan ? SCAN_COLUMNS.map((c) => scan[c]) : []);
+const scanParameters = (scan: WriteInput['scan']) => (scan ? SCAN_COLUMNS.map((c) => scan[c]) : []);
 const pickColumns = (row: object, columns: readonly string[]) => {
   const out: Record<string, unknown> = {};
   for (const c of columns) out[c] = (row as Record<string, unknown>)[c] ?? null;
@@ -204,11 +204,11 @@ const pickColumns = (row: object, columns: readonly string[]) => {
  * A check-in's write with no webhook delivery (a code check-in; with `scan`, a device scan): with the
  * others of its kind in its concurrent pass when it has any.
  */
-const plainWrites = [false, true].map((scan) =>
-  mergedStatement<PlainWrite, WriteRow>(
+const writesWithoutDeliveries = [false, true].map((scan) =>
+  mergedStatement<WriteInput, WriteRow>(
     async (db, write) => (await checkinStatements[2 * Number(scan)](db, [...writeParameters(write), ...scanParameters(write.scan)])).rows[0],
     async (db, all) => {
-      const json = (pick: (w: PlainWrite) => object, columns: readonly string[]) => JSON.stringify(all.map((w) => pickColumns(pick(w), columns)));
+      const json = (pick: (w: WriteInput) => object, columns: readonly string[]) => JSON.stringify(all.map((w) => pickColumns(pick(w), columns)));
       const parameters = [json((w) => w.record, RECORD_COLUMNS), json((w) => w.audit, AUDIT_COLUMNS), json((w) => w.event, EVENT_COLUMNS)];
       if (scan) parameters.push(json((w) => w.scan!, SCAN_COLUMNS));
       const { rows } = await checkinWriteBatches[Number(scan)](db, parameters);
@@ -231,9 +231,9 @@ export async function insertCheckin(db: Db, dialect: 'sqlite' | 'postgres', rows
     const deliveries = outbox.deliveries.length > 0;
     // A check-in is one change: one outbox event (its columns as scalars, its deliveries as arrays).
     if (outbox.events.length !== 1) throw new Error(`a check-in writes one outbox event, not ${outbox.events.length}`);
-    const write: PlainWrite = { record, audit, event: outbox.events[0], ...(scan ? { scan } : {}) };
+    const write: WriteInput = { record, audit, event: outbox.events[0], ...(scan ? { scan } : {}) };
     const r = !deliveries
-      ? await plainWrites[Number(scan !== null)](db, write)
+      ? await writesWithoutDeliveries[Number(scan !== null)](db, write)
       : (
           await checkinStatements[1 + 2 * Number(scan !== null)](db, [...writeParameters(write), ...arrays(outbox.deliveries, DELIVERY_COLUMNS), ...scanParameters(write.scan)])
         ).rows[0];
@@ -534,38 +534,36 @@ left join attendance_records r on r.browser_id = $2 and r.session_id || '' = s.i
 const checkinContextStatements = { plain: preparedStatement<ContextRow>(checkinContextSql(false)), scan: preparedStatement<ContextRow>(checkinContextSql(true)) };
 
 /**
- * The code check-ins' read (the variant without a scan) for many check-ins at once: one row of
- * parameters per check-in ($1…$6 as arrays, in the order of checkinContextSql's), each read by the
- * same statement as a lateral subquery over them, its rows tagged with the check-in's place
- * (`batch_n`, from 1). PostgreSQL then starts one statement for a group instead of one per
- * check-in, and the server sends and parses one. Exported for the test that examines its plan.
+ * A check-in's read (checkinContextSql) for many check-ins at once: its parameters as arrays ($1…$6,
+ * and for scans $7…$13, in checkinContextSql's order), each check-in read by the same statement as a
+ * lateral subquery over them, its rows tagged with the check-in's place (`batch_n`, from 1).
+ * PostgreSQL then starts one statement for a group instead of one per check-in, and the server sends
+ * and parses one.
  */
-export function checkinContextBatchSql(): string {
-  const perCheckin = checkinContextSql(false).replace(/\$([1-6])(::boolean)?\b/g, 'i.p$1');
-  return `select i.n as batch_n, c.*
-from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[]) with ordinality as i(p1, p2, p3, p4, p5, p6, n)
+function lateralReads(scan: boolean, columns: string): string {
+  const p = Array.from({ length: scan ? 13 : 6 }, (_, k) => `p${k + 1}`);
+  const arrays = p.map((_, k) => `$${k + 1}::${k === 4 || k === 5 ? 'boolean' : 'text'}[]`);
+  const perCheckin = checkinContextSql(scan, false).replace(/\$(1[0-3]|[1-9])(::boolean|::text)?\b/g, 'i.p$1');
+  return `select i.n as batch_n, ${columns}c.*
+from unnest(${arrays.join(', ')}) with ordinality as i(${p.join(', ')}, n)
 cross join lateral (
 ${perCheckin}
 ) c`;
 }
-const checkinContextBatch = preparedStatement<ContextRow & { batch_n: string }>(checkinContextBatchSql());
+
+/** The code check-ins' read for many at once (lateralReads). Exported for the test that examines its plan. */
+export function checkinContextBatchSql(): string {
+  return lateralReads(false, '');
+}
 
 /**
- * The device scans' read (the scan variant) for many scans at once, like checkinContextBatchSql:
- * $1…$13 as arrays. A data-modifying part may only stand at a statement's top level, so the repeated
- * scans are logged there, each against the record its own read found (`e_log_record`), and each
- * row says whether its scan was (`e_logged`). Exported for the test.
+ * The device scans' read for many at once (lateralReads). A data-modifying part may only stand at a
+ * statement's top level, so the repeated scans are logged there, each against the record its own
+ * read found (`e_log_record`), and each row says whether its scan was (`e_logged`).
  */
-export function checkinScanContextBatchSql(): string {
-  const perCheckin = checkinContextSql(true, false).replace(/\$(1[0-3]|[1-9])(::boolean|::text)?\b/g, 'i.p$1');
-  const p = Array.from({ length: 13 }, (_, k) => `p${k + 1}`);
-  const arrays = p.map((_, k) => `$${k + 1}::${k === 4 || k === 5 ? 'boolean' : 'text'}[]`);
+function checkinScanContextBatchSql(): string {
   return `with c as materialized (
-  select i.n as batch_n, i.p8 as l_id, i.p9 as l_device, i.p10 as l_scan, i.p1 as l_session, i.p11 as l_number, i.p12 as l_scanned, i.p13 as l_created, c.*
-  from unnest(${arrays.join(', ')}) with ordinality as i(${p.join(', ')}, n)
-  cross join lateral (
-${perCheckin}
-  ) c
+${lateralReads(true, 'i.p8 as l_id, i.p9 as l_device, i.p10 as l_scan, i.p1 as l_session, i.p11 as l_number, i.p12 as l_scanned, i.p13 as l_created, ')}
 ),
 sc as (
   insert into device_scans (id, device_id, scan_id, session_id, student_number, scanned_at, created_at, record_id)
@@ -574,29 +572,24 @@ sc as (
 )
 select c.*, (exists (select from sc where sc.id = c.l_id))::int as e_logged from c`;
 }
-const checkinScanContextBatch = preparedStatement<ContextRow & { batch_n: string }>(checkinScanContextBatchSql());
-
-type ScanContextParameters = [...ContextParameters, studentNumber: string | null, ...scan: (string | null)[]];
-
-/** A device scan's read (logging a repeated scan): with the other scans of its concurrent pass when it has any. */
-const scanCheckinContextRows = mergedStatement<ScanContextParameters, ContextRow[]>(
-  async (db, parameters) => (await checkinContextStatements.scan(db, parameters)).rows,
-  async (db, all) => {
-    const columns = Array.from({ length: 13 }, (_, c) => all.map((parameters) => parameters[c]));
-    return rowsByCheckin((await checkinScanContextBatch(db, columns)).rows, all.length);
-  },
-);
 
 type ContextParameters = [sessionId: string, browserId: string | null, studentId: string | null, courseId: string, student: boolean, attendance: boolean];
+type ScanContextParameters = [...ContextParameters, studentNumber: string | null, ...scan: (string | null)[]];
 
-/** A code check-in's read: with the others of its concurrent pass when it has any. */
-const codeCheckinContextRows = mergedStatement<ContextParameters, ContextRow[]>(
-  async (db, parameters) => (await checkinContextStatements.plain(db, parameters)).rows,
-  async (db, all) => {
-    const columns = [0, 1, 2, 3, 4, 5].map((c) => all.map((parameters) => parameters[c]));
-    return rowsByCheckin((await checkinContextBatch(db, columns)).rows, all.length);
-  },
-);
+/** A check-in's read: alone by `one`, with the others of its kind in its concurrent pass by the batch statement. */
+function mergedRead<P extends unknown[]>(one: ReturnType<typeof preparedStatement<ContextRow>>, batchSql: string) {
+  const batch = preparedStatement<ContextRow & { batch_n: string }>(batchSql);
+  return mergedStatement<P, ContextRow[]>(
+    async (db, parameters) => (await one(db, parameters)).rows,
+    async (db, all) => {
+      const columns = all[0].map((_, c) => all.map((parameters) => parameters[c]));
+      return rowsByCheckin((await batch(db, columns)).rows, all.length);
+    },
+  );
+}
+const codeCheckinContextRows = mergedRead<ContextParameters>(checkinContextStatements.plain, checkinContextBatchSql());
+/** Scans log a repeated scan in their read. */
+const scanCheckinContextRows = mergedRead<ScanContextParameters>(checkinContextStatements.scan, checkinScanContextBatchSql());
 
 export interface CheckinContextInput {
   sessionId: string;

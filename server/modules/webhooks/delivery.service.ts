@@ -84,7 +84,8 @@ function outcomeOf(deps: DeliveryDeps, d: ClaimedDelivery, result: SendResult): 
  * Claims one batch of due deliveries, has the sender send each queue's run in order (queues side by
  * side; a run stops at its first failure and the rest stay unsent behind it) and records every
  * outcome in one transaction; returns how many it claimed. If the sender fails as a whole, the batch
- * is released unsent (attempts unchanged) and goes out at the next poll.
+ * is released unsent (attempts unchanged) and 0 is returned: the run ends, and the batch goes out at
+ * the next poll rather than being claimed and released again at once.
  */
 export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
   const now = Date.now();
@@ -103,7 +104,7 @@ export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
     else runs.set(key, [d]);
   }
   const runList = [...runs.values()];
-  let results: SendResult[][];
+  let results: SendResult[][] | null = null;
   try {
     // Every attempt ends within two timeouts of the claim (see sendRun in webhook-sender.ts).
     results = await deps.sender.send(
@@ -112,16 +113,15 @@ export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
     );
   } catch (err) {
     deps.log.warn({ err, deliveries: claimed.length }, 'could not send webhook deliveries; they go out at the next poll');
-    results = runList.map((run) => run.map(() => null));
   }
-  const outcomes = runList.flatMap((run, i) => run.map((d, k) => outcomeOf(deps, d, results[i]?.[k] ?? null)));
+  const outcomes = runList.flatMap((run, i) => run.map((d, k) => outcomeOf(deps, d, results?.[i]?.[k] ?? null)));
   try {
     await recordOutcomes(deps.db, outcomes);
   } catch (err) {
     // The claims lapse and the deliveries are sent again: at least once, never lost.
     deps.log.warn({ err, deliveries: outcomes.length }, 'could not record webhook delivery outcomes');
   }
-  return claimed.length;
+  return results ? claimed.length : 0;
 }
 
 /** Deletes delivered events older than the retention period, a bounded batch at a time. */

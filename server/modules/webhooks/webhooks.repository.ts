@@ -172,7 +172,7 @@ export async function recordOutcomes(db: Db, outcomes: readonly AttemptOutcome[]
       }
     }
     for (const [status, rows] of delivered) {
-      const at = rows.every((r) => r.at === rows[0].at) ? sql<string>`${rows[0].at}` : sql<string>`case id ${sql.join(rows.map((r) => sql`when ${r.id} then ${r.at}`), sql` `)} end`;
+      const at = sql<string>`case id ${sql.join(rows.map((r) => sql`when ${r.id} then ${r.at}`), sql` `)} end`;
       await trx
         .updateTable('webhook_deliveries')
         .set((eb) => ({ state: 'delivered', attempts: eb('attempts', '+', 1), last_status: status, last_error: null, delivered_at: at, locked_until: null }))
