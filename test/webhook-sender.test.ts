@@ -59,6 +59,12 @@ describe('webhook sender (a thread of its own)', () => {
     expect(a1.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': '/a1', 'content-length': String('{"n":"/a1"}'.length) });
   });
 
+  it("sends to the URL's path and query, the same endpoint again and again", async () => {
+    const results = await sender.send([[post('/q?tenant=7&x=a%20b'), post('/q?tenant=7&x=a%20b'), post('/q2')]], options());
+    expect(results[0].map((r) => r?.status)).toEqual([204, 204, 204]);
+    expect(received.map((r) => r.path)).toEqual(['/q?tenant=7&x=a%20b', '/q?tenant=7&x=a%20b', '/q2']);
+  });
+
   it('an endpoint that does not answer in time, one that refuses, a redirect and a bad URL are failures with a reason', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
