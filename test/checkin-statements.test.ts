@@ -7,6 +7,8 @@ import { expect, it } from 'vitest';
 import { hotQuery, preparedStatementName } from '../server/db/hot-query.js';
 import { statementsSent, type Db } from '../server/db/kysely.js';
 import { checkinContextBatchSql, checkinContextSql, writeContextQuery } from '../server/modules/attendance/records.repository.js';
+import { studentStatusCountsQuery } from '../server/modules/reports/checkin-attendance.js';
+import { newId } from '../server/lib/ids.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
@@ -295,6 +297,57 @@ describeEachDialect('the check-in read on a new database', (ctx) => {
       const q = writeContextQuery(ctx().db, sessionId, 'a-phone-never-seen', last.id).compile();
       const { rows } = await ctx().db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]));
       expect(rows.map((r) => r.detail)).toContainEqual(expect.stringContaining('attendance_records_browser_session_idx (browser_id=? AND session_id=?)'));
+    }
+  });
+});
+
+describeEachDialect("the attendance figure on a campus with a history", (ctx) => {
+  it("reads the course's held sessions by course and state, not every closed session of the school", async () => {
+    // Another course with 300 closed sessions: the school's history.
+    const other = await buildClassroom(ctx(), 0);
+    const template = await ctx().db.selectFrom('sessions').selectAll().where('id', '=', await scheduleSession(ctx(), other)).executeTakeFirstOrThrow();
+    const now = new Date().toISOString();
+    const history = Array.from({ length: 300 }, (_, i) => ({ ...template, id: newId(), number: i + 2, state: 'closed' as const, opened_at: now, closed_at: now }));
+    for (let i = 0; i < history.length; i += 50) await ctx().db.insertInto('sessions').values(history.slice(i, i + 50)).execute();
+
+    // In this course the student attended one held session and checks in to the next.
+    const room = await buildClassroom(ctx(), 2);
+    const [student] = room.students;
+    const first = await scheduleSession(ctx(), room, -120);
+    const firstCode = await openWithCode(ctx(), room, first);
+    expect((await ctx().request({ method: 'POST', url: '/api/checkin', token: student.token, payload: { code: firstCode.code } })).statusCode).toBe(201);
+    expect((await ctx().request({ method: 'POST', url: `/api/sessions/${first}/close`, token: room.teacherToken })).statusCode).toBe(200);
+    const next = await scheduleSession(ctx(), room);
+    const { code } = await openWithCode(ctx(), room, next);
+    const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: student.token, payload: { code } });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().attendance).toEqual({ percentage: 100, attended: 1, total: 1 });
+
+    if (ctx().dialect === 'postgres') {
+      // The check-in's read as the server prepares it, planned generically on this new database.
+      const values = [next, 'a-phone-never-seen', student.id, room.courseId, true, true];
+      const argsText = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+      const plan = await ctx().db.connection().execute(async (conn) => {
+        await sql`set plan_cache_mode = force_generic_plan`.execute(conn);
+        try {
+          await sql.raw(`prepare attendance_figure_plan as ${checkinContextSql(false)}`).execute(conn);
+          const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute attendance_figure_plan(${argsText})`).execute(conn);
+          return planNodes(rows[0]['QUERY PLAN'][0].Plan);
+        } finally {
+          await sql`deallocate all`.execute(conn);
+          await sql`reset plan_cache_mode`.execute(conn);
+        }
+      });
+      const sessionReads = plan.filter((n) => n['Relation Name'] === 'sessions');
+      expect(sessionReads.map((n) => n['Index Name'])).not.toContain('sessions_state_ends_idx');
+      expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
+      expect(plan.filter((n) => (n['Rows Removed by Filter'] ?? 0) > 5).map((n) => `${n['Relation Name']} ${n['Index Name'] ?? ''}`)).toEqual([]);
+    } else {
+      const q = studentStatusCountsQuery(ctx().db, room.courseId, student.id).compile();
+      const { rows } = await ctx().db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]));
+      const details = rows.map((r) => r.detail);
+      expect(details).toContainEqual(expect.stringContaining('sessions_course_state_starts_idx (course_id=? AND state=?)'));
+      expect(details.join('\n')).not.toContain('sessions_state_ends_idx');
     }
   });
 });

@@ -12,6 +12,7 @@ import * as m0010 from './migrations/0010_create_warnings.js';
 import * as m0011 from './migrations/0011_sessions_updated_index.js';
 import * as m0012 from './migrations/0012_records_session_status_index.js';
 import * as m0013 from './migrations/0013_records_browser_index.js';
+import * as m0014 from './migrations/0014_sessions_course_state_index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so the same list works
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0011_sessions_updated_index': m0011,
   '0012_records_session_status_index': m0012,
   '0013_records_browser_index': m0013,
+  '0014_sessions_course_state_index': m0014,
 };
 
 export const migrationProvider: MigrationProvider = {

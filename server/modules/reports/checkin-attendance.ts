@@ -4,17 +4,23 @@ import type { Database } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { HELD } from './reports.repository.js';
 
-/** The student's count of records per status in the course's held sessions (a hot query: one per check-in). */
-const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, studentId: string) =>
-  db
+/**
+ * The student's count of records per status in the course's held sessions. Exported for the test
+ * that examines its plan (the course's held sessions by course and state, migration 0014).
+ */
+export function studentStatusCountsQuery(db: Kysely<Database>, courseId: string, studentId: string) {
+  return db
     .selectFrom('attendance_records')
     .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
     .select(['attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
     .where('attendance_records.student_id', '=', studentId)
     .where('sessions.course_id', '=', courseId)
     .where('sessions.state', '=', HELD)
-    .groupBy('attendance_records.status'),
-);
+    .groupBy('attendance_records.status');
+}
+
+/** A hot query: one per check-in. */
+const studentStatusCounts = hotQuery(studentStatusCountsQuery);
 
 /**
  * The student's attendance in one course as the check-in responses carry it (seed 003's success
