@@ -8,6 +8,7 @@ import { hotQuery, preparedStatementName } from '../server/db/hot-query.js';
 import { statementsSent, type Db } from '../server/db/kysely.js';
 import { checkinContextBatchSql, checkinContextSql, writeContextQuery } from '../server/modules/attendance/records.repository.js';
 import { studentStatusCountsQuery } from '../server/modules/reports/checkin-attendance.js';
+import { codeSessionRowsQuery } from '../server/modules/checkin/open-sessions.repository.js';
 import { newId } from '../server/lib/ids.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
@@ -301,31 +302,51 @@ describeEachDialect('the check-in read on a new database', (ctx) => {
   });
 });
 
-describeEachDialect("the attendance figure on a campus with a history", (ctx) => {
-  it("reads the course's held sessions by course and state, not every closed session of the school", async () => {
-    // Another course with 300 closed sessions: the school's history.
-    const other = await buildClassroom(ctx(), 0);
-    const template = await ctx().db.selectFrom('sessions').selectAll().where('id', '=', await scheduleSession(ctx(), other)).executeTakeFirstOrThrow();
-    const now = new Date().toISOString();
-    const history = Array.from({ length: 300 }, (_, i) => ({ ...template, id: newId(), number: i + 2, state: 'closed' as const, opened_at: now, closed_at: now }));
-    for (let i = 0; i < history.length; i += 50) await ctx().db.insertInto('sessions').values(history.slice(i, i + 50)).execute();
+/**
+ * A school with a history: another course with 300 sessions closed a month ago; in a course of its
+ * own, a student attended one held session (closed just now) and checks in to the next, open one.
+ */
+async function campusWithHistory(ctx: TestContext) {
+  const other = await buildClassroom(ctx, 0);
+  const template = await ctx.db.selectFrom('sessions').selectAll().where('id', '=', await scheduleSession(ctx, other)).executeTakeFirstOrThrow();
+  const monthAgo = new Date(Date.now() - 30 * 86400_000).toISOString();
+  const history = Array.from({ length: 300 }, (_, i) => ({ ...template, id: newId(), number: i + 2, state: 'closed' as const, opened_at: monthAgo, closed_at: monthAgo }));
+  for (let i = 0; i < history.length; i += 50) await ctx.db.insertInto('sessions').values(history.slice(i, i + 50)).execute();
 
-    // In this course the student attended one held session and checks in to the next.
-    const room = await buildClassroom(ctx(), 2);
-    const [student] = room.students;
-    const first = await scheduleSession(ctx(), room, -120);
-    const firstCode = await openWithCode(ctx(), room, first);
-    expect((await ctx().request({ method: 'POST', url: '/api/checkin', token: student.token, payload: { code: firstCode.code } })).statusCode).toBe(201);
-    expect((await ctx().request({ method: 'POST', url: `/api/sessions/${first}/close`, token: room.teacherToken })).statusCode).toBe(200);
-    const next = await scheduleSession(ctx(), room);
-    const { code } = await openWithCode(ctx(), room, next);
+  const room = await buildClassroom(ctx, 2);
+  const [student] = room.students;
+  const held = await scheduleSession(ctx, room, -120);
+  const heldCode = await openWithCode(ctx, room, held);
+  expect((await ctx.request({ method: 'POST', url: '/api/checkin', token: student.token, payload: { code: heldCode.code } })).statusCode).toBe(201);
+  expect((await ctx.request({ method: 'POST', url: `/api/sessions/${held}/close`, token: room.teacherToken })).statusCode).toBe(200);
+  const open = await scheduleSession(ctx, room);
+  const { code } = await openWithCode(ctx, room, open);
+  return { room, student, held, open, code, oldSessionIds: history.map((h) => h.id) };
+}
+
+/** A query's PostgreSQL plan, with sequential scans off: a table this small is read whole, and the question is which index the planner turns to as it grows. */
+async function postgresIndexPlan(ctx: TestContext, q: { sql: string; parameters: readonly unknown[] }): Promise<PlanNode[]> {
+  return ctx.db.connection().execute(async (conn) => {
+    await sql`set enable_seqscan = off`.execute(conn);
+    try {
+      const { rows } = await conn.executeQuery<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(CompiledQuery.raw(`explain (analyze, format json) ${q.sql}`, [...q.parameters]));
+      return planNodes(rows[0]['QUERY PLAN'][0].Plan);
+    } finally {
+      await sql`reset enable_seqscan`.execute(conn);
+    }
+  });
+}
+
+describeEachDialect('a school with a history', (ctx) => {
+  it("the attendance figure of a check-in reads the course's held sessions, not every closed session of the school", async () => {
+    const { room, student, open, code } = await campusWithHistory(ctx());
     const res = await ctx().request({ method: 'POST', url: '/api/checkin', token: student.token, payload: { code } });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().attendance).toEqual({ percentage: 100, attended: 1, total: 1 });
 
     if (ctx().dialect === 'postgres') {
       // The check-in's read as the server prepares it, planned generically on this new database.
-      const values = [next, 'a-phone-never-seen', student.id, room.courseId, true, true];
+      const values = [open, 'a-phone-never-seen', student.id, room.courseId, true, true];
       const argsText = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
       const plan = await ctx().db.connection().execute(async (conn) => {
         await sql`set plan_cache_mode = force_generic_plan`.execute(conn);
@@ -334,12 +355,11 @@ describeEachDialect("the attendance figure on a campus with a history", (ctx) =>
           const { rows } = await sql.raw<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) execute attendance_figure_plan(${argsText})`).execute(conn);
           return planNodes(rows[0]['QUERY PLAN'][0].Plan);
         } finally {
-          await sql`deallocate all`.execute(conn);
+          // Only this statement: the server's own prepared statements on the connection stay.
+          await sql`deallocate attendance_figure_plan`.execute(conn);
           await sql`reset plan_cache_mode`.execute(conn);
         }
       });
-      const sessionReads = plan.filter((n) => n['Relation Name'] === 'sessions');
-      expect(sessionReads.map((n) => n['Index Name'])).not.toContain('sessions_state_ends_idx');
       expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
       expect(plan.filter((n) => (n['Rows Removed by Filter'] ?? 0) > 5).map((n) => `${n['Relation Name']} ${n['Index Name'] ?? ''}`)).toEqual([]);
     } else {
@@ -348,6 +368,23 @@ describeEachDialect("the attendance figure on a campus with a history", (ctx) =>
       const details = rows.map((r) => r.detail);
       expect(details).toContainEqual(expect.stringContaining('sessions_course_state_starts_idx (course_id=? AND state=?)'));
       expect(details.join('\n')).not.toContain('sessions_state_ends_idx');
+    }
+  });
+
+  it("the open-session cache's full read finds the recently closed sessions by state and closing time", async () => {
+    const { held, open, oldSessionIds } = await campusWithHistory(ctx());
+    const full = codeSessionRowsQuery(ctx().db, new Date(Date.now() - 2 * 3600_000).toISOString(), null);
+    const ids = (await full.execute()).map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining([held, open]));
+    expect(ids.filter((id) => oldSessionIds.includes(id))).toEqual([]);
+    const q = full.compile();
+    if (ctx().dialect === 'postgres') {
+      const plan = await postgresIndexPlan(ctx(), q);
+      expect(plan.map((n) => n['Index Name'])).toContain('sessions_state_closed_idx');
+      expect(plan.filter((n) => (n['Rows Removed by Filter'] ?? 0) > 5).map((n) => `${n['Relation Name']} ${n['Index Name'] ?? ''}`)).toEqual([]);
+    } else {
+      const { rows } = await ctx().db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${q.sql}`, [...q.parameters]));
+      expect(rows.map((r) => r.detail)).toContainEqual(expect.stringContaining('sessions_state_closed_idx (state=? AND closed_at>?)'));
     }
   });
 });

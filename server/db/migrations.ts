@@ -13,6 +13,7 @@ import * as m0011 from './migrations/0011_sessions_updated_index.js';
 import * as m0012 from './migrations/0012_records_session_status_index.js';
 import * as m0013 from './migrations/0013_records_browser_index.js';
 import * as m0014 from './migrations/0014_sessions_course_state_index.js';
+import * as m0015 from './migrations/0015_sessions_closed_index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so the same list works
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0012_records_session_status_index': m0012,
   '0013_records_browser_index': m0013,
   '0014_sessions_course_state_index': m0014,
+  '0015_sessions_closed_index': m0015,
 };
 
 export const migrationProvider: MigrationProvider = {

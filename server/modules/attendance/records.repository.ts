@@ -471,8 +471,10 @@ type ContextRow = {
  * `session_id = …` lets the planner take any index that starts with the session — on a table whose
  * statistics are still those of an empty one (a new database, or one that grew since its last
  * ANALYZE) it did, and walked every record of the session for every check-in (a lecture's
- * check-ins then cost PostgreSQL O(students) each; docs/performance.md). Exported for the test
- * that examines its plan.
+ * check-ins then cost PostgreSQL O(students) each; docs/performance.md). For the same reason the
+ * attendance figure's held sessions are compared as `state || ''`: found by the course (or the
+ * student's records), never by an index led by the state, which would walk every closed session of
+ * the school. Exported for the test that examines its plan.
  */
 export function checkinContextSql(scan: boolean, logScan = true): string {
   const u = scan
@@ -521,7 +523,7 @@ left join lateral (
   select count(*) filter (where ar.status = 'present')::int as present, count(*) filter (where ar.status = 'late')::int as late,
     count(*) filter (where ar.status = 'absent')::int as absent, count(*) filter (where ar.status = 'excused')::int as excused
   from attendance_records ar join sessions hs on hs.id = ar.session_id
-  where $6::boolean and ar.student_id = coalesce(su.id, $3) and hs.course_id = $4 and hs.state = '${HELD}'
+  where $6::boolean and ar.student_id = coalesce(su.id, $3) and hs.course_id = $4 and hs.state || '' = '${HELD}'
 ) a on true
 left join attendance_records r on r.browser_id = $2 and r.session_id || '' = s.id and r.student_id <> coalesce(su.id, $3)`
   );
