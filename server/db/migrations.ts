@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012_records_session_status_index.js';
 import * as m0013 from './migrations/0013_records_browser_index.js';
 import * as m0014 from './migrations/0014_sessions_course_state_index.js';
 import * as m0015 from './migrations/0015_sessions_closed_index.js';
+import * as m0016 from './migrations/0016_webhook_deliveries_list_index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so the same list works
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0013_records_browser_index': m0013,
   '0014_sessions_course_state_index': m0014,
   '0015_sessions_closed_index': m0015,
+  '0016_webhook_deliveries_list_index': m0016,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -40,11 +40,26 @@ function deliveriesWithType(db: Db) {
 }
 
 /** An endpoint's deliveries, newest first, before the keyset cursor. */
-export function listDeliveries(db: Db, f: { webhookId: string; state?: DeliveryState; beforeId?: string; limit: number }): Promise<DeliveryRow[]> {
+export function listDeliveries(db: Db, f: DeliveriesFilter): Promise<DeliveryRow[]> {
+  return listDeliveriesQuery(db, f).execute();
+}
+
+export interface DeliveriesFilter {
+  webhookId: string;
+  state?: DeliveryState;
+  beforeId?: string;
+  limit: number;
+}
+
+/**
+ * listDeliveries' query: walked in order by (webhook_id, id) or (webhook_id, state, id), migration
+ * 0016. Exported for the test that examines its plan.
+ */
+export function listDeliveriesQuery(db: Db, f: DeliveriesFilter) {
   let q = deliveriesWithType(db).where('webhook_deliveries.webhook_id', '=', f.webhookId);
   if (f.state) q = q.where('webhook_deliveries.state', '=', f.state);
   if (f.beforeId) q = q.where('webhook_deliveries.id', '<', f.beforeId);
-  return q.orderBy('webhook_deliveries.id', 'desc').limit(f.limit + 1).execute();
+  return q.orderBy('webhook_deliveries.id', 'desc').limit(f.limit + 1);
 }
 
 export function findDelivery(db: Db, webhookId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
