@@ -6,6 +6,7 @@ import { newId } from '../server/lib/ids.js';
 import { checkinContextSql } from '../server/modules/attendance/records.repository.js';
 import { codeSessionRowsQuery } from '../server/modules/checkin/open-sessions.repository.js';
 import { studentStatusCountsQuery } from '../server/modules/reports/checkin-attendance.js';
+import { statusCountsByStudentQuery } from '../server/modules/reports/reports.repository.js';
 import { listDeliveriesQuery } from '../server/modules/webhooks/webhooks.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
@@ -48,10 +49,16 @@ describeEachDialect('a school with a history', (ctx) => {
       expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
       expect(filteringNodes(plan)).toEqual([]);
     } else {
-      const details = await sqlitePlan(ctx(), studentStatusCountsQuery(ctx().db, room.courseId, student.id).compile());
-      expect(details).toContainEqual(expect.stringContaining('sessions_course_state_starts_idx (course_id=? AND state=?)'));
-      expect(details.join('\n')).not.toContain('sessions_state_ends_idx');
+      // The check-in's figure, and the student's own page (GET /api/me/attendance), which counts alike.
+      for (const q of [studentStatusCountsQuery(ctx().db, room.courseId, student.id), statusCountsByStudentQuery(ctx().db, room.courseId, student.id)]) {
+        const details = await sqlitePlan(ctx(), q.compile());
+        expect(details).toContainEqual(expect.stringContaining('sessions_course_state_starts_idx (course_id=? AND state=?)'));
+        expect(details.join('\n')).not.toContain('sessions_state_ends_idx');
+      }
     }
+    const mine = await ctx().request({ method: 'GET', url: `/api/me/attendance?courseId=${room.courseId}`, token: student.token });
+    expect(mine.statusCode, mine.body).toBe(200);
+    expect(mine.json().items[0]).toMatchObject({ attended: 1, total: 1, percentage: 100 });
   });
 
   it("the open-session cache's full read finds the recently closed sessions by state and closing time", async () => {

@@ -10,6 +10,11 @@ export const HELD = 'closed' as const;
 
 /** Per student and status, the count of records in the course's held sessions (one query). */
 export function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
+  return statusCountsByStudentQuery(db, courseId, studentId).execute();
+}
+
+/** statusCountsByStudent's query; exported for the test that examines its plan (migration 0014). */
+export function statusCountsByStudentQuery(db: Db, courseId: string, studentId?: string) {
   let q = db
     .selectFrom('attendance_records')
     .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
@@ -18,7 +23,7 @@ export function statusCountsByStudent(db: Db, courseId: string, studentId?: stri
     .where('sessions.state', '=', HELD)
     .groupBy(['attendance_records.student_id', 'attendance_records.status']);
   if (studentId) q = q.where('attendance_records.student_id', '=', studentId);
-  return q.execute();
+  return q;
 }
 
 export function enrolledStudents(db: Db, courseId: string) {
