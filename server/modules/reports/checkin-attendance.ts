@@ -2,12 +2,9 @@ import type { Kysely } from 'kysely';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import type { Database } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
-import { HELD } from './reports.repository.js';
+import { HELD, sessionStateUnindexed } from './reports.repository.js';
 
-/**
- * The student's count of records per status in the course's held sessions. Exported for the test
- * that examines its plan (the course's held sessions by course and state, migration 0014).
- */
+/** The student's count of records per status in the course's held sessions. Exported for the test that examines its plan. */
 export function studentStatusCountsQuery(db: Kysely<Database>, courseId: string, studentId: string) {
   return db
     .selectFrom('attendance_records')
@@ -15,7 +12,7 @@ export function studentStatusCountsQuery(db: Kysely<Database>, courseId: string,
     .select(['attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
     .where('attendance_records.student_id', '=', studentId)
     .where('sessions.course_id', '=', courseId)
-    .where('sessions.state', '=', HELD)
+    .where(sessionStateUnindexed, '=', HELD)
     .groupBy('attendance_records.status');
 }
 
