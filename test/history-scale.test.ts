@@ -42,20 +42,18 @@ describeEachDialect('a school with a history', (ctx) => {
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().attendance).toEqual({ percentage: 100, attended: 1, total: 1 });
 
+    // The figure where the server reads it alone, and the student's own page (GET /api/me/attendance),
+    // which counts alike: by the course or the student's records, never by an index led by the state.
+    const counts = [studentStatusCountsQuery(ctx().db, room.courseId, student.id), statusCountsByStudentQuery(ctx().db, room.courseId, student.id)];
     if (ctx().dialect === 'postgres') {
       // The check-in's read as the server prepares it, planned generically on this new database.
       const values = [open, 'a-phone-never-seen', student.id, room.courseId, true, true];
       const plan = await postgresGenericPlan(ctx(), checkinContextSql(false), values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', '));
       expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
       expect(filteringNodes(plan)).toEqual([]);
-      // The student's own page (GET /api/me/attendance), which counts alike.
-      // The same figure where the server reads it alone, and the student's own page (GET /api/me/attendance), which counts alike.
-      for (const q of [studentStatusCountsQuery(ctx().db, room.courseId, student.id), statusCountsByStudentQuery(ctx().db, room.courseId, student.id)]) {
-        expect(filteringNodes(await postgresIndexPlan(ctx(), q.compile()))).toEqual([]);
-      }
+      for (const q of counts) expect(filteringNodes(await postgresIndexPlan(ctx(), q.compile()))).toEqual([]);
     } else {
-      // The figure, and the student's own page (GET /api/me/attendance), which counts alike: by the course (or the student's records), never by the state.
-      for (const q of [studentStatusCountsQuery(ctx().db, room.courseId, student.id), statusCountsByStudentQuery(ctx().db, room.courseId, student.id)]) {
+      for (const q of counts) {
         const details = (await sqlitePlan(ctx(), q.compile())).join('\n');
         expect(details).toMatch(/sessions_course_|attendance_records_student_idx/);
         expect(details).not.toMatch(/sessions_state_/);
