@@ -2,22 +2,10 @@ import type { Kysely } from 'kysely';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import type { Database } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
-import { HELD, sessionStateUnindexed } from './reports.repository.js';
+import { statusCountsByStudentQuery } from './reports.repository.js';
 
-/** The student's count of records per status in the course's held sessions. Exported for the test that examines its plan. */
-export function studentStatusCountsQuery(db: Kysely<Database>, courseId: string, studentId: string) {
-  return db
-    .selectFrom('attendance_records')
-    .innerJoin('sessions', 'sessions.id', 'attendance_records.session_id')
-    .select(['attendance_records.status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('attendance_records.student_id', '=', studentId)
-    .where('sessions.course_id', '=', courseId)
-    .where(sessionStateUnindexed, '=', HELD)
-    .groupBy('attendance_records.status');
-}
-
-/** A hot query: one per check-in. */
-const studentStatusCounts = hotQuery(studentStatusCountsQuery);
+/** The student's counts per status in the course's held sessions, as their own page reads them: a hot query, one per check-in. */
+const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, studentId: string) => statusCountsByStudentQuery(db, courseId, studentId));
 
 /**
  * The student's attendance in one course as the check-in responses carry it (seed 003's success

@@ -15,14 +15,14 @@ export const HELD = 'closed' as const;
  * (PostgreSQL's planner, on a database without statistics yet, took that index even with the
  * course's (course_id, state) one there: test/history-scale.test.ts.)
  */
-export const sessionStateUnindexed = sql<string>`${sql.ref('sessions.state')} || ''`;
+const sessionStateUnindexed = sql<string>`${sql.ref('sessions.state')} || ''`;
 
 /** Per student and status, the count of records in the course's held sessions (one query). */
 export function statusCountsByStudent(db: Db, courseId: string, studentId?: string) {
   return statusCountsByStudentQuery(db, courseId, studentId).execute();
 }
 
-/** statusCountsByStudent's query; exported for the test that examines its plan. */
+/** statusCountsByStudent's query (also the check-in reply's figure: checkin-attendance.ts); exported for the test that examines its plan. */
 export function statusCountsByStudentQuery(db: Db, courseId: string, studentId?: string) {
   let q = db
     .selectFrom('attendance_records')
