@@ -9,7 +9,7 @@ import { statementsSent, type Db } from '../server/db/kysely.js';
 import { checkinContextBatchSql, checkinContextSql, writeContextQuery } from '../server/modules/attendance/records.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
-import { filteringNodes, postgresGenericPlan, sqlitePlan } from './support/query-plans.js';
+import { filteringNodes, postgresGenericPlan, sqlitePlan, sqlLiterals } from './support/query-plans.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 
 /**
@@ -234,7 +234,6 @@ describeEachDialect('combined check-in writes', (ctx, dialect) => {
   });
 });
 
-
 describeEachDialect('the check-in read on a new database', (ctx) => {
   it("finds the browser's other records in the session by the browser, not by walking the session's records", async () => {
     const room = await buildClassroom(ctx(), 60);
@@ -249,14 +248,13 @@ describeEachDialect('the check-in read on a new database', (ctx) => {
     if (ctx().dialect === 'postgres') {
       // The statement as the server prepares it, planned as a reused prepared statement is (generic),
       // with the statistics of this new database: nothing has analysed the tables yet.
-      const args = (values: (string | boolean | null)[]) => values.map((v) => (typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v))).join(', ');
-      const planOf = (scan: boolean, values: (string | boolean | null)[]) => postgresGenericPlan(ctx(), checkinContextSql(scan), args(values));
+      const planOf = (scan: boolean, values: (string | boolean | null)[]) => postgresGenericPlan(ctx(), checkinContextSql(scan), sqlLiterals(values));
       const plain = await planOf(false, [sessionId, 'a-phone-never-seen', last.id, room.courseId, true, true]);
       const browserScan = plain.find((n) => n['Relation Name'] === 'attendance_records' && n.Alias === 'r');
       expect(browserScan).toMatchObject({ 'Index Name': 'attendance_records_browser_session_idx' });
       expect(browserScan!['Rows Removed by Filter'] ?? 0).toBe(0);
       // The same read for two check-ins of a group at once (checkinContextBatchSql), planned alike.
-      const both = (a: string | boolean | null, b: string | boolean | null) => `array[${args([a, b])}]`;
+      const both = (a: string | boolean | null, b: string | boolean | null) => `array[${sqlLiterals([a, b])}]`;
       const batched = await postgresGenericPlan(
         ctx(),
         checkinContextBatchSql(),

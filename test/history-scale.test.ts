@@ -9,7 +9,7 @@ import { statusCountsByStudentQuery } from '../server/modules/reports/reports.re
 import { listDeliveriesQuery } from '../server/modules/webhooks/webhooks.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
-import { filteringNodes, postgresGenericPlan, postgresIndexPlan, sqlitePlan } from './support/query-plans.js';
+import { filteringNodes, postgresGenericPlan, postgresIndexPlan, sqlitePlan, sqlLiterals } from './support/query-plans.js';
 import { describeEachDialect, type TestContext } from './support/test-app.js';
 
 /**
@@ -47,7 +47,7 @@ describeEachDialect('a school with a history', (ctx) => {
     if (ctx().dialect === 'postgres') {
       // The check-in's read as the server prepares it, planned generically on this new database.
       const values = [open, 'a-phone-never-seen', student.id, room.courseId, true, true];
-      const plan = await postgresGenericPlan(ctx(), checkinContextSql(false), values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', '));
+      const plan = await postgresGenericPlan(ctx(), checkinContextSql(false), sqlLiterals(values));
       expect(plan.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name'])).toEqual([]);
       expect(filteringNodes(plan)).toEqual([]);
       for (const q of counts) expect(filteringNodes(await postgresIndexPlan(ctx(), q.compile()))).toEqual([]);

@@ -18,6 +18,10 @@ export const planNodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).fla
 
 type Compiled = { sql: string; parameters: readonly unknown[] };
 
+/** Values as SQL literals for `postgresGenericPlan`'s arguments: strings quoted, the rest as written. */
+export const sqlLiterals = (values: readonly (string | boolean | null)[]) =>
+  values.map((v) => (typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v))).join(', ');
+
 /**
  * PostgreSQL: `statement` (with `$n` parameters) prepared and run once with `argsText`, planned as a
  * reused prepared statement is (generic), with the statistics the database has now.

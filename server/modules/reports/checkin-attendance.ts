@@ -4,7 +4,11 @@ import type { Database } from '../../db/database.js';
 import { hotQuery } from '../../db/hot-query.js';
 import { statusCountsByStudentQuery } from './reports.repository.js';
 
-/** The student's counts per status in the course's held sessions, as their own page reads them: a hot query, one per check-in. */
+/**
+ * The student's counts per status in the course's held sessions, as their own page reads them: a hot
+ * query, one per check-in. The student is always given, so the compiled statement always has their
+ * condition (hotQuery compiles once, with a placeholder in its place).
+ */
 const studentStatusCounts = hotQuery((db: Kysely<Database>, courseId: string, studentId: string) => statusCountsByStudentQuery(db, courseId, studentId));
 
 /**
