@@ -118,12 +118,14 @@ export interface ServerProcess extends BaseServerProcess {
   rssBytes(): number;
   /** CPU time the process has used so far (ms, user + system), from /proc. */
   cpuMs(): number;
+  /** The same for its main thread alone (the event loop; not the SQLite writer, reader or webhook threads). */
+  mainThreadCpuMs(): number;
 }
 
 const CLK_TCK = 100;
-function procCpuMs(pid: number): number {
+function procCpuMs(pid: number, thread = false): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
   } catch {
@@ -186,7 +188,7 @@ export async function startServer(name: string, options: StartServerOptions): Pr
   const nodeArgs = [...serverNodeFlags, ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   const args = options.mode === 'dist' ? [...nodeArgs, 'dist/server/main.js'] : [...nodeArgs, '--import', 'tsx', 'server/main.ts'];
   const server = await startServerProcess(`bench-${name}`, { args, cwd: options.mode === 'dist' ? serverRoot : benchRoot, env });
-  return { ...server, rssBytes: () => procRssBytes(server.pid), cpuMs: () => procCpuMs(server.pid) };
+  return { ...server, rssBytes: () => procRssBytes(server.pid), cpuMs: () => procCpuMs(server.pid), mainThreadCpuMs: () => procCpuMs(server.pid, true) };
 }
 
 // ---------------------------------------------------------------------------------------------

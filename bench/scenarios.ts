@@ -218,11 +218,16 @@ function nonExpected(r: HttpLoadResult, expected: number[]): number {
 }
 
 /** Server CPU (ms) per request while `fn` runs its load. */
-async function serverCpuDuring<T extends { responses: number }>(servers: ServerProcess[], fn: () => Promise<T>): Promise<{ result: T; msPerRequest: number; ms: number }> {
+async function serverCpuDuring<T extends { responses: number }>(
+  servers: ServerProcess[],
+  fn: () => Promise<T>,
+): Promise<{ result: T; msPerRequest: number; ms: number; mainThreadMs: number }> {
   const before = servers.map((s) => s.cpuMs());
+  const mainBefore = servers.map((s) => s.mainThreadCpuMs());
   const result = await fn();
   const ms = servers.reduce((sum, s, i) => sum + (s.cpuMs() - before[i]), 0);
-  return { result, ms, msPerRequest: round(ms / Math.max(1, result.responses), 3) };
+  const mainThreadMs = servers.reduce((sum, s, i) => sum + (s.mainThreadCpuMs() - mainBefore[i]), 0);
+  return { result, ms, mainThreadMs, msPerRequest: round(ms / Math.max(1, result.responses), 3) };
 }
 
 /**
@@ -495,7 +500,9 @@ async function checkinThroughputOn(
     let groupUnits = 0;
     let serverCheckins = 0;
     let pingCpuMs = 0;
+    let pingMainMs = 0;
     let serverMs = 0;
+    let serverMainMs = 0;
     let databaseMs = 0;
     let done = 0;
     /** Webhook variant: check-ins acknowledged so far, and each round's wait for its last event after its last answer. */
@@ -513,6 +520,7 @@ async function checkinThroughputOn(
         );
         pings.push(p.result);
         pingCpuMs += p.ms;
+        pingMainMs += p.mainThreadMs;
       }
       ctx.log(`${scenario}: round ${r + 1}/${rounds}: ${amount} check-ins, ${connections} clients`);
       const pg0 = dialect === 'postgres' ? processesCpuMs('postgres') : 0;
@@ -539,6 +547,7 @@ async function checkinThroughputOn(
       serverCheckins += counted.checkins;
       loads.push(c.result);
       serverMs += c.ms;
+      serverMainMs += c.mainThreadMs;
       if (dialect === 'postgres') {
         databaseMs += processesCpuMs('postgres') - pg0;
         xacts += (await committedTransactions(db)) - x0;
@@ -622,6 +631,9 @@ async function checkinThroughputOn(
         coreShare: round(serverMs / load.durationMs, 2),
         msPerRequest: msPerCheckin,
         baselineMsPerRequest: msPerPing,
+        // The main thread's share (the event loop, which bounds throughput; SQLite's writer thread and the others are not in it).
+        mainThreadMsPerRequest: round(serverMainMs / Math.max(1, load.responses), 3),
+        baselineMainThreadMsPerRequest: ping ? round(pingMainMs / Math.max(1, ping.responses), 3) : null,
         /** Baseline CPU per request ÷ check-in CPU per request: the rps ratio a server-bound run would show. */
         cpuRatio: msPerPing ? round(msPerPing / msPerCheckin, 3) : null,
         // Statements the server sent to the database per check-in (its own count; on PostgreSQL round trips).

@@ -8,7 +8,9 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Db, DbHandle } from './db/kysely.js';
-import { migrateToLatest, openDatabase } from './db/kysely.js';
+import { migrateToLatest, openDatabase, sqliteWriterSetup } from './db/kysely.js';
+import { registerGroupStats } from './db/commit-group.js';
+import { CheckinWriterThread } from './modules/attendance/writer-thread.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './errors.js';
 import { createLimiterFactory, type LimiterFactory } from './lib/limiter.js';
 import { version } from './lib/package-info.js';
@@ -133,7 +135,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('signingSecret', await loadSecret(handle.db, config.SECRET, config.DATA_DIR));
   app.decorate('publicUrl', resolvePublicUrl(config, config.PORT));
   app.decorate('setupToken', null);
+  // SQLite: self check-ins on a thread of their own (modules/attendance/writer-thread.ts), one per database.
+  const writerSetup = handle.dialect === 'sqlite' && config.SQLITE_WRITER_THREAD === 'on' ? sqliteWriterSetup(handle.db) : undefined;
+  const checkinWriter = writerSetup && !writerSetup.inUse ? new CheckinWriterThread(writerSetup, (err) => app.log.error({ err }, 'check-in writer thread')) : null;
+  if (writerSetup && checkinWriter) writerSetup.inUse = true;
+  if (checkinWriter) registerGroupStats(handle.db, () => checkinWriter.committed);
+  app.decorate('checkinWriter', checkinWriter);
   app.addHook('onClose', async () => {
+    await checkinWriter?.close();
     if (redis) await redis.quit().catch(() => redis.disconnect());
     if (!options.database) await handle.db.destroy();
   });

@@ -43,6 +43,8 @@ export const configSchema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(500).optional(),
   /** SQLite: reader threads for whole-course reports (docs/operations.md); unset: one less than the cores, 1 to 4; 0: none. */
   SQLITE_READERS: z.coerce.number().int().min(0).max(16).optional(),
+  /** SQLite: self check-ins written on a thread of their own (docs/operations.md); `off` writes them on the server's thread. */
+  SQLITE_WRITER_THREAD: z.enum(['on', 'off']).default('on'),
   DATA_DIR: z.string().min(1).default('./data'),
   UPLOAD_DIR: z.string().min(1).optional(),
   /** Largest attachment accepted, in MiB. */

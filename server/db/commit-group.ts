@@ -474,10 +474,19 @@ const SQLITE_GATHER_MS = 2;
 
 const groups = new WeakMap<object, unknown>();
 
-/** What the database's commit group committed so far (zeros before its first check-in). */
+const otherStats = new WeakMap<object, () => { transactions: number; units: number }>();
+
+/** Counts another group commit's figures (the check-in writer thread's) into the database's. */
+export function registerGroupStats(db: Kysely<any>, stats: () => { transactions: number; units: number }): void {
+  otherStats.set(db, stats);
+}
+
+/** What the database's commit groups committed so far (zeros before its first check-in). */
 export function commitGroupStats(db: Kysely<any>): { transactions: number; units: number } {
   const group = groups.get(db) as CommitGroup<unknown> | undefined;
-  return group ? { ...group.committed } : { transactions: 0, units: 0 };
+  const own = group ? group.committed : { transactions: 0, units: 0 };
+  const other = otherStats.get(db)?.() ?? { transactions: 0, units: 0 };
+  return { transactions: own.transactions + other.transactions, units: own.units + other.units };
 }
 
 /** The database's commit group (one per Kysely instance), set up for its dialect. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, type SqliteDatabase } from 'kysely';
 import { ImmediateSqliteDialect } from './sqlite-dialect.js';
+import { loopSide, SqliteWriteLock, type WriteLockSide } from './sqlite-write-lock.js';
 import { defaultReaderCount, registerReaders, SqliteReaders } from './sqlite-readers.js';
 import { enableSqliteFastPath, preparedStatementName } from './hot-query.js';
 import pg from 'pg';
@@ -53,6 +54,49 @@ const CHECKPOINT_AFTER_STATEMENTS = 20_000;
 /** A checkpoint at least this often while anything at all was written. */
 const CHECKPOINT_AFTER_MS = 30_000;
 
+/**
+ * One SQLite connection as Rollbook uses it: WAL, foreign keys, the statement cache (counting into
+ * `count`) and BEGIN IMMEDIATE transactions, taking `lock` (sqlite-write-lock.ts) when another
+ * connection of this process writes too. The server's connection (openDatabase) and the check-in
+ * writer thread's (modules/attendance/writer-thread.worker.ts) are both opened here.
+ */
+export function openSqliteConnection(file: string, lock?: WriteLockSide) {
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  // A savepoint's journal (the commit group gives every unit of a group one) in memory: SQLite
+  // otherwise spills it to a temporary file past 64 KiB, and writing each page a check-in touches
+  // there took about a sixth of the server's CPU in `npm run bench` (SQLite's time per check-in
+  // 128 → 50 µs with it; docs/performance.md). Temporary tables and sorts stay in memory too.
+  sqlite.pragma('temp_store = MEMORY');
+  const count = { n: 0 };
+  const database = withStatementCache(sqlite, count);
+  return { sqlite, database, count, dialectOf: (db: SqliteDatabase) => new ImmediateSqliteDialect({ database: db }, lock) };
+}
+
+/** What the check-in writer thread needs of a SQLite database the server opened (a file, not `:memory:`). */
+export interface SqliteWriterSetup {
+  /** The database file, absolute. */
+  file: string;
+  lock: SqliteWriteLock;
+  statementMs: number;
+  /** The server connection's `wal_autocheckpoint`, for the thread's connection too. */
+  walAutocheckpoint: number;
+  /** A writer thread runs for this database (one at a time: the lock has one thread side). */
+  inUse: boolean;
+  /** Counts the thread's statements into the server's (statementsSent, the checkpointer's pace). */
+  wrote(statements: number): void;
+}
+
+const writerSetups = new WeakMap<object, SqliteWriterSetup>();
+
+/** The setup for a check-in writer thread beside this database; undefined for PostgreSQL and `:memory:`. */
+export function sqliteWriterSetup(db: Kysely<any>): SqliteWriterSetup | undefined {
+  return writerSetups.get(db);
+}
+
 /** Opens the database named by DATABASE_URL: `sqlite:<file>` or `postgres://…`. */
 export function openDatabase(
   url: string,
@@ -70,20 +114,11 @@ export function openDatabase(
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '') || './data/rollbook.db';
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const sqlite = new SQLite(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('synchronous = NORMAL');
-    // A savepoint's journal (the commit group gives every unit of a group one) in memory: SQLite
-    // otherwise spills it to a temporary file past 64 KiB, and writing each page a check-in touches
-    // there took about a sixth of the server's CPU in `npm run bench` (SQLite's time per check-in
-    // 128 → 50 µs with it; docs/performance.md). Temporary tables and sorts stay in memory too.
-    sqlite.pragma('temp_store = MEMORY');
-    const count = { n: 0 };
-    const database = withStatementCache(sqlite, count);
+    const lock = file === ':memory:' ? null : new SqliteWriteLock();
+    const statementMs = (options.timeouts ?? DEFAULT_DB_TIMEOUTS).statementMs;
+    const { sqlite, database, count, dialectOf } = openSqliteConnection(file, lock ? loopSide(lock, statementMs) : undefined);
     const readerCount = file === ':memory:' ? 0 : (options.sqliteReaders ?? defaultReaderCount());
-    const readers = readerCount > 0 ? new SqliteReaders(path.resolve(file), readerCount, (options.timeouts ?? DEFAULT_DB_TIMEOUTS).statementMs) : null;
+    const readers = readerCount > 0 ? new SqliteReaders(path.resolve(file), readerCount, statementMs) : null;
     // Checkpoint the WAL back into the database every ~40 MB instead of every ~4 MB: pages that many
     // check-ins touch (index leaves) are written back once instead of again and again, which took
     // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md). With reader
@@ -91,7 +126,8 @@ export function openDatabase(
     // every request behind it: check-in p99 about twice as long), after about as much writing
     // (CHECKPOINT_AFTER_STATEMENTS) or, when only a little was written, after half a minute. The
     // server's own limit stays, at ~400 MB, only for a checkpointer that could not keep up.
-    sqlite.pragma(`wal_autocheckpoint = ${readers ? 100_000 : 10_000}`);
+    const walAutocheckpoint = readers ? 100_000 : 10_000;
+    sqlite.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
     if (readers) {
       const after = options.checkpointAfter ?? { statements: CHECKPOINT_AFTER_STATEMENTS, ms: CHECKPOINT_AFTER_MS };
       let last = { n: count.n, at: Date.now() };
@@ -110,10 +146,11 @@ export function openDatabase(
         close();
       };
     }
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: dialectOf(database) });
     enableSqliteFastPath(db, database);
     statementCounts.set(db, count);
     if (readers) registerReaders(db, readers);
+    if (lock) writerSetups.set(db, { file: path.resolve(file), lock, statementMs, walAutocheckpoint, inUse: false, wrote: (n) => (count.n += n) });
     return { db, dialect: 'sqlite' };
   }
   const t = options.timeouts ?? DEFAULT_DB_TIMEOUTS;

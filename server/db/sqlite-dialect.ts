@@ -1,15 +1,85 @@
-import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig } from 'kysely';
+import type { WriteLockSide } from './sqlite-write-lock.js';
+
+/** A statement outside a transaction that may write (and so needs SQLite's write lock). */
+const WRITES = /^\s*(insert|update|delete|replace|with|create|drop|alter)\b/i;
 
 /**
  * SQLite with `BEGIN IMMEDIATE` transactions: a transaction takes the write lock when it starts, so
  * two connections (two processes on one file) wait on busy_timeout instead of failing with
  * SQLITE_BUSY when a read-then-write transaction tries to upgrade its lock.
+ *
+ * With `lock` (the check-in writer thread shares the file: sqlite-write-lock.ts) every transaction,
+ * and every write outside one, first takes the lock's side for this connection, and gives it back
+ * when the transaction ends.
  */
 export class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly lock?: WriteLockSide,
+  ) {
+    super(config);
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver();
+    const lock = this.lock;
     driver.beginTransaction = async (connection: DatabaseConnection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      await lock?.acquire();
+      try {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      } catch (err) {
+        lock?.release();
+        throw err;
+      }
+    };
+    if (!lock) return driver;
+    // A failed COMMIT leaves the transaction open (its caller rolls it back): the lock is kept until then.
+    driver.commitTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('commit'));
+      lock.release();
+    };
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      try {
+        await connection.executeQuery(CompiledQuery.raw('rollback'));
+      } finally {
+        lock.release();
+      }
+    };
+    // One connection, always the same: writes outside a transaction take the lock for themselves.
+    const acquire = driver.acquireConnection.bind(driver);
+    let wrapped: DatabaseConnection | undefined;
+    let inTransaction = false;
+    const begin = driver.beginTransaction;
+    const commit = driver.commitTransaction;
+    const rollback = driver.rollbackTransaction;
+    driver.beginTransaction = async (c, settings) => {
+      await begin.call(driver, c, settings);
+      inTransaction = true;
+    };
+    driver.commitTransaction = async (c) => {
+      await commit.call(driver, c);
+      inTransaction = false;
+    };
+    driver.rollbackTransaction = async (c) => {
+      inTransaction = false;
+      await rollback.call(driver, c);
+    };
+    driver.acquireConnection = async () => {
+      const connection = await acquire();
+      wrapped ??= {
+        async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+          if (inTransaction || !WRITES.test(query.sql)) return connection.executeQuery<R>(query);
+          await lock.acquire();
+          try {
+            return await connection.executeQuery<R>(query);
+          } finally {
+            lock.release();
+          }
+        },
+        streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+      };
+      return wrapped;
     };
     return driver;
   }

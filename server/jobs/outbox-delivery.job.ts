@@ -30,6 +30,7 @@ export function outboxDeliveryJob(app: FastifyInstance): Job {
     retryMaxMs: app.config.OUTBOX_RETRY_MAX_MS,
     maxAttempts: app.config.OUTBOX_MAX_ATTEMPTS,
     sender,
+    store: app.checkinWriter,
     onOutcome: (outcome) => app.metrics.webhookDeliveries.inc({ outcome }),
   });
   return {

@@ -74,10 +74,14 @@ export type UserAccess = Pick<UserRow, 'role' | 'active'>;
  * change by up to its TTL, so the database decides.
  */
 function accessOf(claimed: AuthContext, current: UserAccess | undefined, allowed: ReadonlySet<Role>): AuthContext {
+  assertAccess(current, allowed);
+  return { ...claimed, role: current.role };
+}
+
+/** 401 when the account is gone or deactivated, 403 when its current role is not one of `allowed` (none: any). */
+export function assertAccess(current: UserAccess | undefined, allowed: ReadonlySet<Role>): asserts current is UserAccess {
   if (!current || current.active !== 1) throw unauthenticated('This account no longer exists or is deactivated.');
-  const auth: AuthContext = { ...claimed, role: current.role };
-  if (allowed.size > 0 && !allowed.has(auth.role)) throw forbidden();
-  return auth;
+  if (allowed.size > 0 && !allowed.has(current.role)) throw forbidden();
 }
 
 /** An onRequest hook: the caller must be signed in, still active and, when roles are given, have one of them. */

@@ -18,7 +18,6 @@ import {
   beforeExcuse,
   checkinContext,
   deleteRecordRow,
-  type StudentInCourse,
   findRecord,
   insertCheckin,
   insertRecordIfAbsent,
@@ -33,6 +32,9 @@ import {
   type RecordRow,
 } from './records.repository.js';
 import { parseFlags, toRecord } from './records.service.js';
+import type { CheckinWriterThread } from './writer-thread.js';
+import { admitStudent, type AdmitRule } from './admit.js';
+import { ReplayedScan } from './carried-error.js';
 
 /**
  * The one write command for attendance records. Every change of a record — the self check-ins
@@ -67,10 +69,10 @@ export interface CheckinCommand {
   type: 'checkin';
   session: { id: string; courseId: string; courseCode: string };
   /**
-   * The student, or (a signed-in student's code or QR check-in) their id with `admit`: the writer
-   * then reads their row — role, active flag, name, number and enrolment in the course — in the
-   * transaction's first statement, and `admit` turns it into the student or throws (401/403, not
-   * enrolled) before anything is written.
+   * The student, or (a signed-in student's code or QR check-in, a device scan) their id or number
+   * with `admit`: the writer then reads their row — role, active flag, name, number and enrolment in
+   * the course — in the transaction's first statement, and the rule admits them or throws (401/403,
+   * not enrolled, the policy's refusal) before anything is written.
    */
   student: StudentRef | StudentToAdmit;
   /** Also read the student's attendance figure in the course (the check-in reply carries it) in that statement. */
@@ -98,7 +100,7 @@ export interface StudentToAdmit {
   /** By id, or (device scans: `id` undefined) an active student by number. */
   id?: string;
   studentNumber?: string;
-  admit(row: StudentInCourse | undefined): StudentRef;
+  admit: AdmitRule;
 }
 
 /** A check-in command whose student is known. */
@@ -250,15 +252,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Committed record changes, after publishing (see record-writer.ts). */
     attendanceChanged: AttendanceChanged;
+    /** SQLite: the thread self check-ins are written on (writer-thread.ts); null when there is none. */
+    checkinWriter: CheckinWriterThread | null;
   }
 }
 
-/** A self check-in whose scan id was delivered before: the command is rolled back and answered from the first delivery. */
-export class ReplayedScan extends Error {
-  constructor() {
-    super('replayed scan');
-  }
-}
+export { ReplayedScan } from './carried-error.js';
 
 const sessionNotOpen = (state: string | undefined) =>
   new AppError(
@@ -340,7 +339,7 @@ export class RecordWriter {
     // device from the keys this node accepted before, unread: requireScanningDevice), then the
     // student (401/403, not enrolled), then the session's state.
     if (scan && !context.deviceActive) throw deviceKeyRefused();
-    const student = toAdmit ? toAdmit.admit(context.student) : (command.student as StudentRef);
+    const student = toAdmit ? admitStudent(toAdmit.admit, toAdmit.studentNumber, context.student) : (command.student as StudentRef);
     const c: AdmittedCheckin = { ...command, student };
     const { state, fromBrowser: others } = context;
     if (state !== 'open') throw sessionNotOpen(state);
@@ -863,10 +862,17 @@ export async function withRecordWriter<T>(app: FastifyInstance, work: (w: Record
   return value;
 }
 
-/** Applies one command in its own transaction and publishes its changes after the commit. */
-export function writeRecords(app: FastifyInstance, command: RecordCommand): Promise<CommandResult> {
+/**
+ * Applies one command in its own transaction and publishes its changes after the commit. On SQLite
+ * a self check-in goes to the check-in writer thread (writer-thread.ts) when it runs.
+ */
+export async function writeRecords(app: FastifyInstance, command: RecordCommand): Promise<CommandResult> {
   if (command.type !== 'checkin') return withRecordWriter(app, (w) => w.apply(command));
-  return withRecordWriter(app, (w) => w.apply(command), { grouped: true, concurrentKeys: checkinKeys(command) });
+  const onThread = app.checkinWriter?.run(command, await app.webhooks.current());
+  if (!onThread) return withRecordWriter(app, (w) => w.apply(command), { grouped: true, concurrentKeys: checkinKeys(command) });
+  const result = await onThread;
+  publishChanges(app, result.changes);
+  return result;
 }
 
 /**

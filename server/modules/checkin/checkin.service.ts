@@ -10,6 +10,8 @@ import { newId } from '../../lib/ids.js';
 import { findRecord, studentInCourse, type StudentInCourse } from '../attendance/records.repository.js';
 import { toRecord } from '../attendance/records.service.js';
 import { writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
+import { notEnrolled } from '../attendance/admit.js';
+import { carryError } from '../attendance/carried-error.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { checkinAttendance } from '../reports/checkin-attendance.js';
 import { decideCheckin, decideDeferred, type Location } from './checkin-policy.js';
@@ -30,8 +32,6 @@ export interface CheckinResult {
 
 const invalidCode = () =>
   new AppError(403, 'invalid_code', 'Invalid code', 'That code is wrong or has expired. Check the screen and try again.');
-const notEnrolled = () =>
-  new AppError(403, 'not_enrolled', 'Not enrolled', 'You are not enrolled in the course of this session. Ask your teacher to add you.');
 const sessionNotOpen = (state: string) =>
   new AppError(409, 'session_not_open', 'Session not open', state === 'closed' ? 'This session is already closed.' : `This session is ${state}; check-in is not open.`);
 const tooManyAttempts = (seconds: number) =>
@@ -197,22 +197,15 @@ async function checkInOne(app: FastifyInstance, input: CodeCheckinInput, session
     const result = await checkIn(app, session, {
       type: 'checkin',
       session,
-      student: {
-        id: input.studentId,
-        admit(row) {
-          input.confirmAccess(row);
-          const student = activeOnly(row);
-          if (!student || !student.enrolled) throw notEnrolled();
-          if (refusal !== undefined) throw refusal;
-          return { id: student.id, name: student.name, studentNumber: student.student_number };
-        },
-      },
+      student: { id: input.studentId, admit: { who: 'caller', refusal: refusal === undefined ? undefined : carryError(refusal) } },
       method,
       decision,
       browserId: input.browserId,
       newBrowser: input.newBrowser,
       actorId: input.studentId,
     });
+    // Admitted by the write command: the row it read was an active student's (admit.ts).
+    input.confirmAccess({ role: 'student', active: 1 });
     void gate.refund();
     return result;
   } catch (err) {

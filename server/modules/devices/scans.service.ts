@@ -7,6 +7,8 @@ import { addDays, localDateOf, localToUtc } from '../../lib/timezone.js';
 import { toRecord } from '../attendance/records.service.js';
 import { noActiveSession } from '../attendance/roll-call.service.js';
 import { ReplayedScan, writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
+import { notEnrolledIn, unknownStudent } from '../attendance/admit.js';
+import { carryError } from '../attendance/carried-error.js';
 import type { CodeSession } from '../checkin/open-sessions.cache.js';
 import { decideCheckin, decideDeferred } from '../checkin/checkin-policy.js';
 import { boundSessions } from './devices.service.js';
@@ -105,15 +107,7 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, n
       ...base,
       session,
       decision,
-      student: {
-        studentNumber,
-        admit(row) {
-          if (!row || row.role !== 'student' || row.active !== 1) throw unknownStudent(studentNumber);
-          if (!row.enrolled) throw notEnrolledIn(studentNumber);
-          if (refusal !== undefined) throw refusal;
-          return { id: row.id, name: row.name, studentNumber: row.student_number };
-        },
-      },
+      student: { studentNumber, admit: { who: 'scanned', refusal: refusal === undefined ? undefined : carryError(refusal) } },
     };
   } else {
     const student = await activeStudentByNumber(app.db, studentNumber);
@@ -134,9 +128,6 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, n
   }
 }
 
-const unknownStudent = (studentNumber: string) => new AppError(404, 'unknown_student', 'Unknown student number', `No student has the number ${studentNumber}.`);
-const notEnrolledIn = (studentNumber: string) =>
-  new AppError(403, 'not_enrolled', 'Not enrolled', `Student ${studentNumber} is not enrolled in the course of the session this device scans for.`);
 
 /** The scan's time against the session's opening, then the session's policy. */
 function decideScan(device: DeviceRow, session: CodeSession, at: number): CheckinCommand['decision'] {

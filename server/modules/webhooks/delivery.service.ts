@@ -19,6 +19,14 @@ export interface DeliveryDeps {
   sender: WebhookSender;
   /** Counts outcomes (metrics). */
   onOutcome?(outcome: DeliveryOutcome): void;
+  /**
+   * Where claims and outcomes are written when not on `db` (SQLite: the check-in writer thread,
+   * modules/attendance/writer-thread.ts); each answers undefined when it cannot take them now.
+   */
+  store?: {
+    claimDeliveries(o: Parameters<typeof claimDueDeliveries>[1]): Promise<ClaimedDelivery[]> | undefined;
+    recordDeliveryOutcomes(outcomes: readonly AttemptOutcome[]): Promise<void> | undefined;
+  } | null;
 }
 
 /** Deliveries one claim takes: queues are sent in parallel, each queue's run in order. */
@@ -89,12 +97,13 @@ function outcomeOf(deps: DeliveryDeps, d: ClaimedDelivery, result: SendResult): 
  */
 export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
   const now = Date.now();
-  const claimed = await claimDueDeliveries(deps.db, {
+  const claim = {
     now: new Date(now).toISOString(),
     lockedUntil: new Date(now + 2 * deps.timeoutMs + LOCK_MARGIN_MS).toISOString(),
     limit: CLAIM_BATCH,
     postgres: deps.postgres,
-  });
+  };
+  const claimed = await (deps.store?.claimDeliveries(claim) ?? claimDueDeliveries(deps.db, claim));
   if (claimed.length === 0) return 0;
   const runs = new Map<string, ClaimedDelivery[]>();
   for (const d of claimed) {
@@ -116,7 +125,7 @@ export async function deliverDueBatch(deps: DeliveryDeps): Promise<number> {
   }
   const outcomes = runList.flatMap((run, i) => run.map((d, k) => outcomeOf(deps, d, results?.[i]?.[k] ?? null)));
   try {
-    await recordOutcomes(deps.db, outcomes);
+    await (deps.store?.recordDeliveryOutcomes(outcomes) ?? recordOutcomes(deps.db, outcomes));
   } catch (err) {
     // The claims lapse and the deliveries are sent again: at least once, never lost.
     deps.log.warn({ err, deliveries: outcomes.length }, 'could not record webhook delivery outcomes');
