@@ -4,14 +4,18 @@ import type { WriteLockSide } from './sqlite-write-lock.js';
 /** A statement outside a transaction that may write (and so needs SQLite's write lock). */
 const WRITES = /^\s*(insert|update|delete|replace|with|create|drop|alter)\b/i;
 
+const BEGIN = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
 /**
  * SQLite with `BEGIN IMMEDIATE` transactions: a transaction takes the write lock when it starts, so
  * two connections (two processes on one file) wait on busy_timeout instead of failing with
  * SQLITE_BUSY when a read-then-write transaction tries to upgrade its lock.
  *
  * With `lock` (the check-in writer thread shares the file: sqlite-write-lock.ts) every transaction,
- * and every write outside one, first takes the lock's side for this connection, and gives it back
- * when the transaction ends.
+ * and every write outside one, first takes this connection's side of the lock, and gives it back
+ * when the transaction (or the write) ends.
  */
 export class ImmediateSqliteDialect extends SqliteDialect {
   constructor(
@@ -24,47 +28,40 @@ export class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
     const lock = this.lock;
+    if (!lock) {
+      driver.beginTransaction = async (connection: DatabaseConnection) => {
+        await connection.executeQuery(BEGIN);
+      };
+      return driver;
+    }
+    let inTransaction = false;
     driver.beginTransaction = async (connection: DatabaseConnection) => {
-      await lock?.acquire();
+      await lock.acquire();
       try {
-        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+        await connection.executeQuery(BEGIN);
       } catch (err) {
-        lock?.release();
+        lock.release();
         throw err;
       }
+      inTransaction = true;
     };
-    if (!lock) return driver;
     // A failed COMMIT leaves the transaction open (its caller rolls it back): the lock is kept until then.
     driver.commitTransaction = async (connection: DatabaseConnection) => {
-      await connection.executeQuery(CompiledQuery.raw('commit'));
+      await connection.executeQuery(COMMIT);
+      inTransaction = false;
       lock.release();
     };
     driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      inTransaction = false;
       try {
-        await connection.executeQuery(CompiledQuery.raw('rollback'));
+        await connection.executeQuery(ROLLBACK);
       } finally {
         lock.release();
       }
     };
-    // One connection, always the same: writes outside a transaction take the lock for themselves.
+    // SQLite has one connection here, always the same one: writes outside a transaction take the lock for themselves.
     const acquire = driver.acquireConnection.bind(driver);
     let wrapped: DatabaseConnection | undefined;
-    let inTransaction = false;
-    const begin = driver.beginTransaction;
-    const commit = driver.commitTransaction;
-    const rollback = driver.rollbackTransaction;
-    driver.beginTransaction = async (c, settings) => {
-      await begin.call(driver, c, settings);
-      inTransaction = true;
-    };
-    driver.commitTransaction = async (c) => {
-      await commit.call(driver, c);
-      inTransaction = false;
-    };
-    driver.rollbackTransaction = async (c) => {
-      inTransaction = false;
-      await rollback.call(driver, c);
-    };
     driver.acquireConnection = async () => {
       const connection = await acquire();
       wrapped ??= {
