@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { SqliteWriterSetup } from '../../db/kysely.js';
 import type { OutboxEventType, Subscribers } from '../webhooks/outbox.repository.js';
 import type { AttemptOutcome, ClaimedDelivery, claimDueDeliveries } from '../webhooks/webhooks.repository.js';
@@ -32,6 +32,8 @@ export class CheckinWriterThread {
   /** What the threads stopped before the current one committed. */
   private earlier = { transactions: 0, units: 0 };
   private worker: Worker | null = null;
+  /** The thread's answers come on a channel of their own, so that `drain` can take them early. */
+  private replies: MessagePort | null = null;
   private readonly pending = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; at: number }>();
   private nextId = 1;
   private outgoing: WriterRequest[] = [];
@@ -70,6 +72,7 @@ export class CheckinWriterThread {
 
   private send(op: WriterOp): Promise<unknown> | undefined {
     if (!this.worker) return undefined;
+    this.drain();
     const id = this.nextId++;
     if (this.outgoing.length === 0) setImmediate(this.flush);
     this.outgoing.push({ id, ...op });
@@ -106,6 +109,8 @@ export class CheckinWriterThread {
     const worker = this.worker;
     this.worker = null;
     await worker?.terminate();
+    this.replies?.close();
+    this.replies = null;
     this.failPending();
     this.setup.inUse = false;
   }
@@ -115,13 +120,28 @@ export class CheckinWriterThread {
     const here = import.meta.url;
     const typescript = here.endsWith('.ts');
     const entry = new URL(typescript ? './writer-thread.worker.ts' : './writer-thread.worker.js', here);
-    const data: WriterThreadData = { file: this.setup.file, lock: this.setup.lock.buffer, walAutocheckpoint: this.setup.walAutocheckpoint, entry: entry.href };
-    const worker = new Worker(typescript ? new URL('../../lib/ts-worker.mjs', here) : entry, { workerData: data });
+    const { port1: replies, port2 } = new MessageChannel();
+    const data: WriterThreadData = { file: this.setup.file, lock: this.setup.lock.buffer, walAutocheckpoint: this.setup.walAutocheckpoint, entry: entry.href, replies: port2 };
+    const worker = new Worker(typescript ? new URL('../../lib/ts-worker.mjs', here) : entry, { workerData: data, transferList: [port2] });
     worker.unref();
-    worker.on('message', (m: WriterReplies) => this.answer(m));
+    replies.on('message', (m: WriterReplies) => this.answer(m));
+    replies.unref();
+    this.replies = replies;
     worker.on('error', (err) => this.log(Object.assign(new Error(`The check-in writer thread failed: ${err.message}`), { cause: err })));
     worker.on('exit', () => this.exited(worker));
     this.worker = worker;
+  }
+
+  /**
+   * Takes the thread's answers that are already there, without waiting for their turn of the event
+   * loop. In a burst one turn handles hundreds of new requests, and a message waits behind all of
+   * them: the committed check-ins' replies and their live events to the teacher came a whole turn
+   * late. Each new check-in (send) first settles what the thread has committed meanwhile.
+   */
+  private drain(): void {
+    const port = this.replies;
+    if (!port) return;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) this.answer(m.message as WriterReplies);
   }
 
   private answer(m: WriterReplies): void {
@@ -141,6 +161,10 @@ export class CheckinWriterThread {
   private exited(worker: Worker): void {
     if (worker !== this.worker) return;
     this.worker = null;
+    // Answers the thread sent before it stopped still count.
+    this.drain();
+    this.replies?.close();
+    this.replies = null;
     this.earlier = { ...this.committed };
     // A thread stopped inside its transaction never gave the lock back; its connection is closed.
     this.setup.lock.releaseThread();
@@ -188,6 +212,8 @@ export interface WriterThreadData {
   walAutocheckpoint: number;
   /** The worker's module (ts-worker.mjs imports it under tsx). */
   entry: string;
+  /** Where the thread sends its answers. */
+  replies: MessagePort;
 }
 
 export type ClaimOptions = Parameters<typeof claimDueDeliveries>[1];

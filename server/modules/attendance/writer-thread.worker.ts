@@ -34,7 +34,7 @@ function reply(r: WriterReplies['replies'][number]): void {
 function flush(): void {
   const statements = count.n - counted;
   counted = count.n;
-  port.postMessage({ replies, statements, committed: { ...group.committed } } satisfies WriterReplies);
+  data.replies.postMessage({ replies, statements, committed: { ...group.committed } } satisfies WriterReplies);
   replies = [];
 }
 
