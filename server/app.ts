@@ -11,6 +11,7 @@ import type { Db, DbHandle } from './db/kysely.js';
 import { migrateToLatest, openDatabase, sqliteWriterSetup } from './db/kysely.js';
 import { registerGroupStats } from './db/commit-group.js';
 import { CheckinWriterThread } from './modules/attendance/writer-thread.js';
+import { publishChanges } from './modules/attendance/record-writer.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './errors.js';
 import { createLimiterFactory, type LimiterFactory } from './lib/limiter.js';
 import { version } from './lib/package-info.js';
@@ -137,7 +138,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('setupToken', null);
   // SQLite: self check-ins on a thread of their own (modules/attendance/writer-thread.ts), one per database.
   const writerSetup = handle.dialect === 'sqlite' && config.SQLITE_WRITER_THREAD === 'on' ? sqliteWriterSetup(handle.db) : undefined;
-  const checkinWriter = writerSetup && !writerSetup.inUse ? new CheckinWriterThread(writerSetup, (err) => app.log.error({ err }, 'check-in writer thread')) : null;
+  const checkinWriter =
+    writerSetup && !writerSetup.inUse
+      ? new CheckinWriterThread(writerSetup, { log: (err) => app.log.error({ err }, 'check-in writer thread'), lateCheckin: (result) => publishChanges(app, result.changes) })
+      : null;
   if (writerSetup && checkinWriter) writerSetup.inUse = true;
   if (checkinWriter) registerGroupStats(handle.db, () => checkinWriter.committed);
   app.decorate('checkinWriter', checkinWriter);

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteWriteLock } from '../server/db/sqlite-write-lock.js';
+import { sqliteWriterSetup } from '../server/db/kysely.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { startTestApp, type TestContext } from './support/test-app.js';
 
@@ -149,5 +150,42 @@ describe('check-ins on the writer thread [sqlite]', () => {
     const before = writer.committed.units;
     for (const r of await Promise.all(again.students.map((s) => checkIn(nextCode, s.token)))) expect(r.statusCode, r.body).toBe(201);
     expect(writer.committed.units - before).toBe(5);
+  });
+});
+
+describe('a check-in past its deadline on the writer thread [sqlite]', () => {
+  let ctx: TestContext & { close(): Promise<void> };
+  beforeAll(async () => {
+    // The thread's deadline: twice the statement timeout, at least 1 s.
+    ctx = await startTestApp('sqlite', { DB_STATEMENT_TIMEOUT_MS: '400' });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('is answered 503 while the server holds the write lock, then committed and still published; a retry is answered from it', async () => {
+    const room = await buildClassroom(ctx, 6);
+    const sessionId = await scheduleSession(ctx, room);
+    const { code } = await openWithCode(ctx, room, sessionId);
+    const published: string[] = [];
+    const stop = ctx.app.attendanceChanged.on((e) => published.push(...e.studentIds));
+    // The server takes SQLite's write lock (as its own transaction would, without holding its
+    // connection): the thread's next group waits for it.
+    const lock = sqliteWriterSetup(ctx.db)!.lock;
+    await lock.acquireLoop(1000);
+    const responses = await Promise.all(room.students.map((s) => ctx.request({ method: 'POST', url: '/api/checkin', token: s.token, payload: { code } })));
+    for (const r of responses) {
+      expect(r.statusCode, r.body).toBe(503);
+      expect(r.json().code).toBe('unavailable');
+    }
+    lock.releaseLoop();
+    await expect.poll(() => published.length, { timeout: 5000 }).toBe(6);
+    stop();
+    expect(published.sort()).toEqual(room.students.map((s) => s.id).sort());
+    const records = await ctx.db.selectFrom('attendance_records').select('student_id').where('session_id', '=', sessionId).execute();
+    expect(records).toHaveLength(6);
+    const retry = await ctx.request({ method: 'POST', url: '/api/checkin', token: room.students[0].token, payload: { code } });
+    expect(retry.statusCode, retry.body).toBe(200);
+    expect(retry.json().alreadyCheckedIn).toBe(true);
   });
 });

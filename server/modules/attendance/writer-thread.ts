@@ -21,9 +21,10 @@ import type { CheckinCommand, CommandResult } from './record-writer.js';
  * - A command is data (CheckinCommand, the student's admission an AdmitRule); errors come back as
  *   data (carried-error.ts) and are thrown again as they were. The check-ins of one turn of the
  *   event loop go in one message, and a group's answers come back in one.
- * - A check-in the thread took but did not answer within `deadlineMs`, or whose thread stopped, is
- *   answered 503 (`unavailable`, try again): it may or may not have been committed, and a retry is
- *   answered `alreadyCheckedIn` if it was. A stopped thread is started again; until it runs, the
+ * - A check-in the thread took but did not answer within twice the statement timeout (at least 1 s),
+ *   or whose thread stopped, is answered 503 (`unavailable`, try again): it may or may not have been
+ *   committed, and a retry is answered `alreadyCheckedIn` if it was. One committed after its
+ *   deadline is still published (`lateCheckin`). A stopped thread is started again; until it runs, the
  *   loop writes check-ins itself (`run` answers undefined).
  */
 export class CheckinWriterThread {
@@ -34,19 +35,31 @@ export class CheckinWriterThread {
   private worker: Worker | null = null;
   /** The thread's answers come on a channel of their own, so that `drain` can take them early. */
   private replies: MessagePort | null = null;
-  private readonly pending = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; at: number }>();
+  private readonly pending = new Map<number, { resolve(r: unknown): void; reject(e: Error): void; at: number; checkin: boolean }>();
   private nextId = 1;
   private outgoing: WriterRequest[] = [];
   private closing = false;
   private readonly sweeper: NodeJS.Timeout;
   private restartTimer: NodeJS.Timeout | null = null;
 
+  private readonly log: (err: Error) => void;
+  private readonly lateCheckin: (result: CommandResult) => void;
+  private readonly deadlineMs: number;
+  /** Check-ins answered 503 at their deadline whose answer may still come (see `settle`). */
+  private readonly expired = new Set<number>();
+
   constructor(
     private readonly setup: SqliteWriterSetup,
-    private readonly log: (err: Error) => void,
-    /** How long a check-in may wait for the thread's answer. */
-    private readonly deadlineMs = Math.max(5000, setup.statementMs * 2),
+    options: {
+      log: (err: Error) => void;
+      /** A check-in committed after its deadline had answered it 503: its changes are still published. */
+      lateCheckin: (result: CommandResult) => void;
+    },
   ) {
+    this.log = options.log;
+    this.lateCheckin = options.lateCheckin;
+    // How long a request may wait for the thread's answer.
+    this.deadlineMs = Math.max(1000, setup.statementMs * 2);
     this.start();
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.deadlineMs));
     this.sweeper.unref();
@@ -76,7 +89,7 @@ export class CheckinWriterThread {
     const id = this.nextId++;
     if (this.outgoing.length === 0) setImmediate(this.flush);
     this.outgoing.push({ id, ...op });
-    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, at: performance.now() }));
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, at: performance.now(), checkin: op.op === 'checkin' }));
   }
 
   /**
@@ -152,7 +165,10 @@ export class CheckinWriterThread {
 
   private settle(id: number, result: unknown, error: CarriedError | undefined): void {
     const p = this.pending.get(id);
-    if (!p) return;
+    if (!p) {
+      if (this.expired.delete(id) && !error) this.lateCheckin(result as CommandResult);
+      return;
+    }
     this.pending.delete(id);
     if (error) p.reject(reviveError(error));
     else p.resolve(result);
@@ -178,6 +194,7 @@ export class CheckinWriterThread {
   private failPending(): void {
     for (const p of this.pending.values()) p.reject(unanswered());
     this.pending.clear();
+    this.expired.clear();
   }
 
   private sweep(): void {
@@ -185,6 +202,7 @@ export class CheckinWriterThread {
     for (const [id, p] of this.pending) {
       if (p.at > oldest) break;
       this.pending.delete(id);
+      if (p.checkin) this.expired.add(id);
       p.reject(unanswered());
     }
   }
