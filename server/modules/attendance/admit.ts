@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.js';
 import { assertAccess } from '../../plugins/auth.plugin.js';
-import { reviveError, type CarriedError } from './carried-error.js';
+import { carryError, reviveError, type CarriedError } from './carried-error.js';
 import type { StudentInCourse } from './records.repository.js';
 
 /**
@@ -17,6 +17,11 @@ export type AdmitRule =
   | { who: 'caller'; refusal?: CarriedError }
   /** A scanned student number: `unknown_student` unless an active student has it, then `not_enrolled` naming it, then `refusal`. */
   | { who: 'scanned'; refusal?: CarriedError };
+
+/** The rule for `who`, with the policy's refusal (decideDeferred; undefined: none) as data. */
+export function admitRule(who: AdmitRule['who'], refusal: unknown): AdmitRule {
+  return { who, refusal: refusal === undefined ? undefined : carryError(refusal) };
+}
 
 /** The signed-in caller's own check-in: the course of the session is not theirs. */
 export const notEnrolled = () =>

@@ -868,7 +868,8 @@ export async function withRecordWriter<T>(app: FastifyInstance, work: (w: Record
  */
 export async function writeRecords(app: FastifyInstance, command: RecordCommand): Promise<CommandResult> {
   if (command.type !== 'checkin') return withRecordWriter(app, (w) => w.apply(command));
-  const onThread = app.checkinWriter?.run(command, await app.webhooks.current());
+  const writer = app.checkinWriter;
+  const onThread = writer?.running ? writer.run(command, await app.webhooks.current()) : undefined;
   if (!onThread) return withRecordWriter(app, (w) => w.apply(command), { grouped: true, concurrentKeys: checkinKeys(command) });
   const result = await onThread;
   publishChanges(app, result.changes);

@@ -10,8 +10,7 @@ import { newId } from '../../lib/ids.js';
 import { findRecord, studentInCourse, type StudentInCourse } from '../attendance/records.repository.js';
 import { toRecord } from '../attendance/records.service.js';
 import { writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
-import { notEnrolled } from '../attendance/admit.js';
-import { carryError } from '../attendance/carried-error.js';
+import { admitRule, notEnrolled } from '../attendance/admit.js';
 import type { CheckinAttendance } from '../../../common/report.schemas.js';
 import { checkinAttendance } from '../reports/checkin-attendance.js';
 import { decideCheckin, decideDeferred, type Location } from './checkin-policy.js';
@@ -197,7 +196,7 @@ async function checkInOne(app: FastifyInstance, input: CodeCheckinInput, session
     const result = await checkIn(app, session, {
       type: 'checkin',
       session,
-      student: { id: input.studentId, admit: { who: 'caller', refusal: refusal === undefined ? undefined : carryError(refusal) } },
+      student: { id: input.studentId, admit: admitRule('caller', refusal) },
       method,
       decision,
       browserId: input.browserId,

@@ -7,8 +7,7 @@ import { addDays, localDateOf, localToUtc } from '../../lib/timezone.js';
 import { toRecord } from '../attendance/records.service.js';
 import { noActiveSession } from '../attendance/roll-call.service.js';
 import { ReplayedScan, writeRecords, type CheckinCommand } from '../attendance/record-writer.js';
-import { notEnrolledIn, unknownStudent } from '../attendance/admit.js';
-import { carryError } from '../attendance/carried-error.js';
+import { admitRule, notEnrolledIn, unknownStudent } from '../attendance/admit.js';
 import type { CodeSession } from '../checkin/open-sessions.cache.js';
 import { decideCheckin, decideDeferred } from '../checkin/checkin-policy.js';
 import { boundSessions } from './devices.service.js';
@@ -107,7 +106,7 @@ async function scan(app: FastifyInstance, device: DeviceRow, input: ScanInput, n
       ...base,
       session,
       decision,
-      student: { studentNumber, admit: { who: 'scanned', refusal: refusal === undefined ? undefined : carryError(refusal) } },
+      student: { studentNumber, admit: admitRule('scanned', refusal) },
     };
   } else {
     const student = await activeStudentByNumber(app.db, studentNumber);
