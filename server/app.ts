@@ -142,7 +142,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     writerSetup && !writerSetup.inUse
       ? new CheckinWriterThread(writerSetup, { log: (err) => app.log.error({ err }, 'check-in writer thread'), lateCheckin: (result) => publishChanges(app, result.changes) })
       : null;
-  if (writerSetup && checkinWriter) writerSetup.inUse = true;
   if (checkinWriter) registerGroupStats(handle.db, () => checkinWriter.committed);
   app.decorate('checkinWriter', checkinWriter);
   app.addHook('onClose', async () => {

@@ -60,6 +60,7 @@ export class CheckinWriterThread {
     this.lateCheckin = options.lateCheckin;
     // How long a request may wait for the thread's answer.
     this.deadlineMs = Math.max(1000, setup.statementMs * 2);
+    setup.inUse = true;
     this.start();
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.deadlineMs));
     this.sweeper.unref();
@@ -99,9 +100,8 @@ export class CheckinWriterThread {
   private readonly flush = () => {
     const batch = this.outgoing;
     this.outgoing = [];
-    if (batch.length === 0) return;
-    if (this.worker) this.worker.postMessage(batch);
-    else for (const r of batch) this.settle(r.id, undefined, { message: 'The check-in writer thread stopped.', code: 'SQLITE_INTERRUPT' });
+    // Without a thread (it stopped since), `exited` has already answered these 503.
+    if (batch.length > 0) this.worker?.postMessage(batch);
   };
 
   /** A thread is running (or starting): check-ins go to it. */
