@@ -8,7 +8,7 @@
 // (commit-group.ts, mergedStatement) whose answers are what each would have read alone, and so are their writes.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CommitGroup } from '../server/db/commit-group.js';
+import { CommitGroup, commitWithNextStatement, NeedsOwnTransaction } from '../server/db/commit-group.js';
 import type { Database } from '../server/db/database.js';
 import { type Db, migrateToLatest, openDatabase, statementsSent } from '../server/db/kysely.js';
 import { checkinContext, type CheckinContextInput, insertCheckin } from '../server/modules/attendance/records.repository.js';
@@ -295,6 +295,106 @@ describe.runIf(inject('dialects').includes('postgres'))('group commit, concurren
     ]);
     const audits = await db.selectFrom('audit_events').select('id').where('session_id', '=', 'vs').orderBy('id').execute();
     expect(audits.map((a) => a.id)).toEqual(['va-v1', 'va-v2']);
+  });
+
+  describe('the COMMIT with the merged write', () => {
+    const now = new Date().toISOString();
+    const rows = (sessionId: string, studentId: string) => ({
+      record: recordRow(now, `cr-${studentId}`, sessionId, studentId),
+      audit: { id: `ca-${studentId}`, at: now, actor_id: studentId, action: 'record.checked_in', entity: 'record', entity_id: `cr-${studentId}`, session_id: sessionId, student_id: studentId, before: null, after: '{}', reason: null },
+      outbox: { events: [{ id: `ce-${studentId}`, type: 'record.checked_in', order_key: `${sessionId}:${studentId}`, record_id: `cr-${studentId}`, payload: '{}', created_at: now }], deliveries: [] },
+      scan: null,
+    });
+    const idleInTransaction = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`.execute(db)).rows[0].n;
+
+    beforeAll(async () => {
+      const students = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11'];
+      await db.insertInto('users').values(students.map((id) => ({ id, role: 'student' as const, username: id, name: id, active: 1, created_at: now, updated_at: now }))).execute();
+      await db.insertInto('courses').values({ id: 'cc', code: 'CC', name: 'Commit course', threshold_percent: 75, late_after_minutes: 10, created_at: now, updated_at: now }).execute();
+      await db.insertInto('sessions').values({ id: 'cs', course_id: 'cc', kind: 'lecture', starts_at: now, ends_at: now, state: 'open', policy: '{}', version: 1, created_at: now, updated_at: now }).execute();
+    });
+
+    /**
+     * Check-ins as the record writer makes them: a unit that says its write is its last (`last`) and
+     * finds that write wrote nothing (`needsMore`) asks for a transaction of its own.
+     */
+    function checkins(g: CommitGroup<Database>, units: { sessionId?: string; studentId: string; last: boolean; needsMore?: boolean }[]) {
+      const runs = units.map(() => 0);
+      const done = Promise.allSettled(
+        units.map((u, i) =>
+          g.run(
+            async (trx) => {
+              runs[i]++;
+              const armed = u.last && (await commitWithNextStatement(trx));
+              const written = await insertCheckin(trx, 'postgres', rows(u.sessionId ?? 'cs', u.studentId));
+              if (armed && !written.inserted && u.needsMore) throw new NeedsOwnTransaction();
+              return { armed, inserted: written.inserted };
+            },
+            { concurrentKeys: [`commit-${u.studentId}`] },
+          ),
+        ),
+      );
+      return { runs, done };
+    }
+
+    it('when every unit says its merged write is its last, the COMMIT goes with it: one round trip less, and committed', async () => {
+      const plain = group();
+      const before = statementsSent(db);
+      await checkins(plain, [{ studentId: 'c1', last: false }, { studentId: 'c2', last: false }, { studentId: 'c3', last: false }]).done;
+      const withCommit = group();
+      const middle = statementsSent(db);
+      const { runs, done } = checkins(withCommit, [{ studentId: 'c4', last: true }, { studentId: 'c5', last: true }, { studentId: 'c6', last: true }]);
+      const results = await done;
+      expect(middle - before - (statementsSent(db) - middle)).toBe(1);
+      expect(results.map((r) => r.status === 'fulfilled' && r.value)).toEqual([0, 1, 2].map(() => ({ armed: true, inserted: true })));
+      expect(runs).toEqual([1, 1, 1]);
+      expect(withCommit.committed).toEqual({ transactions: 1, units: 3 });
+      expect(await idleInTransaction()).toBe(0);
+      const stored = await db.selectFrom('attendance_records').select('id').where('id', 'in', ['cr-c4', 'cr-c5', 'cr-c6']).execute();
+      expect(stored).toHaveLength(3);
+    });
+
+    it('a unit that does not say so: the pass commits on its own, as before', async () => {
+      const g = group();
+      const before = statementsSent(db);
+      const { done } = checkins(g, [{ studentId: 'c7', last: true }, { studentId: 'c8', last: false }]);
+      await done;
+      const g2 = group();
+      const middle = statementsSent(db);
+      await checkins(g2, [{ studentId: 'c9', last: false }, { studentId: 'c10', last: false }]).done;
+      expect(middle - before).toBe(statementsSent(db) - middle);
+      expect(await idleInTransaction()).toBe(0);
+    });
+
+    it('a unit whose write, committed with the others, wrote nothing and that needs more runs again alone; the others stay committed', async () => {
+      // c1 has its record from the first test.
+      const g = group();
+      const { runs, done } = checkins(g, [{ studentId: 'c11', last: true }, { studentId: 'c1', last: true, needsMore: true }]);
+      const results = await done;
+      expect(results.map((r) => r.status === 'fulfilled' && r.value)).toEqual([
+        { armed: true, inserted: true },
+        // Run again in a transaction of its own, where its write takes no COMMIT along.
+        { armed: false, inserted: false },
+      ]);
+      expect(runs).toEqual([1, 2]);
+      expect(g.committed).toEqual({ transactions: 2, units: 3 });
+      expect(await db.selectFrom('attendance_records').select('id').where('id', '=', 'cr-c11').executeTakeFirst()).toBeDefined();
+      expect(await idleInTransaction()).toBe(0);
+    });
+
+    it('the merged write failing with the COMMIT behind it keeps nothing; the group runs again one by one and only the failing unit fails', async () => {
+      const g = group();
+      await db.insertInto('users').values(['cf1', 'cf2'].map((id) => ({ id, role: 'student' as const, username: id, name: id, active: 1, created_at: now, updated_at: now }))).execute();
+      // No such session: its record's foreign key fails the whole merged statement.
+      const { runs, done } = checkins(g, [{ studentId: 'cf1', last: true }, { sessionId: 'no-such-session', studentId: 'cf2', last: true }]);
+      const results = await done;
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+      expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/foreign key/);
+      expect(runs).toEqual([2, 2]);
+      expect(await db.selectFrom('attendance_records').select('id').where('id', 'in', ['cr-cf1', 'cr-cf2']).execute()).toEqual([{ id: 'cr-cf1' }]);
+      expect(await idleInTransaction()).toBe(0);
+    });
   });
 
   it('a statement failing (a duplicate key aborts the transaction) fails only its unit; the connection is left idle and serves what comes next', async () => {

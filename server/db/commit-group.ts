@@ -54,8 +54,20 @@ const mayCommitEarly = new WeakSet<object>();
  * The caller must make that statement its last one that writes, and must not throw after it
  * succeeded, except NeedsOwnTransaction when the statement wrote nothing. If the statement fails,
  * nothing was committed and the unit fails (or is retried after a deadlock) as before.
+ *
+ * In a concurrent pass every unit may answer true; the pass's COMMIT then goes with the units'
+ * writes if all of them did and the writes are one merged statement (mergedStatement), and
+ * otherwise the pass commits as usual — where a unit's NeedsOwnTransaction fails the pass, which
+ * runs again one unit after another (its work twice, as after any failure in the pass).
  */
 export async function commitWithNextStatement(trx: Transaction<any>): Promise<boolean> {
+  const pass = concurrentPasses.get(trx);
+  if (pass) {
+    // The concurrent pass: the COMMIT goes with the units' merged write when every unit said so (ConcurrentPass).
+    if (!pass.mayCommitEarly) return false;
+    pass.ready++;
+    return true;
+  }
   if (!mayCommitEarly.delete(trx)) return false;
   await trx.executeQuery(COMMIT_NEXT);
   return true;
@@ -92,8 +104,9 @@ export interface CommitGroupOptions {
   /**
    * PostgreSQL: a group whose units all allow it (RunOptions.concurrentKeys, no key twice) first runs
    * its units at the same time on the transaction's connection in pipeline mode: every unit's first
-   * statement goes in one write, then every unit's next, and so on — about three round trips for
-   * the group (the reads with the BEGIN, the writes, the COMMIT) instead of two per unit. No
+   * statement goes in one write, then every unit's next, and so on — about two round trips for
+   * the group (the reads with the BEGIN, the writes with the COMMIT: ConcurrentPass) instead of two
+   * per unit. No
    * savepoints: if any unit fails, the transaction is rolled back and the group runs again one unit
    * after another, each in its own savepoint, so the others still commit and only the failing one
    * gets its error (its work then runs twice, as in the optimistic pass).
@@ -327,8 +340,10 @@ export class CommitGroup<DB> {
       return;
     }
     let results: PromiseSettledResult<unknown>[];
+    // A unit run again for a transaction of its own (NeedsOwnTransaction) must not commit with its write again.
+    const pass: ConcurrentPass = { size: group.length, ready: 0, mayCommitEarly: !group.some((p) => p.own), committed: false };
     try {
-      const shared = await sharedTransaction(trx);
+      const shared = await sharedTransaction(trx, pass);
       await trx.executeQuery(PIPELINE_ON_QUERY);
       try {
         results = await Promise.allSettled(group.map((p) => p.work(shared)));
@@ -338,6 +353,20 @@ export class CommitGroup<DB> {
     } catch (err) {
       await trx.rollback().execute().catch(() => undefined);
       for (const p of group) p.reject(err);
+      return;
+    }
+    if (pass.committed) {
+      // The COMMIT went with the units' merged write: everything the pass wrote is kept (the commit
+      // below sends nothing). A unit whose write wrote nothing and that needs more statements runs
+      // again in a transaction of its own; by commitWithNextStatement's contract nothing else can
+      // fail after that write.
+      await trx.commit().execute();
+      this.committed.transactions++;
+      this.committed.units += group.length;
+      this.settle(
+        group,
+        results.map((r): Outcome => (r.status === 'fulfilled' ? { ok: true, value: r.value } : r.reason instanceof NeedsOwnTransaction ? { retry: true, own: true } : { ok: false, err: r.reason })),
+      );
       return;
     }
     if (results.some((r) => r.status === 'rejected')) {
@@ -395,7 +424,7 @@ function keysApart(group: readonly { keys?: readonly string[] }[]): boolean {
  * row. The connection's driver is only the transaction's: beginning, committing and rolling back
  * stay with `trx`; a Transaction has no use for the driver, dialect or config it is built with.
  */
-async function sharedTransaction<DB>(trx: Transaction<DB>): Promise<Transaction<DB>> {
+async function sharedTransaction<DB>(trx: Transaction<DB>, pass: ConcurrentPass): Promise<Transaction<DB>> {
   const executor = trx.getExecutor();
   const connection = await executor.provideConnection(async (c: DatabaseConnection) => c);
   const props = {
@@ -405,11 +434,27 @@ async function sharedTransaction<DB>(trx: Transaction<DB>): Promise<Transaction<
     executor: executor.withConnectionProvider({ provideConnection: (consume) => consume(connection) }),
   } as unknown as KyselyProps;
   const shared = new Transaction<DB>(props);
-  concurrentPasses.add(shared);
+  concurrentPasses.set(shared, pass);
   return shared;
 }
 
-const concurrentPasses = new WeakSet<object>();
+/**
+ * A concurrent pass under way. Its COMMIT goes with the units' last write, saving the pass a round
+ * trip (the COMMIT's own, with PostgreSQL's WAL flush behind it), when every unit said that write is
+ * its last (`ready`, commitWithNextStatement) and the writes are one merged statement — the code
+ * check-ins of a burst.
+ */
+interface ConcurrentPass {
+  size: number;
+  /** Units whose next statement is their last write. */
+  ready: number;
+  /** No unit of the pass is being run again for a transaction of its own. */
+  mayCommitEarly: boolean;
+  /** The COMMIT went with a merged write, which succeeded: the transaction is over. */
+  committed: boolean;
+}
+
+const concurrentPasses = new WeakMap<object, ConcurrentPass>();
 
 /**
  * A statement that the units of a concurrent pass may give together: `one` runs it for one unit,
@@ -428,9 +473,16 @@ export function mergedStatement<P, R>(
   const gathering = new WeakMap<object, Waiting[]>();
   const send = (db: Kysely<any>, waiting: Waiting[]) => {
     gathering.delete(db);
-    const settled = waiting.length === 1 ? one(db, waiting[0].parameters).then((r) => [r]) : many(db, waiting.map((w) => w.parameters));
+    const pass = concurrentPasses.get(db);
+    // Every unit of the pass is here, with its last write: the pass's COMMIT goes with the statement.
+    const withCommit = pass !== undefined && !pass.committed && waiting.length === pass.size && pass.ready === pass.size;
+    const run = () => (waiting.length === 1 ? one(db, waiting[0].parameters).then((r) => [r]) : many(db, waiting.map((w) => w.parameters)));
+    const settled = withCommit ? db.executeQuery(COMMIT_NEXT).then(run) : run();
     settled.then(
-      (results) => waiting.forEach((w, i) => w.resolve(results[i])),
+      (results) => {
+        if (withCommit) pass.committed = true;
+        waiting.forEach((w, i) => w.resolve(results[i]));
+      },
       (err: unknown) => {
         for (const w of waiting) w.reject(err);
       },

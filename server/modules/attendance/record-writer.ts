@@ -368,8 +368,9 @@ export class RecordWriter {
       absence_id: null,
     };
     const created = this.describe({ kind: 'created', action: 'record.checked_in', row, before: null, student: c.student, courseId: c.session.courseId, courseCode: c.session.courseCode, actorId: c.actorId, reason: c.reason ?? null, checkin: true });
-    // A check-in alone in its transaction on PostgreSQL sends its COMMIT with the write (one round
-    // trip less) when nothing can follow the write: no scan to log or refuse as a replay, no
+    // A check-in alone in its transaction on PostgreSQL (or the last of its group, or with the rest
+    // of a concurrent pass in one merged write) sends the COMMIT with the write (one round trip
+    // less) when nothing can follow the write: no scan to log or refuse as a replay, no
     // enrolment, no other record of the browser to flag. A record already there is then answered
     // as it was read; one to read again locked or to reopen runs again in a transaction of its own.
     const finishWithWrite = !scan && !c.enroll && others.length === 0 && (await commitWithNextStatement(trx));
