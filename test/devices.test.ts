@@ -172,6 +172,20 @@ describeEachDialect(
       expect(audit.at(-1)).toMatchObject({ action: 'record.checked_in', actorId: null, reason: expect.stringContaining(device.id) });
     });
 
+    it("a scan_id delivered for one student and sent again for another is that scan's replay: the other student gets no record", async () => {
+      const { room, apiKey, sessionId } = await boundRoom(ctx(), adminToken, 2);
+      const [a, b] = room.students;
+      const first = await scan(ctx(), apiKey, { student_id: a.studentNumber, scan_id: 'reused-1' });
+      expect(first.statusCode).toBe(201);
+      const reused = await scan(ctx(), apiKey, { student_id: b.studentNumber, scan_id: 'reused-1' });
+      expect(reused.statusCode, reused.body).toBe(200);
+      expect(reused.json()).toMatchObject({ duplicate: true, record: { id: first.json().record.id, studentId: a.id } });
+      const records = await ctx().db.selectFrom('attendance_records').select('student_id').where('session_id', '=', sessionId).execute();
+      expect(records.map((r) => r.student_id)).toEqual([a.id]);
+      const audit = await ctx().db.selectFrom('audit_events').select('id').where('session_id', '=', sessionId).where('student_id', '=', b.id).execute();
+      expect(audit).toHaveLength(0);
+    });
+
     it('a replayed scan does not bring back a record an admin deleted; a new scan records again', async () => {
       const { room, apiKey, sessionId } = await boundRoom(ctx(), adminToken, 1);
       const s = room.students[0];

@@ -350,6 +350,8 @@ export class RecordWriter {
       if (!context.existing.scanLogged) throw new ReplayedScan();
       return toRecord(context.existing.record);
     }
+    // A new student's scan whose scan_id was delivered before (PostgreSQL reads it): a replay, before anything is written.
+    if (scan && !context.existing && context.scanDelivered) throw new ReplayedScan();
     if (c.enroll) await this.enrollByLink(c);
     const row: RecordRow = {
       id: newId(),
@@ -370,10 +372,11 @@ export class RecordWriter {
     const created = this.describe({ kind: 'created', action: 'record.checked_in', row, before: null, student: c.student, courseId: c.session.courseId, courseCode: c.session.courseCode, actorId: c.actorId, reason: c.reason ?? null, checkin: true });
     // A check-in alone in its transaction on PostgreSQL (or the last of its group, or with the rest
     // of a concurrent pass in one merged write) sends the COMMIT with the write (one round trip
-    // less) when nothing can follow the write: no scan to log or refuse as a replay, no
-    // enrolment, no other record of the browser to flag. A record already there is then answered
-    // as it was read; one to read again locked or to reopen runs again in a transaction of its own.
-    const finishWithWrite = !scan && !c.enroll && others.length === 0 && (await commitWithNextStatement(trx));
+    // less) when nothing can follow the write: no enrolment, no other record of the browser to
+    // flag, and for a scan no record found by the read (one to reopen or log against). A record
+    // already there is then answered as it was read; one to read again locked or to reopen, or a
+    // scan not logged against it, runs again in a transaction of its own.
+    const finishWithWrite = !c.enroll && others.length === 0 && (!scan || !context.existing) && (await commitWithNextStatement(trx));
     // The record, its audit event and outbox rows (and the scan log row): one statement on PostgreSQL.
     const outbox = outboxRows([created.event], this.subscribers);
     const written = await insertCheckin(trx, this.dialect, {
@@ -418,7 +421,13 @@ export class RecordWriter {
     }
     // The statement logs the scan when it had a record to point to; otherwise (read again above) it is logged here.
     if (scan && scanLogged === null) scanLogged = await insertScanIfAbsent(trx, { ...scan, record_id: result.id });
-    if (scan && !scanLogged) throw new ReplayedScan();
+    if (scan && !scanLogged) {
+      if (!finishWithWrite) throw new ReplayedScan();
+      // Committed with the write. A record it found there (nothing written): read again in a
+      // transaction of its own, where the scan is a replay. A record it inserted stays and is
+      // answered: its scan_id, free when the read ran, was logged by another scan at that instant.
+      if (!written.inserted) throw new NeedsOwnTransaction();
+    }
     // Flag the other records checked in from this browser only when this call made a check-in.
     if (this.changes.some((ch) => ch.record?.id === result.id && ch.action === 'record.checked_in')) await this.flagSharedDevice(others, c, now);
     const record = toRecord(result);

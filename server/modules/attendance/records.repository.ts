@@ -449,6 +449,8 @@ type ContextRow = {
   e_logged: number;
   /** A scan's device exists and is not revoked. */
   d_active: number;
+  /** A scan's scan_id was logged before, against any record. */
+  d_delivered: number;
 } & { [K in keyof RecordRow]: RecordRow[K] | null };
 
 /**
@@ -463,7 +465,8 @@ type ContextRow = {
  *   record if they have one and, when they do, the session is open, they are enrolled, the device
  *   is not revoked and the record is not the close's automatic absence, the scan logged against it
  *   under its (device_id, scan_id) key — so a repeated scan needs nothing more. A replayed scan_id
- *   logs nothing (`e_logged` 0).
+ *   logs nothing (`e_logged` 0). And whether its scan_id was logged before, against any record
+ *   (`d_delivered`), so that a new student's scan of a delivered scan_id is a replay before it writes.
  * One row per same-browser record, or one row. Written so that its generic plan (a prepared
  * statement) looks every row up by an index: the student by number first, then their role; the
  * record by session and student. The same-browser records are found by the browser
@@ -503,8 +506,9 @@ sc as (
     : '';
   // Merged (logScan false): instead of whether the scan was logged, the record to log it against (`e_log_record`).
   const scanColumns = scan
-    ? `(select row_to_json(er.*) from er) as e_record, ${logScan ? '(select count(*) from sc)::int as e_logged' : '(select id from lr) as e_log_record'}, (select count(*) from d)::int as d_active`
-    : 'null as e_record, 0 as e_logged, 0 as d_active';
+    ? `(select row_to_json(er.*) from er) as e_record, ${logScan ? '(select count(*) from sc)::int as e_logged' : '(select id from lr) as e_log_record'}, (select count(*) from d)::int as d_active,
+  (select count(*) from device_scans ds where $9::text is not null and ds.device_id = $9 and ds.scan_id = $10)::int as d_delivered`
+    : 'null as e_record, 0 as e_logged, 0 as d_active, 0 as d_delivered';
   return (
     `with s as (select id, state from sessions where id = $1 for share),
 u as (
@@ -625,6 +629,8 @@ export interface CheckinContext {
    * is an automatic absence, or the scan_id was delivered before).
    */
   existing?: { record: RecordRow; scanLogged: boolean };
+  /** PostgreSQL, a device scan: its scan_id was logged before (against any record) when the read began. */
+  scanDelivered?: boolean;
 }
 
 /**
@@ -662,7 +668,10 @@ export async function checkinContext(db: Db, dialect: 'sqlite' | 'postgres', inp
       ctx.attendance = attendanceOf({ present: first?.a_present ?? 0, late: first?.a_late ?? 0, absent: first?.a_absent ?? 0, excused: first?.a_excused ?? 0 });
     }
     if (first?.e_record) ctx.existing = { record: first.e_record, scanLogged: first.e_logged === 1 };
-    if (scan) ctx.deviceActive = first?.d_active === 1;
+    if (scan) {
+      ctx.deviceActive = first?.d_active === 1;
+      ctx.scanDelivered = first?.d_delivered === 1;
+    }
     return ctx;
   }
   const { rows } = await writeContextQuerySqlite(db, sessionId, browserId, studentId ?? '');
