@@ -6,7 +6,7 @@ import { newId } from '../server/lib/ids.js';
 import { checkinContextSql } from '../server/modules/attendance/records.repository.js';
 import { codeSessionRowsQuery } from '../server/modules/checkin/open-sessions.repository.js';
 import { statusCountsByStudentQuery } from '../server/modules/reports/reports.repository.js';
-import { listDeliveriesQuery } from '../server/modules/webhooks/webhooks.repository.js';
+import { claimQuery, listDeliveriesQuery } from '../server/modules/webhooks/webhooks.repository.js';
 import { buildClassroom, openWithCode, scheduleSession } from './support/classroom.js';
 import { userWithToken } from './support/factories.js';
 import { filteringNodes, postgresGenericPlan, postgresIndexPlan, sqlitePlan, sqlLiterals } from './support/query-plans.js';
@@ -102,6 +102,20 @@ describeEachDialect('a school with a history', (ctx) => {
         expect(details).toContainEqual(expect.stringContaining(index));
         expect(details.join('\n')).not.toContain('TEMP B-TREE');
       }
+    }
+
+    // The delivery job's claim reads the pending deliveries by (state, next attempt), never the whole
+    // table (no other index of the queue is needed: migration 0017 dropped the one it once read).
+    const now = new Date().toISOString();
+    const claim = claimQuery({ now, lockedUntil: now, limit: 200, postgres: ctx().dialect === 'postgres' }).compile(ctx().db);
+    if (ctx().dialect === 'postgres') {
+      const plan = (await postgresIndexPlan(ctx(), claim)).filter((n) => n['Relation Name'] === 'webhook_deliveries');
+      expect(plan.filter((n) => n['Index Name'] === 'webhook_deliveries_due_idx').length).toBeGreaterThanOrEqual(2);
+      expect(plan.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    } else {
+      const details = await sqlitePlan(ctx(), claim);
+      expect(details.filter((d) => d.includes('webhook_deliveries_due_idx (state=?'))).toHaveLength(2);
+      expect(details.join('\n')).not.toMatch(/SCAN (webhook_deliveries|d)\b/);
     }
   });
 });

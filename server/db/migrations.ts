@@ -15,6 +15,7 @@ import * as m0013 from './migrations/0013_records_browser_index.js';
 import * as m0014 from './migrations/0014_sessions_course_state_index.js';
 import * as m0015 from './migrations/0015_sessions_closed_index.js';
 import * as m0016 from './migrations/0016_webhook_deliveries_list_index.js';
+import * as m0017 from './migrations/0017_drop_webhook_deliveries_order_index.js';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder) so the same list works
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0014_sessions_course_state_index': m0014,
   '0015_sessions_closed_index': m0015,
   '0016_webhook_deliveries_list_index': m0016,
+  '0017_drop_webhook_deliveries_order_index': m0017,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { SqliteWriterSetup } from '../../db/kysely.js';
 import type { OutboxEventType, Subscribers } from '../webhooks/outbox.repository.js';
-import type { AttemptOutcome, ClaimedDelivery, claimDueDeliveries } from '../webhooks/webhooks.repository.js';
+import type { AttemptOutcome, ClaimedDelivery, ClaimOptions } from '../webhooks/webhooks.repository.js';
 import { reviveError, type CarriedError } from './carried-error.js';
 import type { CheckinCommand, CommandResult } from './record-writer.js';
 
@@ -233,8 +233,6 @@ export interface WriterThreadData {
   /** Where the thread sends its answers. */
   replies: MessagePort;
 }
-
-export type ClaimOptions = Parameters<typeof claimDueDeliveries>[1];
 
 /** What the thread does: a check-in command, or a webhook delivery claim or outcomes. */
 export type WriterOp =

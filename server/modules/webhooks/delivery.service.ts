@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { signWebhook } from './webhook-signing.js';
 import type { OutgoingWebhook, SendResult, WebhookSender } from './webhook-sender.js';
-import { claimDueDeliveries, pruneDeliveredEvents, recordOutcomes, type AttemptOutcome, type ClaimedDelivery } from './webhooks.repository.js';
+import { claimDueDeliveries, pruneDeliveredEvents, recordOutcomes, type AttemptOutcome, type ClaimedDelivery, type ClaimOptions } from './webhooks.repository.js';
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
 
@@ -24,7 +24,7 @@ export interface DeliveryDeps {
    * modules/attendance/writer-thread.ts); each answers undefined when it cannot take them now.
    */
   store?: {
-    claimDeliveries(o: Parameters<typeof claimDueDeliveries>[1]): Promise<ClaimedDelivery[]> | undefined;
+    claimDeliveries(o: ClaimOptions): Promise<ClaimedDelivery[]> | undefined;
     recordDeliveryOutcomes(outcomes: readonly AttemptOutcome[]): Promise<void> | undefined;
   } | null;
 }

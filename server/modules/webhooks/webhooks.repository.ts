@@ -108,14 +108,36 @@ export interface ClaimedDelivery {
  * deliveries of a queue at once (`runs`): earlier ones sort first, so a run is always complete from
  * its head. The caller sends a run in order and stops at the first failure.
  */
-export async function claimDueDeliveries(db: Db, o: { now: string; lockedUntil: string; limit: number; postgres: boolean }): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries(db: Db, o: ClaimOptions): Promise<ClaimedDelivery[]> {
+  const claimed = await claimQuery(o).execute(db);
+  const ids = claimed.rows.map((r) => r.id);
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+    .innerJoin('outbox_events as e', 'e.id', 'd.event_id')
+    .select(['d.id', 'd.webhook_id', 'd.event_id', 'd.order_key', 'd.attempts', 'w.url', 'w.secret', 'e.type', 'e.payload', 'e.created_at as event_created_at'])
+    .where('d.id', 'in', ids)
+    .orderBy('d.event_id')
+    .execute();
+}
+
+export interface ClaimOptions {
+  now: string;
+  lockedUntil: string;
+  limit: number;
+  postgres: boolean;
+}
+
+/** claimDueDeliveries' claiming statement (exported for the test that examines its plan). */
+export function claimQuery(o: ClaimOptions) {
   // Per queue, the first event that blocks the rest: on PostgreSQL any pending one (so only heads are
   // claimable), on SQLite a pending one not due yet or claimed. Found once per queue with one grouped
   // scan — checking each candidate against every earlier delivery of its queue made a claim cost
   // O(pending²): 300 ms with 6,000 pending (npm run bench, checkin-throughput-webhook).
   const blocking = o.postgres ? sql`state = 'pending'` : sql`state = 'pending' and (next_attempt_at > ${o.now} or locked_until >= ${o.now})`;
   const lock = o.postgres ? sql`for update of d skip locked` : sql``;
-  const claimed = await sql<{ id: string }>`
+  return sql<{ id: string }>`
     with blocked as (
       select webhook_id, order_key, min(event_id) as first_event from webhook_deliveries
       where ${blocking}
@@ -132,17 +154,7 @@ export async function claimDueDeliveries(db: Db, o: { now: string; lockedUntil: 
       limit ${o.limit}
       ${lock}
     )
-    returning id`.execute(db);
-  const ids = claimed.rows.map((r) => r.id);
-  if (ids.length === 0) return [];
-  return db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-    .innerJoin('outbox_events as e', 'e.id', 'd.event_id')
-    .select(['d.id', 'd.webhook_id', 'd.event_id', 'd.order_key', 'd.attempts', 'w.url', 'w.secret', 'e.type', 'e.payload', 'e.created_at as event_created_at'])
-    .where('d.id', 'in', ids)
-    .orderBy('d.event_id')
-    .execute();
+    returning id`;
 }
 
 /** The outcome of one attempt, as the job records it. */
