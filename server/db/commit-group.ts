@@ -106,8 +106,7 @@ export interface CommitGroupOptions {
    * its units at the same time on the transaction's connection in pipeline mode: every unit's first
    * statement goes in one write, then every unit's next, and so on — about two round trips for
    * the group (the reads with the BEGIN, the writes with the COMMIT: ConcurrentPass) instead of two
-   * per unit. No
-   * savepoints: if any unit fails, the transaction is rolled back and the group runs again one unit
+   * per unit. No savepoints: if any unit fails, the transaction is rolled back and the group runs again one unit
    * after another, each in its own savepoint, so the others still commit and only the failing one
    * gets its error (its work then runs twice, as in the optimistic pass).
    */
