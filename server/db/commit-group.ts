@@ -64,7 +64,7 @@ export async function commitWithNextStatement(trx: Transaction<any>): Promise<bo
   const pass = concurrentPasses.get(trx);
   if (pass) {
     // The concurrent pass: the COMMIT goes with the units' merged write when every unit said so (ConcurrentPass).
-    if (!pass.mayCommitEarly) return false;
+    if (!pass.earlyCommitAllowed) return false;
     pass.ready++;
     return true;
   }
@@ -340,7 +340,7 @@ export class CommitGroup<DB> {
     }
     let results: PromiseSettledResult<unknown>[];
     // A unit run again for a transaction of its own (NeedsOwnTransaction) must not commit with its write again.
-    const pass: ConcurrentPass = { size: group.length, ready: 0, mayCommitEarly: !group.some((p) => p.own), committed: false };
+    const pass: ConcurrentPass = { size: group.length, ready: 0, earlyCommitAllowed: !group.some((p) => p.own), committed: false };
     try {
       const shared = await sharedTransaction(trx, pass);
       await trx.executeQuery(PIPELINE_ON_QUERY);
@@ -354,27 +354,16 @@ export class CommitGroup<DB> {
       for (const p of group) p.reject(err);
       return;
     }
-    if (pass.committed) {
-      // The COMMIT went with the units' merged write: everything the pass wrote is kept (the commit
-      // below sends nothing). A unit whose write wrote nothing and that needs more statements runs
-      // again in a transaction of its own; by commitWithNextStatement's contract nothing else can
-      // fail after that write.
-      await trx.commit().execute();
-      this.committed.transactions++;
-      this.committed.units += group.length;
-      this.settle(
-        group,
-        results.map((r): Outcome => (r.status === 'fulfilled' ? { ok: true, value: r.value } : r.reason instanceof NeedsOwnTransaction ? { retry: true, own: true } : { ok: false, err: r.reason })),
-      );
-      return;
-    }
-    if (results.some((r) => r.status === 'rejected')) {
+    // With the COMMIT sent with the units' merged write (pass.committed) everything the pass wrote is
+    // kept, whatever a unit did after it.
+    if (!pass.committed && results.some((r) => r.status === 'rejected')) {
       // Which unit failed, and whether it wrote anything first, is not known here: none of the group
       // is kept, and it runs again one unit after another (each unit's error, deadlock retries).
       await trx.rollback().execute().catch(() => undefined);
       return this.commit(group, 'guarded');
     }
     try {
+      // After a COMMIT sent with the merged write this sends nothing.
       await trx.commit().execute();
     } catch (err) {
       await trx.rollback().execute().catch(() => undefined);
@@ -383,9 +372,12 @@ export class CommitGroup<DB> {
     }
     this.committed.transactions++;
     this.committed.units += group.length;
+    // Only after a COMMIT sent with the merged write can a unit have failed here: one whose write
+    // wrote nothing and that needs more statements runs again in a transaction of its own (by
+    // commitWithNextStatement's contract nothing else can fail after that write).
     this.settle(
       group,
-      results.map((r) => ({ ok: true, value: (r as PromiseFulfilledResult<unknown>).value })),
+      results.map((r): Outcome => (r.status === 'fulfilled' ? { ok: true, value: r.value } : r.reason instanceof NeedsOwnTransaction ? { retry: true, own: true } : { ok: false, err: r.reason })),
     );
   }
 
@@ -448,7 +440,7 @@ interface ConcurrentPass {
   /** Units whose next statement is their last write. */
   ready: number;
   /** No unit of the pass is being run again for a transaction of its own. */
-  mayCommitEarly: boolean;
+  earlyCommitAllowed: boolean;
   /** The COMMIT went with a merged write, which succeeded: the transaction is over. */
   committed: boolean;
 }
