@@ -64,7 +64,7 @@ if (webStale) mkdirSync(webOut, { recursive: true });
 
 // Node flags of every server process (`npm run bench` runs its servers with them too): a young
 // generation of up to 64 MB per semi-space instead of 16 means fewer scavenges, and fewer objects of
-// requests still in flight promoted to the old generation (docs/performance.md).
+// requests still in flight promoted to the old generation (docs/performance-history.md).
 const serverFlags = JSON.parse(readFileSync(path.join(root, 'scripts/server-node-flags.json'), 'utf8'));
 const server = spawn(process.execPath, [...serverFlags, '--enable-source-maps', '--import', 'tsx', path.join(root, 'server/main.ts')], {
   cwd: root,

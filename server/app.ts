@@ -153,7 +153,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Security headers on every response, by helmet itself, built once. @fastify/helmet builds helmet's
   // middleware again for every request (its per-route options, which Rollbook does not use): about
   // 12–17 µs of a request's CPU, and V8 compiling the new middlewares again and again
-  // (docs/performance.md, "Security headers built once").
+  // (docs/performance-history.md, "Security headers built once").
   const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {

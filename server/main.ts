@@ -15,7 +15,7 @@ async function main() {
   }
   const app = await buildApp(config);
   // A lecture hall of phones connects at once: Node's default accept backlog (511) overflows and the
-  // kernel drops connections that then retry a second later (docs/performance.md, lecture-burst).
+  // kernel drops connections that then retry a second later (docs/performance-history.md, "The first pass").
   await app.listen({ port: config.PORT, host: config.HOST, backlog: 2048 });
 
   const local = `http://localhost:${config.PORT}`;

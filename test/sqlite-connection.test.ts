@@ -1,7 +1,7 @@
 // The server's SQLite connection (server/db/kysely.ts openDatabase): the journal of a savepoint —
 // the commit group gives every check-in of a group one — stays in memory. SQLite spills it to a
 // temporary file past 64 KiB otherwise, and writing pages there was about a sixth of a check-in's
-// server CPU in `npm run bench` (docs/performance.md).
+// server CPU in `npm run bench` (docs/performance-history.md).
 import { readdirSync, readlinkSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

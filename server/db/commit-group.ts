@@ -98,7 +98,7 @@ export interface CommitGroupOptions {
    * group (a closed session, a student not enrolled) are rare, and such a group pays its units
    * twice. On for SQLite (`checkin-throughput`: server CPU per check-in 0.37, 0.35, 0.38 ms against
    * 0.40, 0.46, 0.38 in three pairs). Off for PostgreSQL, where its savepoints go with the units'
-   * statements and four pairs of `checkin-throughput-pg` showed no difference (docs/performance.md).
+   * statements and four pairs of `checkin-throughput-pg` showed no difference (docs/performance-history.md).
    */
   optimistic?: boolean;
   /**
@@ -126,7 +126,7 @@ export interface CommitGroupOptions {
    * groups would commit them all in one chain of microtasks: each group's HTTP replies and live
    * events (socket writes uncorked on process.nextTick) would wait for the last group's commit. Only
    * the tick queue, not the event loop: a setImmediate let new requests in between groups and raised
-   * a burst's median latency by half (docs/performance.md, "The teacher's screen during a burst").
+   * a burst's median latency by half (docs/performance-history.md, "The teacher's screen during a burst").
    * PostgreSQL's lanes wait on their socket between statements anyway.
    */
   yieldBetweenGroups?: boolean;
@@ -499,18 +499,18 @@ function isDeadlock(err: unknown): boolean {
 /**
  * PostgreSQL lanes: transactions in flight at once. Two cores here run the server and PostgreSQL;
  * a few lanes keep PostgreSQL busy while one waits on its WAL flush, more only add lock waits and
- * context switches (`npm run bench`, docs/performance.md).
+ * context switches (`npm run bench`, docs/performance-history.md).
  */
 export const POSTGRES_LANES = 4;
 
 /**
- * extraLaneAt for PostgreSQL's lanes: half a group (docs/performance.md, "PostgreSQL: a second lane
+ * extraLaneAt for PostgreSQL's lanes: half a group (docs/performance-history.md, "PostgreSQL: a second lane
  * for a backlog, not for every arrival").
  */
 export const POSTGRES_EXTRA_LANE_AT = 16;
 
 /**
- * gatherMs for SQLite's lane (docs/performance.md, "Bursts that arrive a few at a time"). Not for
+ * gatherMs for SQLite's lane (docs/performance-history.md, "Bursts that arrive a few at a time"). Not for
  * PostgreSQL's lanes: two-node bursts showed no gain from it there.
  */
 const SQLITE_GATHER_MS = 2;

@@ -69,7 +69,7 @@ export function openSqliteConnection(file: string, lock?: WriteLockSide) {
   // A savepoint's journal (the commit group gives every unit of a group one) in memory: SQLite
   // otherwise spills it to a temporary file past 64 KiB, and writing each page a check-in touches
   // there took about a sixth of the server's CPU in `npm run bench` (SQLite's time per check-in
-  // 128 → 50 µs with it; docs/performance.md). Temporary tables and sorts stay in memory too.
+  // 128 → 50 µs with it; docs/performance-history.md). Temporary tables and sorts stay in memory too.
   sqlite.pragma('temp_store = MEMORY');
   const count = { n: 0 };
   const database = withStatementCache(sqlite, count);
@@ -121,7 +121,7 @@ export function openDatabase(
     const readers = readerCount > 0 ? new SqliteReaders(path.resolve(file), readerCount, statementMs) : null;
     // Checkpoint the WAL back into the database every ~40 MB instead of every ~4 MB: pages that many
     // check-ins touch (index leaves) are written back once instead of again and again, which took
-    // about a tenth of a check-in's server time in `npm run bench` (docs/performance.md). With reader
+    // about a tenth of a check-in's server time in `npm run bench` (docs/performance-history.md). With reader
     // threads a reader checkpoints instead, beside the event loop (a commit that checkpointed held up
     // every request behind it: check-in p99 about twice as long), after about as much writing
     // (CHECKPOINT_AFTER_STATEMENTS) or, when only a little was written, after half a minute. The

@@ -45,7 +45,7 @@ export function outboxDeliveryJob(app: FastifyInstance): Job {
         // Keep going: more may have become the head of their queue. On SQLite, after a batch that was
         // not full, let the next one gather for a moment: each batch costs the event loop its claim,
         // its outcomes' transaction and their commit whatever its size, and with an endpoint on every
-        // check-in a batch per few check-ins took a tenth of their throughput (docs/performance.md,
+        // check-in a batch per few check-ins took a tenth of their throughput (docs/performance-history.md,
         // "Webhook deliveries"). Not on PostgreSQL, whose claims take only each queue's head: its
         // batches are short by design, and a pause would hold every queue back.
         if (!d.postgres && claimed < CLAIM_BATCH) await setTimeout(BATCH_GATHER_MS, undefined, { ref: false });

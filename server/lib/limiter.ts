@@ -247,7 +247,7 @@ type GateScriptClient = Redis & { rbAttemptGates(numberOfKeys: number, ...args: 
  * commit's check-ins, leave together. Not on `process.nextTick`: Node runs the tick queue after
  * each callback of the turn, and each request is read in a callback of its own, so every look
  * would still leave alone (`two-node`: 2,708 script calls instead of 13,996 for the scenario's
- * check-ins, docs/performance.md). Redis still decides each look atomically and in order, so
+ * check-ins, docs/performance-history.md). Redis still decides each look atomically and in order, so
  * parallel attempts can never all see "below the limit".
  */
 class GateBatch {

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 // sessions" (the attendance figure every check-in reply carries, which now compares the state
 // unindexed: reports.repository.ts) and walked every closed session of the campus: a check-in cost
 // grew with the school's history (0.5 ms more per check-in with 5,000 closed sessions,
-// docs/performance.md).
+// docs/performance-history.md).
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('sessions_course_state_starts_idx').on('sessions').columns(['course_id', 'state', 'starts_at']).execute();
 }

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 // ones (webhooks.repository.ts, claimDueDeliveries; its plan on both databases takes
 // webhook_deliveries_due_idx). Every delivery wrote it twice — at its insert and when its state
 // changed — each time into a page chosen by the session and student (the order key), which on
-// SQLite is a WAL frame of the check-in's commit and then of the outcome's (docs/performance.md).
+// SQLite is a WAL frame of the check-in's commit and then of the outcome's (docs/performance-history.md).
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('webhook_deliveries_order_idx').execute();
 }

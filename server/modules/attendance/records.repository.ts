@@ -474,7 +474,7 @@ type ContextRow = {
  * `session_id = …` lets the planner take any index that starts with the session — on a table whose
  * statistics are still those of an empty one (a new database, or one that grew since its last
  * ANALYZE) it did, and walked every record of the session for every check-in (a lecture's
- * check-ins then cost PostgreSQL O(students) each; docs/performance.md). For the same reason the
+ * check-ins then cost PostgreSQL O(students) each; docs/performance-history.md). For the same reason the
  * attendance figure's held sessions are compared as `state || ''`: found by the course (or the
  * student's records), never by an index led by the state, which would walk every closed session of
  * the school. Exported for the test that examines its plan.

@@ -9,7 +9,7 @@ import type { CheckinCommand, CommandResult } from './record-writer.js';
  * The check-in writer thread (SQLite). A self check-in's transaction — its reads, its three
  * inserts and above all its group's COMMIT, which appends every page the group touched to the WAL —
  * was about 85 µs of a check-in's 0.25 ms on the event loop, the loop being what limits the
- * server's check-ins per second on SQLite (docs/performance.md, "SQLite: check-ins on a writer
+ * server's check-ins per second on SQLite (docs/performance-history.md, "SQLite: check-ins on a writer
  * thread"). Here the whole command runs on a worker thread with its own connection to the database
  * file and its own group commit: the loop sends the command and gets its result back, one message
  * each way, and publishes the changes after the commit as before.
